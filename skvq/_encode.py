@@ -1,0 +1,138 @@
+"""Mapping pixels to codes, and codes back to values.
+
+Scalars are located among bin edges: by a lookup table indexed by the pixel
+itself for 8- and 16-bit integers, by binary search otherwise. Vectors go to
+their nearest codeword. Large inputs are cut into row blocks, worked on by a
+few threads (numpy releases the GIL in these loops), so that temporaries stay
+small and both cores are used, with BLAS held to one thread per block.
+"""
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+# Elements per block of work: large enough to amortise the Python overhead,
+# small enough that a block's temporaries stay in the tens of megabytes.
+_BLOCK_ELEMENTS = 1 << 21
+
+
+def code_dtype(n_codes):
+    """Smallest unsigned integer dtype holding codes ``0 .. n_codes - 1``.
+
+    Examples
+    --------
+    >>> from skvq._encode import code_dtype
+    >>> code_dtype(256), code_dtype(257)
+    (dtype('uint8'), dtype('uint16'))
+    """
+    return np.dtype(np.uint8) if n_codes <= 256 else np.dtype(np.uint16)
+
+
+def _n_threads():
+    return min(
+        len(os.sched_getaffinity(0))
+        if hasattr(os, "sched_getaffinity")
+        else os.cpu_count() or 1,
+        8,
+    )
+
+
+def _blockwise(function, source, out, elements_per_row):
+    """Apply ``function(source[rows], out[rows])`` over row blocks, threaded."""
+    n_rows = source.shape[0]
+    step = max(1, _BLOCK_ELEMENTS // max(elements_per_row, 1))
+    blocks = [slice(start, start + step) for start in range(0, n_rows, step)]
+    if len(blocks) == 1 or _n_threads() == 1:
+        for rows in blocks:
+            function(source[rows], out[rows])
+        return out
+    with threadpool_limits(limits=1, user_api="blas"):
+        with ThreadPoolExecutor(_n_threads()) as pool:
+            list(pool.map(lambda rows: function(source[rows], out[rows]), blocks))
+    return out
+
+
+def _lookup_table(bin_edges, dtype, input_dtype):
+    """Code of every possible value of an 8- or 16-bit integer dtype, indexed
+    by the value's bits read as unsigned."""
+    unsigned = np.dtype(f"u{input_dtype.itemsize}")
+    values = np.arange(2 ** (8 * input_dtype.itemsize), dtype=unsigned)
+    if input_dtype.kind == "i":
+        values = values.view(input_dtype.newbyteorder("="))
+    return np.searchsorted(bin_edges[1:-1], values, side="right").astype(dtype)
+
+
+def encode_scalar(X, bin_edges, dtype):
+    """Index of the bin of every element of ``X``.
+
+    Bin ``i`` is ``[bin_edges[i], bin_edges[i + 1])``; values below the first
+    inner edge get code 0 and values at or above the last get the last code,
+    as with :class:`~sklearn.preprocessing.KBinsDiscretizer`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvq._encode import encode_scalar
+    >>> edges = np.array([0.0, 10.0, 20.0, 30.0])
+    >>> encode_scalar(np.array([[-5, 10, 25, 99]]), edges, np.uint8)
+    array([[0, 1, 2, 2]], dtype=uint8)
+    """
+    out = np.empty(X.shape, dtype=dtype)
+    if X.dtype == bool:
+        X = X.view(np.uint8)
+    if X.dtype.kind in "iu" and X.dtype.itemsize <= 2:
+        table = _lookup_table(bin_edges, dtype, X.dtype)
+        index = X.view(np.dtype(f"u{X.dtype.itemsize}").newbyteorder(X.dtype.byteorder))
+
+        def encode(block, out_block):
+            np.take(table, block, out=out_block)
+
+        return _blockwise(encode, index, out, X.shape[1] if X.ndim > 1 else 1)
+    inner = bin_edges[1:-1]
+
+    def encode(block, out_block):
+        out_block[...] = np.searchsorted(inner, block, side="right")
+
+    return _blockwise(encode, X, out, X.shape[1] if X.ndim > 1 else 1)
+
+
+def nearest_codeword(pixels, codebook, dtype):
+    """Index of the nearest codeword (Euclidean) of every pixel.
+
+    Parameters
+    ----------
+    pixels : ndarray of shape (n_pixels, n_channels)
+    codebook : ndarray of shape (n_codes, n_channels)
+    dtype : dtype
+        Unsigned integer dtype of the result.
+
+    Returns
+    -------
+    codes : ndarray of shape (n_pixels,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvq._encode import nearest_codeword
+    >>> codebook = np.array([[0.0, 0.0, 0.0], [255.0, 255.0, 255.0]])
+    >>> nearest_codeword(np.array([[10, 20, 30], [200, 250, 100]]), codebook,
+    ...                  np.uint8)
+    array([0, 1], dtype=uint8)
+    """
+    # Distances are computed in units of a power of two above every
+    # coordinate of the codebook, and pixels are clipped to 2**500 such
+    # units, so that no square or product overflows whatever the input.
+    largest = float(np.max(np.abs(codebook))) if codebook.size else 0.0
+    exponent = int(np.frexp(largest)[1]) if largest > 0 else 0
+    scaled = np.ldexp(codebook, -exponent)
+    half_norm = 0.5 * np.einsum("ij,ij->i", scaled, scaled)
+    out = np.empty(pixels.shape[0], dtype=dtype)
+
+    def encode(block, out_block):
+        x = np.ldexp(block.astype(np.float64), -exponent)
+        np.clip(x, -(2.0**500), 2.0**500, out=x)
+        out_block[...] = np.argmin(half_norm - x @ scaled.T, axis=1)
+
+    return _blockwise(encode, pixels, out, max(codebook.shape[0], 1) * pixels.shape[1])

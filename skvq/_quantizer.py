@@ -1,0 +1,470 @@
+"""The scikit-learn estimator: validation, fitted state, and the API."""
+
+from numbers import Integral
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import (
+    _check_feature_names_in,
+    _check_sample_weight,
+    check_array,
+    check_is_fitted,
+    validate_data,
+)
+
+from ._encode import code_dtype, encode_scalar, nearest_codeword
+from ._scalar_codebook import scalar_codebook
+from ._summary import merge_summaries, summarize
+from ._vector_codebook import vector_codebook
+
+
+def _is_dask_collection(X):
+    """True for a dask array, detected without importing dask."""
+    return type(X).__module__.split(".")[0] == "dask" and hasattr(X, "chunks")
+
+
+class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
+    """Quantize pixels to a codebook shared by all of them.
+
+    Learns ``n_bins`` code vectors of length ``n_channels`` from all the
+    pixels of ``X`` (gray levels when ``n_channels=1``, colours when
+    ``n_channels=3``), maps each pixel to the index of its cell (its *code*,
+    in the smallest unsigned integer dtype that holds it) and maps codes back
+    to codewords. Fitting reads the pixels once, into sufficient statistics
+    that add up (a histogram of distinct values with per-cell weights and
+    sums), so :meth:`partial_fit` streams exactly and the codebook of
+    ``strategy="kmeans"`` with one channel is the exact global optimum.
+
+    Read more in the :ref:`User Guide <user_guide>`.
+
+    Parameters
+    ----------
+    n_bins : int, default=8
+        Number of codewords, from 2 to 65536.
+
+    n_channels : int, default=1
+        Number of consecutive features forming one pixel. ``n_features`` must
+        be a multiple of it. Use 3 for RGB images reshaped to
+        ``(n_rows, n_columns * 3)`` or ``(n_pixels, 3)``.
+
+    strategy : {"kmeans", "uniform", "quantile"}, default="kmeans"
+        How cells are chosen.
+
+        - "kmeans": minimum mean squared error. With one channel, the exact
+          global optimum by dynamic programming; with several, weighted
+          k-means (k-means++ seeding, Lloyd's iterations) on the distinct
+          pixel values.
+        - "uniform": cells of equal width (a per-channel grid for vectors).
+        - "quantile": cells of equal weight (median cut for vectors).
+
+    reconstruction : {"centroid", "midpoint", "median"}, default="centroid"
+        The codeword of each cell: the weighted mean of the training pixels
+        in it (the minimum-MSE decoder for the cells), the middle of the cell
+        (the bin centres of :class:`~sklearn.preprocessing.KBinsDiscretizer`
+        for one channel), or the weighted per-channel median.
+
+    max_atoms : int, default=65536
+        Most distinct values (atoms) kept in the statistics. Beyond it,
+        values are pooled in the cells of the finest power-of-two grid that
+        fits, keeping their counts and sums; the codebook is then optimal up
+        to the grid's resolution. 8- and 16-bit gray images never reach it.
+
+    max_iter : int, default=300
+        Maximum number of Lloyd iterations per k-means run (vectors only).
+
+    inverse_dtype : dtype or None, default=None
+        dtype of :meth:`inverse_transform`'s output. ``None`` returns the
+        float64 codewords; an integer dtype (e.g. ``np.uint8``) rounds and
+        clips them to its range.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the k-means++ initialisation (vectors with
+        ``strategy="kmeans"`` only). Pass an int for reproducible results.
+
+    Attributes
+    ----------
+    codebook_ : ndarray of shape (n_bins_, n_channels)
+        The codewords; ascending when ``n_channels == 1``.
+
+    n_bins_ : int
+        Number of codewords. Smaller than ``n_bins`` when the training data
+        have fewer distinct pixel values (with a warning), when quantile bins
+        collapse, or for the largest balanced grid of ``strategy="uniform"``
+        with several channels.
+
+    n_bits_ : int
+        Bits needed to store one code, ``ceil(log2(n_bins_))`` (at least 1).
+
+    bin_edges_ : ndarray of shape (n_bins_ + 1,)
+        Thresholds between cells, the outer ones being the training minimum
+        and maximum. Only with ``n_channels == 1``.
+
+    n_iter_ : int
+        Lloyd iterations of the last k-means run for vectors with
+        ``strategy="kmeans"``; 1 otherwise (one pass over the statistics).
+
+    n_features_in_ : int
+        Number of features seen during :term:`fit`.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during :term:`fit`. Defined only when `X`
+        has feature names that are all strings.
+
+    See Also
+    --------
+    sklearn.preprocessing.KBinsDiscretizer : Per-feature binning with float
+        codes and a local k-means.
+    sklearn.cluster.KMeans : General k-means, on all samples.
+
+    Notes
+    -----
+    Codes of one channel are found by bin lookup: ``bin_edges_`` are the
+    strategy's cells (for "kmeans", the midpoints between codewords, so every
+    pixel gets its nearest codeword). Codes of several channels are the
+    nearest codeword, which never has a larger error than the strategy's cell.
+
+    The exact 1-D k-means follows Wang & Song (2011) and Wu (1991), with the
+    divide-and-conquer evaluation of Grønlund et al. (2017); median cut
+    follows Heckbert (1982).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvq import ImageVectorQuantizer
+    >>> image = np.array([[0, 10, 20, 200], [210, 220, 250, 255]], dtype=np.uint8)
+    >>> quantizer = ImageVectorQuantizer(n_bins=2).fit(image)
+    >>> codes = quantizer.transform(image)
+    >>> codes
+    array([[0, 0, 0, 1],
+           [1, 1, 1, 1]], dtype=uint8)
+    >>> quantizer.codebook_.ravel()
+    array([ 10., 227.])
+    >>> quantizer.inverse_transform(codes)
+    array([[ 10.,  10.,  10., 227.],
+           [227., 227., 227., 227.]])
+    """
+
+    _parameter_constraints: dict = {
+        "n_bins": [Interval(Integral, 2, 65536, closed="both")],
+        "n_channels": [Interval(Integral, 1, None, closed="left")],
+        "strategy": [StrOptions({"kmeans", "uniform", "quantile"})],
+        "reconstruction": [StrOptions({"centroid", "midpoint", "median"})],
+        "max_atoms": [Interval(Integral, 2, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "inverse_dtype": [None, type, str, np.dtype],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self,
+        n_bins=8,
+        *,
+        n_channels=1,
+        strategy="kmeans",
+        reconstruction="centroid",
+        max_atoms=65536,
+        max_iter=300,
+        inverse_dtype=None,
+        random_state=None,
+    ):
+        self.n_bins = n_bins
+        self.n_channels = n_channels
+        self.strategy = strategy
+        self.reconstruction = reconstruction
+        self.max_atoms = max_atoms
+        self.max_iter = max_iter
+        self.inverse_dtype = inverse_dtype
+        self.random_state = random_state
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None, sample_weight=None):
+        """Learn the codebook from all pixels of X.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Images, one per row, or any 2-D array of pixel values; a dask
+            array is summarised block by block on its workers.
+        y : None
+            Ignored.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each sample, shared by its pixels.
+
+        Returns
+        -------
+        self : object
+            Fitted quantizer.
+        """
+        for attribute in ("_summary", "codebook_", "bin_edges_"):
+            if hasattr(self, attribute):
+                delattr(self, attribute)
+        return self._accumulate(X, sample_weight, reset=True)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None, sample_weight=None):
+        """Add the pixels of X to the statistics and refresh the codebook.
+
+        For integer-valued data, any sequence of calls gives the codebook
+        :meth:`fit` gives on all the data at once.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Images, one per row.
+        y : None
+            Ignored.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each sample, shared by its pixels.
+
+        Returns
+        -------
+        self : object
+            The updated quantizer.
+        """
+        return self._accumulate(X, sample_weight, reset=not hasattr(self, "_summary"))
+
+    def _validate_parameters(self):
+        if self.max_atoms < self.n_bins:
+            raise ValueError(
+                f"max_atoms must be at least n_bins={self.n_bins}, "
+                f"got max_atoms={self.max_atoms}."
+            )
+        if self.inverse_dtype is not None:
+            try:
+                dtype = np.dtype(self.inverse_dtype)
+            except TypeError as exc:
+                raise TypeError(
+                    "inverse_dtype must be None or a numeric numpy dtype, got "
+                    f"{self.inverse_dtype!r}."
+                ) from exc
+            if dtype.kind not in "biuf":
+                raise ValueError(
+                    "inverse_dtype must be None or a numeric numpy dtype (bool, "
+                    f"integer or float), got {dtype}."
+                )
+
+    def _check_n_channels(self, n_features):
+        if n_features % self.n_channels:
+            raise ValueError(
+                f"X has {n_features} features, which is not a multiple of "
+                f"n_channels={self.n_channels}: every pixel must have "
+                f"{self.n_channels} consecutive features."
+            )
+
+    def _accumulate(self, X, sample_weight, reset):
+        self._validate_parameters()
+        if _is_dask_collection(X):
+            from ._dask import summarize_dask
+
+            summary = summarize_dask(self, X, sample_weight, reset=reset)
+        else:
+            X = validate_data(self, X, reset=reset, dtype="numeric")
+            if not reset and self.n_channels != self.codebook_.shape[1]:
+                raise ValueError(
+                    f"n_channels changed from {self.codebook_.shape[1]} to "
+                    f"{self.n_channels} between calls to partial_fit."
+                )
+            self._check_n_channels(X.shape[1])
+            weight = None
+            if sample_weight is not None:
+                sample_weight = _check_sample_weight(
+                    sample_weight, X, dtype=np.float64, ensure_non_negative=True
+                )
+                weight = np.repeat(sample_weight, X.shape[1] // self.n_channels)
+            summary = summarize(
+                X.reshape(-1, self.n_channels), weight, max_atoms=self.max_atoms
+            )
+        if not reset:
+            summary = merge_summaries(self._summary, summary, self.max_atoms)
+        if not np.sum(summary.weight) > 0:
+            raise ValueError(
+                "The pixels of X have zero total weight: sample_weight must "
+                "have at least one positive entry."
+            )
+        self._summary = summary
+        self._learn_codebook()
+        return self
+
+    def _learn_codebook(self):
+        summary = self._summary
+        if self.n_channels == 1:
+            self.bin_edges_, codebook = scalar_codebook(
+                summary, self.n_bins, self.strategy, self.reconstruction
+            )
+            self.codebook_ = codebook[:, None]
+            self.n_iter_ = 1
+        else:
+            self.codebook_, self.n_iter_ = vector_codebook(
+                summary,
+                self.n_bins,
+                self.strategy,
+                self.reconstruction,
+                max_iter=self.max_iter,
+                random_state=check_random_state(self.random_state),
+            )
+        self.n_bins_ = self.codebook_.shape[0]
+        self.n_bits_ = max(1, int(np.ceil(np.log2(self.n_bins_))))
+
+    def transform(self, X):
+        """Code of every pixel of X.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Pixels to encode, with the features seen in :meth:`fit`.
+
+        Returns
+        -------
+        codes : ndarray of shape (n_samples, n_features // n_channels)
+            Codes in ``[0, n_bins_)``, as uint8 when ``n_bins_ <= 256``, else
+            uint16. A dask array gives a lazy dask array.
+        """
+        check_is_fitted(self)
+        dtype = code_dtype(self.n_bins_)
+        if _is_dask_collection(X):
+            from ._dask import transform_dask
+
+            return transform_dask(self, X)
+        X = validate_data(self, X, reset=False, dtype="numeric")
+        if self.n_channels == 1:
+            return encode_scalar(X, self.bin_edges_, dtype)
+        n_samples = X.shape[0]
+        codes = nearest_codeword(X.reshape(-1, self.n_channels), self.codebook_, dtype)
+        return codes.reshape(n_samples, -1)
+
+    def inverse_transform(self, X):
+        """Codewords of codes.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features_in_ // n_channels)
+            Integer codes in ``[0, n_bins_)``.
+
+        Returns
+        -------
+        X_original : ndarray of shape (n_samples, n_features_in_)
+            The codewords, as float64 unless ``inverse_dtype`` is set. A dask
+            array gives a lazy dask array.
+        """
+        check_is_fitted(self)
+        if _is_dask_collection(X):
+            from ._dask import inverse_transform_dask
+
+            return inverse_transform_dask(self, X)
+        codes = check_codes(X, self.n_bins_, self.n_features_in_ // self.n_channels)
+        values = self.codebook_[codes].reshape(codes.shape[0], -1)
+        return self._cast_inverse(values)
+
+    def _cast_inverse(self, values):
+        if self.inverse_dtype is None:
+            return values
+        dtype = np.dtype(self.inverse_dtype)
+        if dtype.kind in "iu":
+            info = np.iinfo(dtype)
+            values = np.clip(np.rint(values), info.min, info.max)
+        return values.astype(dtype)
+
+    def score(self, X, y=None, sample_weight=None):
+        """Negative mean squared reconstruction error of X (larger is better).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Pixels to encode and decode.
+        y : None
+            Ignored.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sample's squared error.
+
+        Returns
+        -------
+        score : float
+            ``-mean((X - inverse_transform(transform(X))) ** 2)``.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype="numeric")
+        codes = self.transform(X)
+        # Errors are measured against the float64 codewords, not a rounded
+        # inverse_dtype output, and in power-of-two scaled units so that the
+        # squares cannot overflow.
+        values = self.codebook_[codes].reshape(X.shape)
+        X = np.asarray(X, dtype=np.float64)
+        largest = max(
+            np.max(np.abs(values), initial=1.0), np.max(np.abs(X), initial=1.0)
+        )
+        exponent = int(np.frexp(largest)[1])
+        error = np.ldexp(X, -exponent) - np.ldexp(values, -exponent)
+        per_sample = np.mean(error * error, axis=1)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        return -float(
+            np.ldexp(np.average(per_sample, weights=sample_weight), 2 * exponent)
+        )
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the code features.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Input feature names; with one channel they name the codes.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            The input names with one channel, else
+            ``"imagevectorquantizer0"``, ``"imagevectorquantizer1"``, ...
+            one per pixel.
+        """
+        check_is_fitted(self, "n_features_in_")
+        names = _check_feature_names_in(self, input_features)
+        if self.n_channels == 1:
+            return names
+        prefix = self.__class__.__name__.lower()
+        n_pixels = self.n_features_in_ // self.n_channels
+        return np.asarray([f"{prefix}{i}" for i in range(n_pixels)], dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # Codes are unsigned integers whatever the input's dtype.
+        tags.transformer_tags.preserves_dtype = []
+        return tags
+
+
+def check_codes(codes, n_codes, n_columns):
+    """Validate codes for decoding: 2-D, integer-valued, in range, right width.
+
+    Returns them as an integer array, without copying integer input.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvq._quantizer import check_codes
+    >>> check_codes(np.array([[0, 2]]), n_codes=3, n_columns=2)
+    array([[0, 2]])
+    >>> check_codes(np.array([[0, 3]]), n_codes=3, n_columns=2)
+    Traceback (most recent call last):
+        ...
+    ValueError: Codes must be integers in [0, 3); got values from 0 to 3.
+    """
+    codes = check_array(codes, dtype=None, ensure_all_finite=True, input_name="codes")
+    if codes.dtype.kind not in "biuf":
+        raise TypeError(f"Codes must be an array of integers, got dtype {codes.dtype}.")
+    if codes.shape[1] != n_columns:
+        raise ValueError(
+            f"Codes have {codes.shape[1]} columns, but this quantizer produces "
+            f"{n_columns} (n_features_in_ // n_channels)."
+        )
+    if codes.dtype.kind == "f":
+        if not np.array_equal(codes, np.floor(codes)):
+            raise ValueError("Codes must be integers; got fractional values.")
+    if codes.size:
+        low, high = codes.min(), codes.max()
+        if low < 0 or high >= n_codes:
+            raise ValueError(
+                f"Codes must be integers in [0, {n_codes}); got values from "
+                f"{low:g} to {high:g}."
+            )
+    return codes.astype(np.intp) if codes.dtype.kind in "bf" else codes

@@ -1,0 +1,365 @@
+"""Sufficient statistics of pixels: weighted atoms that add up.
+
+Every codebook skvq learns is a function of a :class:`PixelSummary`, never of
+the pixels themselves. A summary is a list of *atoms*; an atom is either one
+distinct pixel value or, once there are more distinct values than a budget,
+a cell of a power-of-two grid, and it carries
+
+- ``weight``: the total sample weight of its pixels,
+- ``sum``: their weighted sum (a vector of ``n_channels`` values),
+- ``sumsq``: their weighted sum of squared norms.
+
+Sums are stored multiplied by ``2**-exponent`` (squares by
+``2**(-2 * exponent)``), a power of two with every value at most one in
+magnitude, so that nothing overflows even for data near the float64 limits;
+the scaling is exact. Summaries of two parts of the data merge into the
+summary of the whole by adding those quantities per key, so fitting is one
+pass over the pixels,
+``partial_fit`` accumulates exactly, and a Dask array is summarised block by
+block and reduced.
+
+Grids are nested: the cell of level ``e`` containing ``x`` is
+``floor(x / 2**e)``, and cells of level ``e + 1`` are unions of cells of level
+``e``. A summary over budget moves to the coarsest-needed level, the smallest
+``e`` at which the number of cells fits the budget. Because the number of
+cells can only grow with more data and only shrink with coarser levels, the
+level reached is the same whatever the order and split of the data, and so
+is every atom. For integer-valued data with integer weights every sum is
+exact in float64, so ``partial_fit`` over any split gives bit for bit the
+summary, hence the codebook, of ``fit`` on the whole.
+"""
+
+from typing import NamedTuple
+
+import numpy as np
+
+# Pixels handled per step; bounds the temporary memory of summarising a large
+# array to a few tens of megabytes whatever its size.
+_CHUNK_PIXELS = 1 << 20
+
+
+class PixelSummary(NamedTuple):
+    """Weighted atoms summarising a set of pixels; see the module docstring.
+
+    Atoms are sorted by key (for one channel: by value). ``level`` is ``None``
+    while atoms are distinct values (then ``key`` holds them), else the
+    exponent of the grid cell width. ``low`` and ``high`` are the per-channel
+    minimum and maximum of the pixels with positive weight.
+    """
+
+    key: np.ndarray
+    weight: np.ndarray
+    sum: np.ndarray
+    sumsq: np.ndarray
+    exponent: int
+    low: np.ndarray
+    high: np.ndarray
+    level: int | None
+
+    @property
+    def n_atoms(self):
+        return self.weight.shape[0]
+
+    @property
+    def n_channels(self):
+        return self.key.shape[1]
+
+    @property
+    def mean(self):
+        """Weighted mean of each atom, shape (n_atoms, n_channels)."""
+        if self.level is None:
+            return self.key
+        return np.ldexp(self.sum / self.weight[:, None], self.exponent)
+
+    @property
+    def scatter(self):
+        """Weighted sum of squared distances of each atom's pixels to its
+        mean, in units of ``2**(2 * exponent)``."""
+        if self.level is None:
+            return np.zeros(self.n_atoms)
+        spread = self.sumsq - np.einsum("ij,ij->i", self.sum, self.sum) / self.weight
+        return np.maximum(spread, 0.0)
+
+
+def _max_exponent(values):
+    """Smallest ``e`` with ``|values| <= 2**e`` (0 for empty or zero input)."""
+    if values.size == 0:
+        return 0
+    largest = float(np.max(np.abs(values)))
+    return int(np.frexp(largest)[1]) if largest > 0 else 0
+
+
+def _unique_rows(key):
+    """Sorted distinct rows of ``key`` and the index of each row among them.
+
+    Rows of integer-valued keys (grid cells, integer pixels) are packed into
+    one int64 so that a plain sort does the work of a lexicographic one.
+    """
+    if key.shape[1] == 1:
+        unique, inverse = np.unique(key[:, 0], return_inverse=True)
+        return unique[:, None], inverse.reshape(-1)
+    low = key.min(axis=0)
+    span = key.max(axis=0) - low + 1
+    if np.all(key == np.floor(key)) and np.prod(span) < 2.0**62:
+        span = span.astype(np.int64)
+        strides = np.cumprod(np.concatenate([[1], span[::-1][:-1]]))[::-1]
+        packed = (key - low).astype(np.int64) @ strides
+        _, index, inverse = np.unique(packed, return_index=True, return_inverse=True)
+        return key[index], inverse.reshape(-1)
+    unique, inverse = np.unique(key, axis=0, return_inverse=True)
+    return unique, inverse.reshape(-1)
+
+
+def _group(key, weight, total, sumsq):
+    """Merge atoms that share a key (a row of ``key``), adding their sums."""
+    unique_key, inverse = _unique_rows(key)
+    n = unique_key.shape[0]
+    if n == key.shape[0]:
+        order = np.argsort(inverse, kind="stable")
+        return key[order], weight[order], total[order], sumsq[order]
+    new_total = np.empty((n, total.shape[1]))
+    for c in range(total.shape[1]):
+        new_total[:, c] = np.bincount(inverse, weights=total[:, c], minlength=n)
+    return (
+        unique_key,
+        np.bincount(inverse, weights=weight, minlength=n),
+        new_total,
+        np.bincount(inverse, weights=sumsq, minlength=n),
+    )
+
+
+def _cell_keys(summary, level):
+    """Grid keys of a summary's atoms at ``level`` (``None``: the values)."""
+    if level is None:
+        return summary.key
+    if summary.level is None:
+        return np.floor(np.ldexp(summary.key, -level))
+    return np.floor(np.ldexp(summary.key, summary.level - level))
+
+
+def _n_cells(summary, level):
+    return _unique_rows(_cell_keys(summary, level))[0].shape[0]
+
+
+def _coarsest_needed_level(summary, max_atoms):
+    """Smallest grid level, not finer than the summary's, with at most
+    ``max_atoms`` cells: a binary search, the count being monotone."""
+    if summary.level is None:
+        # At a cell width no larger than the smallest gap between distinct
+        # values, every value has its own cell, so the answer is above that.
+        gaps = np.concatenate([np.diff(np.unique(column)) for column in summary.key.T])
+        low = int(np.frexp(gaps[gaps > 0].min())[1]) - 2
+    else:
+        low = summary.level
+    # Beyond this width every channel spans at most two cells.
+    high = max(_max_exponent(summary.key) + (summary.level or 0), low) + 2
+    while low < high:
+        middle = (low + high) // 2
+        if _n_cells(summary, middle) <= max_atoms:
+            high = middle
+        else:
+            low = middle + 1
+    return high
+
+
+def coarsen(summary, max_atoms):
+    """Return ``summary`` with at most ``max_atoms`` atoms, moving to the
+    coarsest-needed grid level when it has more."""
+    if summary.n_atoms <= max_atoms:
+        return summary
+    level = _coarsest_needed_level(summary, max_atoms)
+    key, weight, total, sumsq = _group(
+        _cell_keys(summary, level), summary.weight, summary.sum, summary.sumsq
+    )
+    return summary._replace(key=key, weight=weight, sum=total, sumsq=sumsq, level=level)
+
+
+def _rescaled(summary, exponent):
+    shift = summary.exponent - exponent
+    return np.ldexp(summary.sum, shift), np.ldexp(summary.sumsq, 2 * shift)
+
+
+def merge_summaries(first, second, max_atoms):
+    """Summary of the union of the pixels of two summaries.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvq._summary import summarize, merge_summaries
+    >>> a = summarize(np.array([[1], [2]]), max_atoms=16)
+    >>> b = summarize(np.array([[2], [5]]), max_atoms=16)
+    >>> merged = merge_summaries(a, b, max_atoms=16)
+    >>> merged.mean.ravel(), merged.weight
+    (array([1., 2., 5.]), array([1., 2., 1.]))
+    """
+    if first.n_atoms == 0:
+        return coarsen(second, max_atoms)
+    if second.n_atoms == 0:
+        return coarsen(first, max_atoms)
+    levels = [lv for lv in (first.level, second.level) if lv is not None]
+    level = max(levels) if levels else None
+    exponent = max(first.exponent, second.exponent)
+    sum_1, sumsq_1 = _rescaled(first, exponent)
+    sum_2, sumsq_2 = _rescaled(second, exponent)
+    key, weight, total, sumsq = _group(
+        np.concatenate([_cell_keys(first, level), _cell_keys(second, level)]),
+        np.concatenate([first.weight, second.weight]),
+        np.concatenate([sum_1, sum_2]),
+        np.concatenate([sumsq_1, sumsq_2]),
+    )
+    merged = PixelSummary(
+        key=key,
+        weight=weight,
+        sum=total,
+        sumsq=sumsq,
+        exponent=exponent,
+        low=np.minimum(first.low, second.low),
+        high=np.maximum(first.high, second.high),
+        level=level,
+    )
+    return coarsen(merged, max_atoms)
+
+
+def empty_summary(n_channels):
+    """The summary of no pixels."""
+    return PixelSummary(
+        key=np.empty((0, n_channels)),
+        weight=np.empty(0),
+        sum=np.empty((0, n_channels)),
+        sumsq=np.empty(0),
+        exponent=0,
+        low=np.full(n_channels, np.inf),
+        high=np.full(n_channels, -np.inf),
+        level=None,
+    )
+
+
+def _exact_summary(values, weight, low, high, max_atoms):
+    """Summary whose atoms are the given distinct values and their weights."""
+    exponent = _max_exponent(values)
+    scaled = np.ldexp(values, -exponent)
+    summary = PixelSummary(
+        key=values,
+        weight=weight,
+        sum=scaled * weight[:, None],
+        sumsq=np.einsum("ij,ij->i", scaled, scaled) * weight,
+        exponent=exponent,
+        low=np.asarray(low, dtype=float),
+        high=np.asarray(high, dtype=float),
+        level=None,
+    )
+    return coarsen(summary, max_atoms)
+
+
+def _distinct_integers(pixels, weight, low, high):
+    """Distinct values of integer pixels and their total weights.
+
+    Each pixel's channels are packed into one integer index; a small index
+    range is counted with ``bincount``, a large one sorted with ``unique``.
+    Work proceeds in chunks so that temporaries stay small.
+    """
+    n_channels = pixels.shape[1]
+    span = high - low + 1
+    strides = np.cumprod(np.concatenate([[1], span[::-1][:-1]]))[::-1]
+    size = int(np.prod(span))
+    dense = size <= max(4 * pixels.shape[0], 1 << 16)
+    counts = np.zeros(size) if dense else None
+    parts = []
+    for start in range(0, pixels.shape[0], _CHUNK_PIXELS):
+        block = pixels[start : start + _CHUNK_PIXELS]
+        index = (block[:, 0].astype(np.int64) - low[0]) * strides[0]
+        for c in range(1, n_channels):
+            index += (block[:, c].astype(np.int64) - low[c]) * strides[c]
+        w = None if weight is None else weight[start : start + _CHUNK_PIXELS]
+        if dense:
+            counts += np.bincount(index, weights=w, minlength=size)
+        else:
+            unique, inverse = np.unique(index, return_inverse=True)
+            parts.append(
+                (
+                    unique,
+                    np.bincount(inverse.reshape(-1), weights=w, minlength=unique.size),
+                )
+            )
+    if dense:
+        flat = np.flatnonzero(counts > 0)
+        counts = counts[flat]
+    else:
+        flat, inverse = np.unique(
+            np.concatenate([u for u, _ in parts]), return_inverse=True
+        )
+        counts = np.bincount(
+            inverse.reshape(-1),
+            weights=np.concatenate([c for _, c in parts]),
+            minlength=flat.size,
+        )
+    values = np.empty((flat.size, n_channels))
+    remainder = flat
+    for c in range(n_channels):
+        values[:, c] = remainder // strides[c] + low[c]
+        remainder = remainder % strides[c]
+    return values, counts
+
+
+def summarize(pixels, weight=None, *, max_atoms):
+    """Summarise pixels, one per row of ``pixels``, into weighted atoms.
+
+    Parameters
+    ----------
+    pixels : ndarray of shape (n_pixels, n_channels)
+        Finite real or boolean values; never modified.
+    weight : ndarray of shape (n_pixels,), default=None
+        Non-negative weight of each pixel; ``None`` weighs all pixels one.
+    max_atoms : int
+        Atom budget; see :func:`coarsen`.
+
+    Returns
+    -------
+    summary : PixelSummary
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvq._summary import summarize
+    >>> s = summarize(np.array([[3], [1], [3]], dtype=np.uint8), max_atoms=256)
+    >>> s.mean.ravel(), s.weight
+    (array([1., 3.]), array([1., 2.]))
+    """
+    n_channels = pixels.shape[1]
+    if weight is not None:
+        keep = weight > 0
+        if not keep.all():
+            pixels, weight = pixels[keep], weight[keep]
+    if pixels.shape[0] == 0:
+        return empty_summary(n_channels)
+    if pixels.dtype == bool:
+        pixels = pixels.view(np.uint8)
+    low = pixels.min(axis=0)
+    high = pixels.max(axis=0)
+    if (
+        pixels.dtype.kind in "iu"
+        and np.prod(high.astype(float) - low.astype(float) + 1) < 2.0**62
+    ):
+        values, counts = _distinct_integers(
+            pixels, weight, low.astype(np.int64), high.astype(np.int64)
+        )
+        return _exact_summary(values, counts, low, high, max_atoms)
+    # Real values (or integers too spread to pack): chunk by chunk.
+    summary = empty_summary(n_channels)
+    for start in range(0, pixels.shape[0], _CHUNK_PIXELS):
+        values = pixels[start : start + _CHUNK_PIXELS].astype(np.float64)
+        w = (
+            np.ones(values.shape[0])
+            if weight is None
+            else weight[start : start + _CHUNK_PIXELS].astype(np.float64)
+        )
+        distinct, inverse = _unique_rows(values)
+        chunk = _exact_summary(
+            distinct,
+            np.bincount(inverse, weights=w, minlength=distinct.shape[0]),
+            values.min(axis=0),
+            values.max(axis=0),
+            max_atoms,
+        )
+        summary = merge_summaries(summary, chunk, max_atoms)
+    return summary
