@@ -29,7 +29,7 @@ def balanced_grid(n_bins, n_channels):
     --------
     >>> from skvq._vector_codebook import balanced_grid
     >>> balanced_grid(64, 3), balanced_grid(256, 3), balanced_grid(10, 3)
-    ([4, 4, 4], [7, 6, 6], [3, 3, 1])
+    ([4, 4, 4], [7, 6, 6], [2, 2, 2])
     """
     side = max(round(n_bins ** (1 / n_channels)), 1)
     while side**n_channels > n_bins:
