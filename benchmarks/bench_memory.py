@@ -1,0 +1,159 @@
+"""Peak extra memory of fit + transform on a 50-megapixel uint8 gray image.
+
+Each measurement runs in a fresh child process, which makes the image, warms
+the method up on a small crop (imports, compilation, thread pools), and then
+measures one fit + transform of the whole image in two ways (see
+``measure.peak_extra_memory``): memory traced through NumPy's allocator, and
+growth of the peak resident set size, which also sees buffers that compiled
+code allocates by itself. Both are reported relative to the input's size.
+``KBinsDiscretizer`` gets the pixels as one column, as a user would pass them.
+
+Run: ``python benchmarks/bench_memory.py [--smoke]``.
+"""
+
+import argparse
+import json
+import subprocess
+import sys
+import warnings
+
+import images
+from measure import peak_extra_memory
+from sklearn.preprocessing import KBinsDiscretizer
+from tables import Table, Target, megabytes, seconds
+
+N_BINS = 8
+MEMORY_TARGET = 1.5  # peak extra memory / input size
+METHODS = [
+    ("skvq", "kmeans"),
+    ("skvq", "uniform"),
+    ("skvq", "quantile"),
+    ("KBinsDiscretizer", "uniform"),
+    ("KBinsDiscretizer", "quantile"),
+    ("KBinsDiscretizer", "kmeans"),
+]
+
+
+def test_image(smoke):
+    # 8x the raccoon per axis: 6144 x 8192 = 50.3 megapixels.
+    return images.raccoon_gray_upsampled(1 if smoke else 8)
+
+
+def fit_transform(method, strategy, image):
+    if method == "skvq":
+        from skvq import ImageVectorQuantizer
+
+        return ImageVectorQuantizer(n_bins=N_BINS, strategy=strategy).fit_transform(
+            image
+        )
+    pixels = image.reshape(-1, 1)
+    estimator = KBinsDiscretizer(
+        n_bins=N_BINS, strategy=strategy, subsample=None, encode="ordinal"
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return estimator.fit(pixels).transform(pixels)
+
+
+def child(method, strategy, smoke):
+    image = test_image(smoke)
+    fit_transform(method, strategy, images.raccoon_gray()[:64, :64].copy())
+    traced, resident, elapsed, codes = peak_extra_memory(
+        lambda: fit_transform(method, strategy, image)
+    )
+    print(
+        json.dumps(
+            {
+                "input_bytes": image.nbytes,
+                "traced": traced,
+                "resident": resident,
+                "seconds": elapsed,
+                "codes_dtype": str(codes.dtype),
+            }
+        )
+    )
+
+
+def measure_in_child(method, strategy, smoke):
+    command = [sys.executable, __file__, "--child", method, strategy]
+    if smoke:
+        command.append("--smoke")
+    completed = subprocess.run(command, capture_output=True, text=True, check=False)
+    if completed.returncode != 0:
+        lines = completed.stderr.strip().splitlines() or ["no output"]
+        return {"error": lines[-1][:80]}
+    return json.loads(completed.stdout)
+
+
+def run(smoke=False):
+    """Measure; return (tables, targets)."""
+    image = test_image(smoke)
+    table = Table(
+        f"Peak extra memory of fit + transform, {image.shape[0]} x "
+        f"{image.shape[1]} uint8 gray image ({image.size / 1e6:.1f} megapixels, "
+        f"{image.nbytes / 1e6:.1f} MB), {N_BINS} bins",
+        [
+            "method",
+            "strategy",
+            "time (traced run)",
+            "traced peak",
+            "traced / input",
+            "RSS peak growth",
+            "RSS / input",
+            "codes dtype",
+        ],
+        note=(
+            "Extra memory above the input, codes included (uint8 codes alone "
+            "are 1x a uint8 input; KBinsDiscretizer's float64 codes are 8x)."
+        ),
+    )
+    targets = []
+    failures = []
+    for method, strategy in METHODS:
+        result = measure_in_child(method, strategy, smoke)
+        if "error" in result:
+            failures.append(f"{method} {strategy}: {result['error']}")
+            table.add(method, strategy, "n/a", "n/a", "n/a", "n/a", "n/a", "n/a")
+            continue
+        size = result["input_bytes"]
+        resident = result["resident"]
+        table.add(
+            method,
+            strategy,
+            seconds(result["seconds"]),
+            megabytes(result["traced"]),
+            f"{result['traced'] / size:.2f}x",
+            megabytes(resident),
+            "n/a" if resident is None else f"{resident / size:.2f}x",
+            result["codes_dtype"],
+        )
+        if method == "skvq" and strategy == "kmeans":
+            worst = max(result["traced"], resident or 0) / size
+            targets.append(
+                Target(
+                    "memory, 50 MP uint8, fit + transform",
+                    f"peak extra <= {MEMORY_TARGET}x input",
+                    f"{worst:.2f}x (larger of traced and RSS)",
+                    worst <= MEMORY_TARGET,
+                )
+            )
+    if failures:
+        table.note += " Failures: " + "; ".join(failures)
+    return [table], targets
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--smoke", action="store_true", help="small image")
+    parser.add_argument("--child", nargs=2, metavar=("METHOD", "STRATEGY"))
+    args = parser.parse_args()
+    if args.child:
+        child(*args.child, args.smoke)
+        return
+    tables, _ = run(args.smoke)
+    for table in tables:
+        print(table.to_markdown())
+
+
+if __name__ == "__main__":
+    main()
