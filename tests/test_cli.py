@@ -1,0 +1,627 @@
+import errno
+import hashlib
+import io
+import os
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from skvq._cli import main
+from skvq._png import read_palette_png
+
+
+def gray_pixels(height=24, width=32, seed=0):
+    rng = np.random.default_rng(seed)
+    ramp = np.linspace(0, 255, width)[None, :] * np.ones((height, 1))
+    return np.clip(ramp + rng.normal(0, 20, (height, width)), 0, 255).astype(np.uint8)
+
+
+def colour_pixels(height=24, width=32, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.integers(0, 256, size=(height, width, 3), dtype=np.uint8)
+
+
+def save(path, pixels, mode=None, **options):
+    image = Image.fromarray(pixels)
+    if mode is not None:
+        image = image.convert(mode)
+    image.save(path, **options)
+    return path
+
+
+def digest(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def run(capsys, *argv):
+    status = main([str(arg) for arg in argv])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def table_rows(out):
+    """Rows of the printed table, as {file: [before, after, bpp, mse, psnr]}."""
+    rows = {}
+    for line in out.splitlines()[1:]:
+        fields = line.split()
+        if fields[0] != "total":
+            rows[fields[0]] = [float(field) for field in fields[1:6]]
+    return rows
+
+
+def decoded(path, mode):
+    with Image.open(path) as image:
+        return np.asarray(image.convert(mode), dtype=np.float64)
+
+
+def listing(folder):
+    return sorted(os.listdir(folder))
+
+
+# ---------------------------------------------------------------- happy path
+
+
+def test_gray_image_becomes_a_palette_png_and_the_row_tells_the_truth(tmp_path, capsys):
+    source = save(tmp_path / "gray.png", gray_pixels())
+    before = digest(source)
+    out_dir = tmp_path / "out"
+    status, out, err = run(capsys, "quantize", source, "-n", 4, "-o", out_dir)
+
+    assert (status, err) == (0, "")
+    output = out_dir / "gray.png"
+    codes, codebook = read_palette_png(output)
+    assert codes.shape == (24, 32)
+    assert codebook.shape == (4, 1)
+    assert output.read_bytes()[24] == 2  # IHDR bit depth: 4 levels, 2 bits
+
+    before_size, after_size, bits, mse, psnr = table_rows(out)[str(source)]
+    assert before_size == source.stat().st_size
+    assert after_size == output.stat().st_size
+    assert bits == pytest.approx(8 * output.stat().st_size / (24 * 32), abs=1e-3)
+    expected_mse = np.mean((decoded(output, "L") - gray_pixels()) ** 2)
+    assert mse == pytest.approx(expected_mse, abs=1e-3)
+    assert psnr == pytest.approx(10 * np.log10(255**2 / expected_mse), abs=1e-2)
+    assert digest(source) == before
+
+
+def test_colour_jpeg_becomes_an_rgb_palette_png(tmp_path, capsys):
+    source = save(tmp_path / "photo.jpg", colour_pixels(), quality=95)
+    before = digest(source)
+    status, out, err = run(capsys, "quantize", source, "-n", 16, "-o", tmp_path / "o")
+    assert (status, err) == (0, "")
+    codes, codebook = read_palette_png(tmp_path / "o" / "photo.png")
+    assert codes.shape == (24, 32)
+    assert codebook.shape == (16, 3)
+    rows = table_rows(out)
+    original = decoded(source, "RGB")
+    expected_mse = np.mean(
+        (decoded(tmp_path / "o" / "photo.png", "RGB") - original) ** 2
+    )
+    assert rows[str(source)][3] == pytest.approx(expected_mse, abs=1e-3)
+    # 16 colours must beat one colour (the mean) by far.
+    assert expected_mse < 0.5 * np.mean((original - original.mean(axis=(0, 1))) ** 2)
+    assert digest(source) == before
+
+
+def test_gray_option_quantizes_colour_inputs_as_gray(tmp_path, capsys):
+    source = save(tmp_path / "photo.png", colour_pixels())
+    status, _, _ = run(
+        capsys, "quantize", source, "-n", 8, "--gray", "-o", tmp_path / "o"
+    )
+    assert status == 0
+    _, codebook = read_palette_png(tmp_path / "o" / "photo.png")
+    assert codebook.shape == (8, 1)
+
+
+@pytest.mark.parametrize("strategy", ["kmeans", "uniform", "quantile"])
+def test_every_strategy_writes_a_file(tmp_path, capsys, strategy):
+    source = save(tmp_path / "a.png", gray_pixels())
+    status, _, err = run(
+        capsys, "quantize", source, "-n", 4, "-s", strategy, "-o", tmp_path / "o"
+    )
+    assert (status, err) == (0, "")
+    _, codebook = read_palette_png(tmp_path / "o" / "a.png")
+    assert codebook.shape == (4, 1)
+
+
+def test_several_files_get_a_row_each_and_a_total(tmp_path, capsys):
+    sources = [save(tmp_path / f"img{i}.png", gray_pixels(seed=i)) for i in range(3)]
+    status, out, _ = run(capsys, "quantize", *sources, "-n", 2, "-o", tmp_path / "o")
+    assert status == 0
+    assert set(table_rows(out)) == {str(path) for path in sources}
+    total = out.splitlines()[-1].split()
+    assert total[0] == "total"
+    assert int(total[1]) == sum(path.stat().st_size for path in sources)
+    outputs = [tmp_path / "o" / path.name for path in sources]
+    assert int(total[2]) == sum(path.stat().st_size for path in outputs)
+
+
+def test_shared_codebook_is_fitted_to_all_files_together(tmp_path, capsys):
+    from skvq._quantizer import ImageVectorQuantizer
+
+    dark = gray_pixels(seed=1) // 2
+    bright = 128 + gray_pixels(seed=2) // 2
+    sources = [save(tmp_path / "dark.png", dark), save(tmp_path / "bright.png", bright)]
+    status, _, _ = run(
+        capsys, "quantize", *sources, "-n", 4, "--shared-codebook", "-o", tmp_path / "o"
+    )
+    assert status == 0
+    _, dark_codebook = read_palette_png(tmp_path / "o" / "dark.png")
+    _, bright_codebook = read_palette_png(tmp_path / "o" / "bright.png")
+    np.testing.assert_array_equal(dark_codebook, bright_codebook)
+    together = np.concatenate([dark.reshape(-1, 1), bright.reshape(-1, 1)])
+    expected = ImageVectorQuantizer(n_bins=4).fit(together).codebook_
+    np.testing.assert_array_equal(dark_codebook, np.rint(expected))
+
+
+def test_shared_codebook_over_gray_and_colour_files_is_colour(tmp_path, capsys):
+    sources = [
+        save(tmp_path / "gray.png", gray_pixels()),
+        save(tmp_path / "colour.png", colour_pixels()),
+    ]
+    status, _, _ = run(
+        capsys, "quantize", *sources, "-n", 8, "--shared-codebook", "-o", tmp_path / "o"
+    )
+    assert status == 0
+    for name in ("gray.png", "colour.png"):
+        _, codebook = read_palette_png(tmp_path / "o" / name)
+        assert codebook.shape == (8, 3)
+
+
+def test_quiet_prints_nothing_and_verbose_prints_more(tmp_path, capsys):
+    source = save(tmp_path / "a.png", gray_pixels())
+    status, out, err = run(
+        capsys, "quantize", source, "-n", 4, "-o", tmp_path / "q", "-q"
+    )
+    assert (status, out, err) == (0, "", "")
+    status, out, _ = run(
+        capsys, "quantize", source, "-n", 4, "-o", tmp_path / "v", "-v"
+    )
+    assert status == 0
+    assert f"{source} -> {tmp_path / 'v' / 'a.png'}: 4 colours" in out
+
+
+def test_an_existing_output_is_kept_unless_overwrite(tmp_path, capsys):
+    source = save(tmp_path / "a.png", gray_pixels())
+    out_dir = tmp_path / "o"
+    out_dir.mkdir()
+    (out_dir / "a.png").write_bytes(b"precious")
+    status, out, err = run(capsys, "quantize", source, "-n", 4, "-o", out_dir)
+    assert status == 1
+    assert table_rows(out) == {}
+    assert err == (
+        f"skvq: error: {source}: {out_dir / 'a.png'} already exists "
+        "(use --overwrite to replace it)\n"
+    )
+    assert (out_dir / "a.png").read_bytes() == b"precious"
+
+    status, _, err = run(
+        capsys, "quantize", source, "-n", 4, "-o", out_dir, "--overwrite"
+    )
+    assert (status, err) == (0, "")
+    assert read_palette_png(out_dir / "a.png")[1].shape == (4, 1)
+    assert listing(out_dir) == ["a.png"]
+
+
+def test_output_folder_is_created(tmp_path, capsys):
+    source = save(tmp_path / "a.png", gray_pixels())
+    status, _, _ = run(capsys, "quantize", source, "-n", 2, "-o", tmp_path / "x" / "y")
+    assert status == 0
+    assert listing(tmp_path / "x" / "y") == ["a.png"]
+
+
+# ------------------------------------------------------- unusual image kinds
+
+
+def test_transparency_is_kept_as_a_palette_alpha_channel(tmp_path, capsys):
+    rgba = np.dstack([colour_pixels(), np.zeros((24, 32), np.uint8)])
+    rgba[:, 16:, 3] = 255
+    source = save(tmp_path / "sprite.png", rgba)
+    status, _, err = run(capsys, "quantize", source, "-n", 8, "-o", tmp_path / "o")
+    assert (status, err) == (0, "")
+    output = tmp_path / "o" / "sprite.png"
+    _, codebook = read_palette_png(output)
+    assert codebook.shape[1] == 4
+    alpha = decoded(output, "RGBA")[..., 3]
+    np.testing.assert_array_equal(alpha, rgba[..., 3])
+
+
+def test_opaque_alpha_is_dropped(tmp_path, capsys):
+    source = save(tmp_path / "opaque.png", colour_pixels(), mode="RGBA")
+    status, _, _ = run(capsys, "quantize", source, "-n", 8, "-o", tmp_path / "o")
+    assert status == 0
+    _, codebook = read_palette_png(tmp_path / "o" / "opaque.png")
+    assert codebook.shape == (8, 3)
+
+
+def test_gray_with_alpha_stays_gray(tmp_path, capsys):
+    la = np.dstack([gray_pixels(), np.full((24, 32), 255, np.uint8)])
+    la[:4, :, 1] = 0
+    source = save(tmp_path / "la.png", la)
+    status, _, _ = run(capsys, "quantize", source, "-n", 4, "-o", tmp_path / "o")
+    assert status == 0
+    _, codebook = read_palette_png(tmp_path / "o" / "la.png")
+    assert codebook.shape[1] == 2
+
+
+def test_palette_input_is_quantized_in_colour(tmp_path, capsys):
+    source = save(tmp_path / "pal.png", colour_pixels(), mode="P")
+    status, _, err = run(capsys, "quantize", source, "-n", 16, "-o", tmp_path / "o")
+    assert (status, err) == (0, "")
+    _, codebook = read_palette_png(tmp_path / "o" / "pal.png")
+    assert codebook.shape == (16, 3)
+
+
+def test_sixteen_bit_gray_is_scaled_to_eight_bits(tmp_path, capsys):
+    deep = gray_pixels().astype(np.uint16) * 256 + 100
+    source = tmp_path / "deep.png"
+    Image.fromarray(deep).save(source)
+    with Image.open(source) as image:
+        assert image.mode in ("I;16", "I")  # really a 16-bit file
+    status, out, err = run(capsys, "quantize", source, "-n", 8, "-o", tmp_path / "o")
+    assert (status, err) == (0, "")
+    output = tmp_path / "o" / "deep.png"
+    _, codebook = read_palette_png(output)
+    assert codebook.shape == (8, 1)
+    # 0..65535 maps to 0..255: the levels lie within the image's range.
+    assert codebook.min() >= np.floor(deep.min() / 257)
+    assert codebook.max() <= np.ceil(deep.max() / 257)
+    expected_mse = np.mean((decoded(output, "L") - deep / 257.0) ** 2)
+    assert table_rows(out)[str(source)][3] == pytest.approx(expected_mse, abs=1e-3)
+
+
+def test_bilevel_input_is_reproduced_exactly(tmp_path, capsys):
+    source = save(tmp_path / "bw.png", gray_pixels(), mode="1")
+    status, out, _ = run(capsys, "quantize", source, "-n", 2, "-o", tmp_path / "o")
+    assert status == 0
+    assert table_rows(out)[str(source)][3] == 0.0
+    np.testing.assert_array_equal(
+        decoded(tmp_path / "o" / "bw.png", "L"), decoded(source, "L")
+    )
+
+
+def test_cmyk_jpeg_is_quantized_as_rgb(tmp_path, capsys):
+    source = save(tmp_path / "print.jpg", colour_pixels(), mode="CMYK")
+    status, _, err = run(capsys, "quantize", source, "-n", 4, "-o", tmp_path / "o")
+    assert (status, err) == (0, "")
+    assert read_palette_png(tmp_path / "o" / "print.png")[1].shape == (4, 3)
+
+
+def test_fewer_colours_than_bins_is_a_one_line_warning(tmp_path, capsys):
+    pixels = np.zeros((8, 8), np.uint8)
+    pixels[:, 4:] = 200
+    source = save(tmp_path / "two.png", pixels)
+    status, out, err = run(capsys, "quantize", source, "-n", 8, "-o", tmp_path / "o")
+    assert status == 0
+    assert err.startswith(f"skvq: warning: {source}: ")
+    assert "Traceback" not in err
+    assert table_rows(out)[str(source)][3] == 0.0
+
+
+# ------------------------------------------------------------ failures
+
+
+def encoded(pixels, format, **options):
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format=format, **options)
+    return buffer.getvalue()
+
+
+def corrupt(data, start, stop):
+    rng = np.random.default_rng(0)
+    noise = rng.integers(0, 256, size=stop - start, dtype=np.uint8).tobytes()
+    return data[:start] + noise + data[stop:]
+
+
+PNG = encoded(colour_pixels(), "PNG")
+JPEG = encoded(colour_pixels(), "JPEG")
+
+BAD_FILES = {
+    "truncated.png": (PNG[: len(PNG) // 2], "damaged or truncated image"),
+    "header-only.png": (PNG[:20], "damaged or truncated image"),
+    "corrupt-data.png": (corrupt(PNG, 60, 260), "damaged or truncated image"),
+    "corrupt-header.png": (corrupt(PNG, 16, 24), "not an image file that Pillow"),
+    "truncated.jpg": (JPEG[: len(JPEG) // 2], "damaged or truncated image"),
+    "header-only.jpg": (JPEG[:30], "damaged or truncated image"),
+    "corrupt-header.jpg": (corrupt(JPEG, 2, 150), "not an image file that Pillow"),
+    "notes.txt": (b"not an image\n", "not an image file that Pillow can read"),
+    "empty.png": (b"", "not an image file that Pillow can read"),
+}
+
+
+@pytest.mark.parametrize("name", list(BAD_FILES))
+def test_a_bad_file_gets_one_line_and_the_others_are_done(tmp_path, capsys, name):
+    data, reason = BAD_FILES[name]
+    bad = tmp_path / name
+    bad.write_bytes(data)
+    good = save(tmp_path / "good.png", gray_pixels())
+    before = {path: digest(path) for path in (bad, good)}
+    status, out, err = run(capsys, "quantize", bad, good, "-n", 4, "-o", tmp_path / "o")
+    assert status == 1
+    assert err.startswith(f"skvq: error: {bad}: {reason}")
+    assert err.count("\n") == 1
+    assert "Traceback" not in err
+    assert listing(tmp_path / "o") == ["good.png"]
+    assert set(table_rows(out)) == {str(good)}
+    assert {path: digest(path) for path in before} == before
+
+
+def test_missing_file_and_folder_are_reported(tmp_path, capsys):
+    good = save(tmp_path / "good.png", gray_pixels())
+    (tmp_path / "folder").mkdir()
+    status, _, err = run(
+        capsys,
+        "quantize",
+        tmp_path / "missing.png",
+        tmp_path / "folder",
+        good,
+        "-n",
+        4,
+        "-o",
+        tmp_path / "o",
+    )
+    assert status == 1
+    assert err.splitlines() == [
+        f"skvq: error: {tmp_path / 'missing.png'}: no such file",
+        f"skvq: error: {tmp_path / 'folder'}: is a directory, not an image file",
+    ]
+    assert listing(tmp_path / "o") == ["good.png"]
+
+
+def test_shared_codebook_skips_bad_files(tmp_path, capsys):
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(PNG[:100])
+    good = save(tmp_path / "good.png", gray_pixels())
+    status, _, err = run(
+        capsys,
+        "quantize",
+        bad,
+        good,
+        "-n",
+        4,
+        "--shared-codebook",
+        "-o",
+        tmp_path / "o",
+    )
+    assert status == 1
+    assert err.count(f"skvq: error: {bad}:") == 1
+    assert listing(tmp_path / "o") == ["good.png"]
+
+
+@pytest.fixture
+def unwritable(monkeypatch, tmp_path):
+    """Make creating files in tmp_path/'o' fail as in a read-only folder.
+
+    Tests run as root, for whom chmod does not forbid anything.
+    """
+    real_open = os.open
+    out_dir = str(tmp_path / "o")
+
+    def guarded_open(path, *args, **kwargs):
+        if os.fspath(path).startswith(out_dir):
+            raise PermissionError(errno.EACCES, "Permission denied", path)
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", guarded_open)
+
+
+def test_unwritable_output_folder(tmp_path, capsys, unwritable):
+    sources = [save(tmp_path / f"{name}.png", gray_pixels()) for name in "ab"]
+    (tmp_path / "o").mkdir()
+    status, out, err = run(capsys, "quantize", *sources, "-n", 4, "-o", tmp_path / "o")
+    assert status == 1
+    assert err.splitlines() == [
+        f"skvq: error: {path}: cannot write {tmp_path / 'o' / path.name}: "
+        "Permission denied"
+        for path in sources
+    ]
+    assert listing(tmp_path / "o") == []
+    assert table_rows(out) == {}
+
+
+@pytest.mark.parametrize("failing", ["fsync", "replace"])
+def test_full_disk_leaves_no_partial_output(tmp_path, capsys, monkeypatch, failing):
+    source = save(tmp_path / "a.png", gray_pixels())
+    before = digest(source)
+
+    def disk_full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, failing, disk_full)
+    status, _, err = run(capsys, "quantize", source, "-n", 4, "-o", tmp_path / "o")
+    assert status == 1
+    assert err == (
+        f"skvq: error: {source}: cannot write {tmp_path / 'o' / 'a.png'}: "
+        "No space left on device\n"
+    )
+    assert listing(tmp_path / "o") == []
+    assert digest(source) == before
+
+
+def test_full_disk_keeps_the_previous_output(tmp_path, capsys, monkeypatch):
+    source = save(tmp_path / "a.png", gray_pixels())
+    (tmp_path / "o").mkdir()
+    (tmp_path / "o" / "a.png").write_bytes(b"previous run")
+
+    def disk_full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", disk_full)
+    status, _, _ = run(
+        capsys, "quantize", source, "-n", 4, "-o", tmp_path / "o", "--overwrite"
+    )
+    assert status == 1
+    assert listing(tmp_path / "o") == ["a.png"]
+    assert (tmp_path / "o" / "a.png").read_bytes() == b"previous run"
+
+
+def test_interrupt_leaves_no_partial_output(tmp_path, capsys, monkeypatch):
+    source = save(tmp_path / "a.png", gray_pixels())
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "fsync", interrupt)
+    status, _, err = run(capsys, "quantize", source, "-n", 4, "-o", tmp_path / "o")
+    assert status == 130
+    assert err == "skvq: error: interrupted; no output was left half-written\n"
+    assert listing(tmp_path / "o") == []
+
+
+def test_output_folder_that_is_a_file(tmp_path, capsys):
+    source = save(tmp_path / "a.png", gray_pixels())
+    (tmp_path / "o").write_bytes(b"a file")
+    status, _, err = run(capsys, "quantize", source, "-n", 4, "-o", tmp_path / "o")
+    assert status == 1
+    assert err.startswith(
+        f"skvq: error: cannot create the output folder {tmp_path / 'o'}:"
+    )
+    assert (tmp_path / "o").read_bytes() == b"a file"
+
+
+# ------------------------------------------------------------ usage errors
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        ([], "the following arguments are required: COMMAND"),
+        (["squash", "a.png"], "invalid choice: 'squash'"),
+        (
+            ["quantize", "-o", "o", "a.png"],
+            "the following arguments are required: -n/--n-bins",
+        ),
+        (
+            ["quantize", "-n", "4", "a.png"],
+            "the following arguments are required: -o/--output-dir",
+        ),
+        (
+            ["quantize", "-n", "4", "-o", "o"],
+            "the following arguments are required: INPUT",
+        ),
+        (
+            ["quantize", "-n", "1", "-o", "o", "a.png"],
+            "must be an integer from 2 to 256 .* got '1'",
+        ),
+        (
+            ["quantize", "-n", "257", "-o", "o", "a.png"],
+            "a PNG palette holds at most 256 colours\\), got '257'",
+        ),
+        (["quantize", "-n", "four", "-o", "o", "a.png"], "got 'four'"),
+        (
+            ["quantize", "-n", "4", "-s", "median", "-o", "o", "a.png"],
+            "invalid choice: 'median'",
+        ),
+        (
+            ["quantize", "-n", "4", "-q", "-v", "-o", "o", "a.png"],
+            "not allowed with argument",
+        ),
+        (
+            ["quantize", "-n", "4", "-o", "o", "a.png", "b/a.jpg"],
+            "a.png and b/a.jpg would both be written to o/a.png",
+        ),
+        (["quantize", "-n", "4", "-o", "o", "a.png", "a.png"], "would both be written"),
+    ],
+)
+def test_usage_errors_exit_2_with_argparse_message(
+    tmp_path, capsys, monkeypatch, argv, message
+):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: skvq")
+    assert re.search(message, err)
+    assert listing(tmp_path) == []
+
+
+def test_output_that_would_replace_its_input_is_a_usage_error(tmp_path, capsys):
+    source = save(tmp_path / "a.png", gray_pixels())
+    before = digest(source)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["quantize", str(source), "-n", "4", "-o", str(tmp_path), "--overwrite"])
+    assert exit_info.value.code == 2
+    assert f"the output for {source} would replace the input {source}" in (
+        capsys.readouterr().err
+    )
+    assert digest(source) == before
+
+
+def test_output_of_one_input_that_would_replace_another_is_a_usage_error(
+    tmp_path, capsys
+):
+    (tmp_path / "o").mkdir()
+    target = save(tmp_path / "o" / "a.png", gray_pixels())
+    other = save(tmp_path / "a.jpg", colour_pixels())
+    with pytest.raises(SystemExit) as exit_info:
+        main(
+            ["quantize", str(other), str(target), "-n", "4", "-o", str(tmp_path / "o")]
+        )
+    assert exit_info.value.code == 2
+    assert listing(tmp_path / "o") == ["a.png"]
+
+
+# ------------------------------------------------------------ help and bar
+
+
+def test_python_m_skvq_help_lists_commands_with_examples():
+    result = subprocess.run(
+        [sys.executable, "-m", "skvq", "--help"], capture_output=True, text=True
+    )
+    assert result.returncode == 0
+    assert result.stdout.startswith("usage: skvq")
+    assert "quantize" in result.stdout
+    assert "examples:" in result.stdout
+
+
+def test_quantize_help_explains_every_option_with_examples(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["quantize", "--help"])
+    assert exit_info.value.code == 0
+    text = capsys.readouterr().out
+    for option in [
+        "--n-bins",
+        "--strategy",
+        "--gray",
+        "--output-dir",
+        "--shared-codebook",
+        "--overwrite",
+        "--random-state",
+        "--quiet",
+        "--verbose",
+        "examples:",
+        "exit status:",
+    ]:
+        assert option in text
+
+
+def test_progress_bar_only_on_a_terminal_with_several_files(
+    tmp_path, capsys, monkeypatch
+):
+    pytest.importorskip("tqdm")
+    sources = [save(tmp_path / f"{i}.png", gray_pixels(seed=i)) for i in range(3)]
+    status, _, err = run(capsys, "quantize", *sources, "-n", 2, "-o", tmp_path / "a")
+    assert (status, err) == (0, "")  # stderr is not a terminal here
+
+    monkeypatch.setattr("skvq._cli._isatty", lambda stream: True)
+    status, out, err = run(capsys, "quantize", *sources, "-n", 2, "-o", tmp_path / "b")
+    assert status == 0
+    assert "quantizing:" in err and "0/3" in err
+    assert set(table_rows(out)) == {str(path) for path in sources}
+
+    status, _, err = run(capsys, "quantize", sources[0], "-n", 2, "-o", tmp_path / "c")
+    assert (status, err) == (0, "")
+
+
+def test_no_progress_bar_without_tqdm(tmp_path, capsys, monkeypatch):
+    sources = [save(tmp_path / f"{i}.png", gray_pixels(seed=i)) for i in range(2)]
+    monkeypatch.setitem(sys.modules, "tqdm", None)  # import tqdm now fails
+    monkeypatch.setattr("skvq._cli._isatty", lambda stream: True)
+    status, out, err = run(capsys, "quantize", *sources, "-n", 2, "-o", tmp_path / "o")
+    assert (status, err) == (0, "")
+    assert set(table_rows(out)) == {str(path) for path in sources}
