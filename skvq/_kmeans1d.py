@@ -46,6 +46,17 @@ class _PrefixCost:
             [zero, np.cumsum(scatter * self.scale**2 + weight * x * x)]
         )
 
+    def matrix(self):
+        """Scaled SSE of atoms ``i..j`` at ``[i, j]``; ``inf`` below the
+        diagonal, where ``j < i`` is no run."""
+        w = self.W[None, 1:] - self.W[:-1, None]
+        s = self.S[None, 1:] - self.S[:-1, None]
+        q = self.Q[None, 1:] - self.Q[:-1, None]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cost = np.maximum(q - s * s / w, 0.0)
+        cost[np.tril_indices_from(cost, -1)] = np.inf
+        return cost
+
     def __call__(self, i, j):
         """Scaled SSE of atoms ``i..j`` (inclusive); arrays broadcast."""
         w = self.W[j + 1] - self.W[i]
@@ -155,8 +166,7 @@ def optimal_partition_1d(weight, mean, scatter, n_clusters):
     cost = _PrefixCost(weight, mean, scatter)
     atoms = np.arange(m)
     if m <= _QUADRATIC_MAX_ATOMS:
-        i, j = np.meshgrid(atoms, atoms, indexing="ij")
-        cost_matrix = np.where(i <= j, cost(i, np.maximum(i, j)), np.inf)
+        cost_matrix = cost.matrix()
         best = cost_matrix[0].copy()
     else:
         best = cost(np.zeros(m, dtype=np.intp), atoms)

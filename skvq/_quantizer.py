@@ -197,9 +197,6 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
         self : object
             Fitted quantizer.
         """
-        for attribute in ("_summary", "codebook_", "bin_edges_"):
-            if hasattr(self, attribute):
-                delattr(self, attribute)
         return self._accumulate(X, sample_weight, reset=True)
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -296,6 +293,9 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
             self.codebook_ = codebook[:, None]
             self.n_iter_ = 1
         else:
+            if hasattr(self, "bin_edges_"):
+                # Left over from an earlier fit with one channel.
+                del self.bin_edges_
             self.codebook_, self.n_iter_ = vector_codebook(
                 summary,
                 self.n_bins,

@@ -251,6 +251,18 @@ def _exact_summary(values, weight, low, high, max_atoms):
     return coarsen(summary, max_atoms)
 
 
+def _value_counts(values, weight):
+    """Total weight of every possible value of a 1-D uint8 or uint16 array."""
+    size = 1 << (8 * values.dtype.itemsize)
+    counts = np.zeros(size)
+    for start in range(0, values.shape[0], _CHUNK_PIXELS):
+        w = None if weight is None else weight[start : start + _CHUNK_PIXELS]
+        counts += np.bincount(
+            values[start : start + _CHUNK_PIXELS], weights=w, minlength=size
+        )
+    return counts
+
+
 def _distinct_integers(pixels, weight, low, high):
     """Distinct values of integer pixels and their total weights.
 
@@ -334,6 +346,17 @@ def summarize(pixels, weight=None, *, max_atoms):
         return empty_summary(n_channels)
     if pixels.dtype == bool:
         pixels = pixels.view(np.uint8)
+    if n_channels == 1 and pixels.dtype.kind == "u" and pixels.dtype.itemsize <= 2:
+        # 8- and 16-bit gray: one bincount pass, the extremes read off it.
+        counts = _value_counts(pixels[:, 0], weight)
+        values = np.flatnonzero(counts)
+        return _exact_summary(
+            values[:, None].astype(np.float64),
+            counts[values],
+            values[:1],
+            values[-1:],
+            max_atoms,
+        )
     low = pixels.min(axis=0)
     high = pixels.max(axis=0)
     if (
