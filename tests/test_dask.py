@@ -1,0 +1,272 @@
+"""Dask arrays: fitting by a reduction on the workers, lazy blockwise codes.
+
+Every test runs on the threaded scheduler and on a real two-process
+``LocalCluster`` on 127.0.0.1, whose worker processes unpickle the estimator
+and the block functions like a remote cluster would.
+"""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from numpy.testing import assert_array_equal
+
+from skvq import ImageVectorQuantizer
+
+dask = pytest.importorskip("dask")
+da = pytest.importorskip("dask.array")
+distributed = pytest.importorskip("distributed")
+
+pytestmark = pytest.mark.dask
+
+STRATEGIES = ["kmeans", "uniform", "quantile"]
+
+
+@pytest.fixture(scope="module")
+def client():
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+        ) as cluster,
+        distributed.Client(cluster, set_as_default=False) as client,
+    ):
+        yield client
+
+
+@pytest.fixture(params=["threads", "distributed"])
+def scheduler(request):
+    """The scheduler every dask computation of the test runs on."""
+    if request.param == "threads":
+        with dask.config.set(scheduler="threads"):
+            yield None
+    else:
+        client = request.getfixturevalue("client")
+        with dask.config.set(scheduler=client):
+            yield client
+
+
+def _image(dtype, n_channels, n_rows=30, n_columns=24, seed=0):
+    rng = np.random.default_rng(seed)
+    top = np.iinfo(dtype).max
+    smooth = np.linspace(0.1, 0.9, n_rows * n_columns * n_channels) ** 2
+    noisy = smooth + rng.normal(0, 0.05, smooth.shape)
+    values = np.clip(np.rint(noisy * top), 0, top).astype(dtype)
+    return rng.permutation(values).reshape(n_rows, n_columns * n_channels)
+
+
+def _assert_same_fit(dask_fitted, numpy_fitted):
+    assert_array_equal(dask_fitted.codebook_, numpy_fitted.codebook_)
+    assert dask_fitted.n_bins_ == numpy_fitted.n_bins_
+    assert dask_fitted.n_features_in_ == numpy_fitted.n_features_in_
+    if numpy_fitted.n_channels == 1:
+        assert_array_equal(dask_fitted.bin_edges_, numpy_fitted.bin_edges_)
+
+
+@pytest.mark.parametrize("max_atoms", [65536, 16])
+@pytest.mark.parametrize("strategy", STRATEGIES)
+@pytest.mark.parametrize("n_channels", [1, 3])
+def test_fit_on_dask_equals_fit_in_memory(scheduler, n_channels, strategy, max_atoms):
+    X = _image(np.uint8, n_channels)
+    # Uneven blocks, and column blocks that cut pixels' channels apart.
+    X_dask = da.from_array(X, chunks=((7, 1, 12, 10), (11, 20, X.shape[1] - 31)))
+    params = dict(
+        n_bins=6,
+        n_channels=n_channels,
+        strategy=strategy,
+        max_atoms=max_atoms,
+        random_state=0,
+    )
+    expected = ImageVectorQuantizer(**params).fit(X)
+    _assert_same_fit(ImageVectorQuantizer(**params).fit(X_dask), expected)
+
+
+def test_fit_summarises_each_block_on_the_workers(client):
+    X = _image(np.uint8, 3)
+    X_dask = da.from_array(X, chunks=(5, 24))
+    with dask.config.set(scheduler=client), distributed.get_task_stream(client) as ts:
+        quantizer = ImageVectorQuantizer(n_bins=6, n_channels=3, random_state=0)
+        quantizer.fit(X_dask)
+    summarised = [t for t in ts.data if "_summarize_block" in str(t["key"])]
+    assert len(summarised) == X_dask.npartitions
+    assert len({t["worker"] for t in ts.data}) == 2
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+def test_partial_fit_on_dask_blocks_equals_fit(scheduler, dtype):
+    X = _image(dtype, 1)
+    quantizer = ImageVectorQuantizer(n_bins=5)
+    quantizer.partial_fit(da.from_array(X[:13], chunks=4))
+    quantizer.partial_fit(X[13:20])
+    quantizer.partial_fit(da.from_array(X[20:], chunks=3))
+    _assert_same_fit(quantizer, ImageVectorQuantizer(n_bins=5).fit(X))
+
+
+@pytest.mark.parametrize("weight_kind", ["numpy", "dask", "number"])
+@pytest.mark.parametrize("n_channels", [1, 3])
+def test_sample_weight_with_dask_equals_in_memory(scheduler, n_channels, weight_kind):
+    X = _image(np.uint8, n_channels)
+    weight = np.random.default_rng(1).integers(0, 4, X.shape[0]).astype(float)
+    if weight_kind == "dask":
+        given = da.from_array(weight, chunks=11)
+    elif weight_kind == "number":
+        given = weight = 2.0
+    else:
+        given = weight
+    params = dict(n_bins=4, n_channels=n_channels, random_state=0)
+    expected = ImageVectorQuantizer(**params).fit(X, sample_weight=weight)
+    fitted = ImageVectorQuantizer(**params).fit(
+        da.from_array(X, chunks=(7, 9)), sample_weight=given
+    )
+    _assert_same_fit(fitted, expected)
+
+
+@pytest.mark.parametrize(
+    "dtype, n_bins, code_dtype", [(np.uint8, 8, np.uint8), (np.uint16, 300, np.uint16)]
+)
+@pytest.mark.parametrize("n_channels", [1, 3])
+def test_transform_and_inverse_are_lazy_and_equal_numpy(
+    scheduler, n_channels, dtype, n_bins, code_dtype
+):
+    X = _image(dtype, n_channels, n_rows=40)
+    quantizer = ImageVectorQuantizer(n_bins=n_bins, n_channels=n_channels)
+    quantizer.fit(X)
+    X_dask = da.from_array(X, chunks=(9, X.shape[1]))
+    codes = quantizer.transform(X_dask)
+    assert isinstance(codes, da.Array)
+    assert codes.dtype == code_dtype
+    assert codes.shape == (40, 24)
+    expected_codes = quantizer.transform(X)
+    assert expected_codes.dtype == code_dtype
+    assert_array_equal(codes.compute(), expected_codes)
+    values = quantizer.inverse_transform(codes)
+    assert isinstance(values, da.Array)
+    assert values.dtype == np.float64
+    assert values.shape == X.shape
+    assert_array_equal(values.compute(), quantizer.inverse_transform(expected_codes))
+
+
+def test_transform_of_tiles_equals_numpy(scheduler):
+    # Blocks split both rows and columns (tiles of a large image), also
+    # between the channels of a pixel.
+    X = _image(np.uint8, 3)
+    quantizer = ImageVectorQuantizer(n_bins=6, n_channels=3, random_state=0).fit(X)
+    codes = quantizer.transform(da.from_array(X, chunks=(7, 10)))
+    assert_array_equal(codes.compute(), quantizer.transform(X))
+    values = quantizer.inverse_transform(da.from_array(quantizer.transform(X), 5))
+    assert_array_equal(values.compute(), quantizer.inverse_transform(codes))
+
+
+def test_inverse_transform_of_dask_follows_inverse_dtype(scheduler):
+    X = _image(np.uint8, 1)
+    quantizer = ImageVectorQuantizer(n_bins=4, inverse_dtype=np.uint8).fit(X)
+    codes = quantizer.transform(X)
+    values = quantizer.inverse_transform(da.from_array(codes, chunks=6))
+    assert values.dtype == np.uint8
+    assert_array_equal(values.compute(), quantizer.inverse_transform(codes))
+
+
+def test_dask_ml_incremental_streams_blocks_through_partial_fit(scheduler):
+    wrappers = pytest.importorskip("dask_ml.wrappers")
+    X = _image(np.uint8, 3)
+    X_dask = da.from_array(X, chunks=(4, X.shape[1]))
+    params = dict(n_bins=6, n_channels=3, random_state=0)
+    incremental = wrappers.Incremental(ImageVectorQuantizer(**params)).fit(X_dask)
+    expected = ImageVectorQuantizer(**params).fit(X)
+    _assert_same_fit(incremental.estimator_, expected)
+    codes = incremental.transform(X_dask)
+    assert isinstance(codes, da.Array)
+    assert_array_equal(codes.compute(), expected.transform(X))
+
+
+# Errors: the messages say what was wrong and what is allowed.
+
+
+def test_non_finite_values_raise_with_their_rows(scheduler):
+    X = _image(np.uint8, 1).astype(float)
+    X[17, 3] = np.nan
+    with pytest.raises(ValueError, match=r"NaN or infinity \(rows 16:24 of the dask"):
+        ImageVectorQuantizer().fit(da.from_array(X, chunks=8))
+    X[17, 3] = np.inf
+    quantizer = ImageVectorQuantizer().fit(X[:16])
+    with pytest.raises(ValueError, match="Input X contains infinity"):
+        quantizer.transform(da.from_array(X, chunks=8)).compute()
+
+
+def test_bad_shapes_and_dtypes_raise_before_computing():
+    quantizer = ImageVectorQuantizer(n_channels=3)
+    with pytest.raises(ValueError, match="Expected a 2D dask array for X, got a 1D"):
+        quantizer.fit(da.zeros(12, dtype=np.uint8))
+    with pytest.raises(ValueError, match="Found array with 0 sample"):
+        quantizer.fit(da.zeros((0, 12), dtype=np.uint8))
+    with pytest.raises(ValueError, match="not a multiple of n_channels=3"):
+        quantizer.fit(da.zeros((4, 10), dtype=np.uint8))
+    with pytest.raises(TypeError, match=r"must hold numbers .* dtype <U1"):
+        quantizer.fit(da.from_array(np.full((4, 12), "a")))
+    with pytest.raises(ValueError, match="compute_chunk_sizes"):
+        X = da.zeros((4, 12), dtype=np.uint8)
+        quantizer.fit(X[X[:, 0] == 0], sample_weight=np.ones(4))
+
+
+def test_wrong_number_of_features_raises_like_numpy():
+    X = _image(np.uint8, 1)
+    quantizer = ImageVectorQuantizer().fit(X)
+    message = "X has 10 features, but ImageVectorQuantizer is expecting 24 features"
+    with pytest.raises(ValueError, match=message):
+        quantizer.transform(da.from_array(X[:, :10]))
+    with pytest.raises(ValueError, match=message):
+        quantizer.partial_fit(da.from_array(X[:, :10]))
+    with pytest.raises(ValueError, match="Codes have 10 columns, but this quantizer"):
+        quantizer.inverse_transform(da.zeros((3, 10), dtype=np.uint8))
+    with pytest.raises(TypeError, match="Codes must be an array of integers"):
+        quantizer.inverse_transform(da.from_array(np.full((3, 24), "a")))
+
+
+def test_codes_out_of_range_raise_when_computed(scheduler):
+    quantizer = ImageVectorQuantizer(n_bins=4).fit(_image(np.uint8, 1))
+    codes = da.full((6, 24), 4, dtype=np.uint8, chunks=3)
+    values = quantizer.inverse_transform(codes)
+    with pytest.raises(ValueError, match=r"Codes must be integers in \[0, 4\)"):
+        values.compute()
+
+
+def test_bad_sample_weight_raises(scheduler):
+    X = da.from_array(_image(np.uint8, 1), chunks=8)
+    quantizer = ImageVectorQuantizer()
+    with pytest.raises(ValueError, match=r"sample_weight.shape == \(5,\), expected"):
+        quantizer.fit(X, sample_weight=da.ones(5, chunks=2))
+    negative = -np.ones(30)
+    with pytest.raises(ValueError, match="Negative values in data passed to"):
+        quantizer.fit(X, sample_weight=da.from_array(negative, chunks=7))
+    with pytest.raises(ValueError, match="Negative values in data passed to"):
+        quantizer.fit(X, sample_weight=negative)
+
+
+def test_failed_dask_fit_leaves_no_n_features_in():
+    X = np.full((4, 6), np.nan)
+    quantizer = ImageVectorQuantizer()
+    with pytest.raises(ValueError, match="NaN"):
+        quantizer.fit(da.from_array(X, chunks=2))
+    assert not hasattr(quantizer, "n_features_in_")
+
+
+def test_skvq_works_without_dask():
+    # Import and use skvq with dask made unimportable, in a fresh interpreter.
+    script = (
+        "import sys\n"
+        "sys.modules['dask'] = None\n"
+        "import numpy as np\n"
+        "from skvq import ImageVectorQuantizer\n"
+        "X = np.arange(40, dtype=np.uint8).reshape(4, 10)\n"
+        "q = ImageVectorQuantizer(n_bins=4).partial_fit(X[:2]).partial_fit(X[2:])\n"
+        "print(q.inverse_transform(q.transform(X)).shape)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "(4, 10)"
