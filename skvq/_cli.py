@@ -103,8 +103,9 @@ def _build_parser():
         type=_n_bins,
         required=True,
         metavar="N",
-        help="number of colours (gray levels) of each output, 2 to 256; "
-        "e.g. --n-bins 8 gives 3 bits per pixel",
+        help="number of colours (gray levels) of each output, 2 to 256; PNG "
+        "stores 1, 2, 4 or 8 bits per pixel, so 2, 4, 16 and 256 use a bit "
+        "depth fully (e.g. --n-bins 16: 4 bits per pixel before compression)",
     )
     quantize.add_argument(
         "-s",

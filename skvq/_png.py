@@ -9,16 +9,23 @@ compression, instead of 8 (gray) or 24 (colour).
 import contextlib
 import os
 import secrets
+import struct
+import zlib
 
 import numpy as np
 from PIL import Image
 
+from ._packing import pack_codes
+
 __all__ = ["read_palette_png", "write_palette_png"]
 
 _MAX_COLOURS = 256
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_IDAT_SIZE = 2**20  # bytes of compressed data per IDAT chunk
+_FILTER_BLOCK_BYTES = 2**20  # scanline bytes filtered at once
 
-# Codebook width -> what a palette entry holds.
-_LAYOUTS = {1: "gray", 2: "gray + alpha", 3: "RGB", 4: "RGBA"}
+# Gray, gray + alpha, RGB, RGBA.
+_N_CHANNELS = (1, 2, 3, 4)
 
 
 def write_palette_png(path, codes, codebook, *, overwrite=False):
@@ -69,6 +76,15 @@ def write_palette_png(path, codes, codebook, *, overwrite=False):
     writing and the rename are two steps: a file created at ``path`` by
     another process in between is replaced.)
 
+    The rows of indices are deflated twice, unfiltered and with PNG's
+    prediction filters chosen per row by the smallest sum of absolute
+    residuals (the heuristic of libpng), and the smaller result is kept.
+    Filters pay when neighbouring indices mean similar colours, as with the
+    sorted codebooks of gray images: for the raccoon at 64 gray levels the
+    file is about 25% smaller than Pillow's, which never filters palette
+    images of 8 bits. See the PNG specification (ISO/IEC 15948:2004),
+    clauses 9 (filtering) and 10 (compression).
+
     Examples
     --------
     >>> import os, tempfile
@@ -98,19 +114,110 @@ def write_palette_png(path, codes, codebook, *, overwrite=False):
             f"codes must be smaller than the number of codebook entries "
             f"({n_colours}), found {high}."
         )
-    image = Image.frombytes(
-        "P", (codes.shape[1], codes.shape[0]), codes.astype(np.uint8).tobytes()
-    )
     gray = palette.shape[1] in (1, 2)
     rgb = np.repeat(palette[:, :1], 3, axis=1) if gray else palette[:, :3]
-    # Pillow writes as many PLTE entries as the palette has and picks the bit
-    # depth from that count. Passing ``bits=`` instead would make Pillow < 11
-    # pad the palette to 2**bits entries.
-    image.putpalette(rgb.tobytes(), "RGB")
-    save_options = {"format": "PNG", "optimize": True}
-    if palette.shape[1] in (2, 4):
-        save_options["transparency"] = palette[:, -1].tobytes()
-    _write_atomically(path, lambda file: image.save(file, **save_options), overwrite)
+    alpha = palette[:, -1] if palette.shape[1] in (2, 4) else None
+    data = _encode_png(codes, rgb, alpha)
+    _write_atomically(path, lambda file: file.write(data), overwrite)
+
+
+def _bit_depth(n_colours):
+    return next(bits for bits in (1, 2, 4, 8) if n_colours <= 1 << bits)
+
+
+def _encode_png(codes, rgb, alpha):
+    """Return the bytes of an indexed PNG file (colour type 3)."""
+    height, width = codes.shape
+    bit_depth = _bit_depth(rgb.shape[0])
+    header = struct.pack(">IIBBBBB", width, height, bit_depth, 3, 0, 0, 0)
+    chunks = [(b"IHDR", header), (b"PLTE", rgb.tobytes())]
+    if alpha is not None:
+        chunks.append((b"tRNS", alpha.tobytes()))
+    idat = _compressed_rows(_packed_rows(codes, bit_depth))
+    chunks += [
+        (b"IDAT", idat[i : i + _IDAT_SIZE]) for i in range(0, len(idat), _IDAT_SIZE)
+    ]
+    chunks.append((b"IEND", b""))
+    parts = [_PNG_SIGNATURE]
+    for kind, data in chunks:
+        parts += [
+            struct.pack(">I", len(data)),
+            kind,
+            data,
+            struct.pack(">I", zlib.crc32(kind + data)),
+        ]
+    return b"".join(parts)
+
+
+def _packed_rows(codes, bit_depth):
+    """Scanlines of ``bit_depth``-bit indices; each row starts a new byte."""
+    per_byte = 8 // bit_depth
+    height, width = codes.shape
+    padded_width = -(-width // per_byte) * per_byte
+    padded = np.zeros((height, padded_width), dtype=np.uint8)
+    padded[:, :width] = codes
+    return pack_codes(padded, bit_depth).reshape(height, -1)
+
+
+def _compressed_rows(rows):
+    """Deflate the scanlines with the filters that compress them best.
+
+    Unfiltered rows suit palettes in no particular order; when neighbouring
+    indices mean neighbouring colours (a gray codebook is sorted), PNG's
+    prediction filters, chosen per row by the smallest sum of absolute
+    differences as libpng does, compress much better. Both are tried.
+    """
+    unfiltered = np.hstack([np.zeros((rows.shape[0], 1), np.uint8), rows])
+    return min(
+        _deflate(unfiltered, zlib.Z_DEFAULT_STRATEGY),
+        # Z_FILTERED suits the small residuals of filtered rows (zlib manual).
+        _deflate(_adaptively_filtered(rows), zlib.Z_FILTERED),
+        key=len,
+    )
+
+
+def _deflate(data, strategy):
+    compressor = zlib.compressobj(
+        9, zlib.DEFLATED, zlib.MAX_WBITS, zlib.DEF_MEM_LEVEL, strategy
+    )
+    return compressor.compress(data.tobytes()) + compressor.flush()
+
+
+def _adaptively_filtered(rows):
+    height, n_bytes = rows.shape
+    out = np.empty((height, n_bytes + 1), dtype=np.uint8)
+    # By blocks of rows, to bound the memory of the five candidates.
+    block_rows = max(1, _FILTER_BLOCK_BYTES // n_bytes)
+    previous = np.zeros(n_bytes, dtype=np.uint8)
+    for start in range(0, height, block_rows):
+        block = rows[start : start + block_rows]
+        above = np.vstack([previous, block[:-1]])
+        filtered = _filter_candidates(block, above)
+        # Bytes as signed differences: small magnitudes compress best.
+        cost = np.minimum(filtered, 256 - filtered.astype(np.int32)).sum(axis=2)
+        choice = np.argmin(cost, axis=0)
+        out[start : start + len(block), 0] = choice
+        out[start : start + len(block), 1:] = filtered[choice, np.arange(len(block))]
+        previous = block[-1]
+    return out
+
+
+def _filter_candidates(x, above):
+    """PNG filters 0-4 (None, Sub, Up, Average, Paeth) of every row.
+
+    With one byte per pixel the byte to the left is the pixel to the left;
+    for sub-byte depths PNG filters bytes all the same.
+    """
+    x = x.astype(np.int16)
+    b = above.astype(np.int16)
+    a = np.zeros_like(x)
+    a[:, 1:] = x[:, :-1]
+    c = np.zeros_like(b)
+    c[:, 1:] = b[:, :-1]
+    pa, pb, pc = np.abs(b - c), np.abs(a - c), np.abs(a + b - 2 * c)
+    paeth = np.where((pa <= pb) & (pa <= pc), a, np.where(pb <= pc, b, c))
+    residuals = np.stack([x, x - a, x - b, x - (a + b) // 2, x - paeth])
+    return (residuals & 0xFF).astype(np.uint8)
 
 
 def _check_codes(codes):
@@ -143,7 +250,7 @@ def _palette_bytes(codebook):
         raise TypeError(
             f"codebook must be an array of real numbers, got dtype {codebook.dtype}."
         )
-    if codebook.ndim != 2 or codebook.shape[1] not in _LAYOUTS:
+    if codebook.ndim != 2 or codebook.shape[1] not in _N_CHANNELS:
         raise ValueError(
             f"codebook must have shape (n_colours, n_channels) with n_channels "
             f"1 (gray), 2 (gray + alpha), 3 (RGB) or 4 (RGBA), got shape "
