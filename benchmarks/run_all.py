@@ -46,6 +46,8 @@ def machine_description():
 
 
 def run_all(smoke):
+    """Run every benchmark; return its tables and the load during the run."""
+    load_before = os.getloadavg()[0]
     tables, targets = [], []
     for benchmark in BENCHMARKS:
         name = benchmark.__name__
@@ -58,16 +60,19 @@ def run_all(smoke):
         targets += more_targets
     if targets and not smoke:
         tables.insert(0, targets_table(targets))
-    return tables
+    # Other processes on the machine slow the runs down unevenly; the load
+    # average says how much to trust the figures.
+    load = f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after"
+    return tables, load
 
 
-def rst_page(tables, smoke):
+def rst_page(tables, load, smoke):
     today = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
     lines = [
         ".. This file is written by benchmarks/run_all.py --write-doc; "
         "do not edit it by hand.",
         "",
-        f"Measured on {today} on {machine_description()}, with "
+        f"Measured on {today} on {machine_description()} ({load}), with "
         "``python benchmarks/run_all.py"
         + (" --smoke" if smoke else "")
         + " --write-doc``. Times are the best of several runs; ratios compare "
@@ -105,12 +110,12 @@ def main():
         "--write-doc", action="store_true", help=f"also write {DOC_PAGE}"
     )
     args = parser.parse_args()
-    tables = run_all(args.smoke)
-    print(f"Machine: {machine_description()}\n")
+    tables, load = run_all(args.smoke)
+    print(f"Machine: {machine_description()} ({load})\n")
     for table in tables:
         print(table.to_markdown())
     if args.write_doc:
-        write_atomically(DOC_PAGE, rst_page(tables, args.smoke))
+        write_atomically(DOC_PAGE, rst_page(tables, load, args.smoke))
         print(f"wrote {DOC_PAGE}", file=sys.stderr)
 
 
