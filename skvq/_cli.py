@@ -8,7 +8,7 @@ import sys
 import warnings
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ._png import write_palette_png
 from ._quantizer import ImageVectorQuantizer
@@ -321,7 +321,7 @@ def _quantize_files(args, outputs, report):
     totals = [0, 0]
     for path in report.progress(todo, "quantizing"):
         try:
-            pixels = _read_pixels(path, args.gray)
+            pixels = _read_pixels(path, args.gray, report)
             if shared is not None:
                 pixels = _with_channels(pixels, shared.n_channels)
             result = _quantize_one(args, path, pixels, outputs[path], shared, report)
@@ -436,12 +436,13 @@ def _mean_squared_error(pixels, palette, codes):
 
 @contextlib.contextmanager
 def _warnings_to(report, path):
-    """Show the estimator's warnings as one line naming the file."""
+    """Show warnings as one line each naming the file (none if report is None)."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         yield
-    for warning in caught:
-        report.warning(path, str(warning.message))
+    if report is not None:
+        for warning in caught:
+            report.warning(path, str(warning.message))
 
 
 def _reason(exc):
@@ -450,16 +451,30 @@ def _reason(exc):
     return str(exc) or type(exc).__name__
 
 
-def _read_pixels(path, gray):
+def _read_pixels(path, gray, report=None):
     """Decode an image file to an array of shape (height, width, n_channels).
 
     n_channels is 1 (gray), 2 (gray and alpha), 3 (RGB) or 4 (RGBA), on the
-    0..255 scale; any other input raises :class:`_FileError`.
+    0..255 scale; any other input raises :class:`_FileError`. Warnings go to
+    ``report``, or nowhere when it is None (files read more than once).
     """
+    with _warnings_to(report, path):
+        return _decode(path, gray)
+
+
+def _decode(path, gray):
     try:
         with Image.open(path) as image:
             image.load()
-            return _pixels(image, gray)
+            n_frames = getattr(image, "n_frames", 1)
+            if n_frames > 1:
+                warnings.warn(
+                    f"only the first of its {n_frames} frames is quantized",
+                    stacklevel=1,
+                )
+            # Cameras store the orientation apart from the pixels; the output
+            # has no such tag, so the pixels are turned the way viewers show them.
+            return _pixels(ImageOps.exif_transpose(image), gray)
     except _FileError:
         raise
     except FileNotFoundError:
@@ -475,7 +490,7 @@ def _read_pixels(path, gray):
     except Image.DecompressionBombError as exc:
         raise _FileError(str(exc)) from None
     except OSError as exc:
-        if exc.errno in (errno.ENOSPC, errno.EIO) and exc.strerror:
+        if exc.errno == errno.EIO and exc.strerror:
             raise _FileError(f"cannot read: {exc.strerror}") from None
         raise _FileError(f"damaged or truncated image: {exc}") from None
     # Pillow's decoders report some damaged files with other exceptions

@@ -625,3 +625,26 @@ def test_no_progress_bar_without_tqdm(tmp_path, capsys, monkeypatch):
     status, out, err = run(capsys, "quantize", *sources, "-n", 2, "-o", tmp_path / "o")
     assert (status, err) == (0, "")
     assert set(table_rows(out)) == {str(path) for path in sources}
+
+
+def test_exif_orientation_is_applied(tmp_path, capsys):
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation: rotate 90 degrees clockwise to view
+    source = save(tmp_path / "camera.jpg", colour_pixels(), exif=exif.tobytes())
+    status, _, _ = run(capsys, "quantize", source, "-n", 4, "-o", tmp_path / "o")
+    assert status == 0
+    codes, _ = read_palette_png(tmp_path / "o" / "camera.png")
+    assert codes.shape == (32, 24)
+
+
+def test_only_the_first_frame_of_an_animation_is_used_with_a_warning(tmp_path, capsys):
+    frames = [Image.fromarray(gray_pixels(seed=i)) for i in range(3)]
+    source = tmp_path / "anim.gif"
+    frames[0].save(source, save_all=True, append_images=frames[1:])
+    status, _, err = run(
+        capsys, "quantize", source, "-n", 4, "--shared-codebook", "-o", tmp_path / "o"
+    )
+    assert status == 0
+    assert err == (
+        f"skvq: warning: {source}: only the first of its 3 frames is quantized\n"
+    )
