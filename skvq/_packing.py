@@ -82,7 +82,7 @@ def pack_codes(codes, n_bits):
     Examples
     --------
     >>> import numpy as np
-    >>> from skvq._packing import pack_codes
+    >>> from skvq import pack_codes
     >>> codes = np.array([[0, 1, 2, 3], [4, 5, 6, 7]], dtype=np.uint8)
     >>> packed = pack_codes(codes, n_bits=3)
     >>> packed.nbytes  # 8 codes of 3 bits instead of 8 bytes
@@ -204,7 +204,7 @@ def unpack_codes(packed, n_bits, shape):
     Examples
     --------
     >>> import numpy as np
-    >>> from skvq._packing import pack_codes, unpack_codes
+    >>> from skvq import pack_codes, unpack_codes
     >>> codes = np.array([[0, 1, 2, 3], [4, 5, 6, 7]], dtype=np.uint8)
     >>> unpack_codes(pack_codes(codes, 3), n_bits=3, shape=(2, 4))
     array([[0, 1, 2, 3],

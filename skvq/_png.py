@@ -89,7 +89,7 @@ def write_palette_png(path, codes, codebook, *, overwrite=False):
     --------
     >>> import os, tempfile
     >>> import numpy as np
-    >>> from skvq._png import read_palette_png, write_palette_png
+    >>> from skvq import read_palette_png, write_palette_png
     >>> codes = np.array([[0, 1, 2], [2, 1, 0]])
     >>> codebook = np.array([[12.3], [127.5], [250.0]])  # three gray levels
     >>> folder = tempfile.TemporaryDirectory()
@@ -337,7 +337,7 @@ def read_palette_png(path):
     --------
     >>> import os, tempfile
     >>> import numpy as np
-    >>> from skvq._png import read_palette_png, write_palette_png
+    >>> from skvq import read_palette_png, write_palette_png
     >>> codes = np.array([[0, 1], [1, 0]])
     >>> codebook = np.array([[255, 0, 0], [0, 0, 255]])  # red and blue
     >>> folder = tempfile.TemporaryDirectory()
