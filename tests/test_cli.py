@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from skvq import ImageVectorQuantizer, read_palette_png
 from skvq._cli import main
-from skvq._png import read_palette_png
 
 
 def gray_pixels(height=24, width=32, seed=0):
@@ -141,7 +141,6 @@ def test_several_files_get_a_row_each_and_a_total(tmp_path, capsys):
 
 
 def test_shared_codebook_is_fitted_to_all_files_together(tmp_path, capsys):
-    from skvq._quantizer import ImageVectorQuantizer
 
     dark = gray_pixels(seed=1) // 2
     bright = 128 + gray_pixels(seed=2) // 2

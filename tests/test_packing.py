@@ -4,7 +4,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from skvq._packing import pack_codes, unpack_codes
+from skvq import pack_codes, unpack_codes
 
 ALL_N_BITS = list(range(1, 17))
 SHAPES = [(0,), (1,), (7,), (8,), (9,), (3, 5), (2, 0, 4), (4, 3, 2)]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from skvq._png import read_palette_png, write_palette_png
+from skvq import read_palette_png, write_palette_png
 
 
 def png_chunks(path):
