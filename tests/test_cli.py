@@ -141,7 +141,6 @@ def test_several_files_get_a_row_each_and_a_total(tmp_path, capsys):
 
 
 def test_shared_codebook_is_fitted_to_all_files_together(tmp_path, capsys):
-
     dark = gray_pixels(seed=1) // 2
     bright = 128 + gray_pixels(seed=2) // 2
     sources = [save(tmp_path / "dark.png", dark), save(tmp_path / "bright.png", bright)]
