@@ -223,6 +223,12 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
         return self._accumulate(X, sample_weight, reset=not hasattr(self, "_summary"))
 
     def _validate_parameters(self):
+        for name in ("n_bins", "n_channels", "max_atoms", "max_iter"):
+            # bool is an Integral, so the constraints let True through as 1.
+            if isinstance(getattr(self, name), bool):
+                raise TypeError(
+                    f"{name} must be an int, got the bool {getattr(self, name)!r}."
+                )
         if self.max_atoms < self.n_bins:
             raise ValueError(
                 f"max_atoms must be at least n_bins={self.n_bins}, "
@@ -250,6 +256,47 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
                 f"{self.n_channels} consecutive features."
             )
 
+    def _check_n_channels_unchanged(self):
+        if self.n_channels != self.codebook_.shape[1]:
+            raise ValueError(
+                f"n_channels changed from {self.codebook_.shape[1]} to "
+                f"{self.n_channels} after fit: the codebook has "
+                f"{self.codebook_.shape[1]} channel(s); call fit again."
+            )
+
+    def _validate_pixels(self, X, reset):
+        """validate_data, then refuse what is not real numbers in float64's
+        range."""
+        if isinstance(X, np.ma.MaskedArray):
+            raise TypeError(
+                "X is a masked array, whose mask would be ignored: pass a plain "
+                "array, e.g. X.filled(value)."
+            )
+        try:
+            X = validate_data(self, X, reset=reset, dtype="numeric")
+        except ValueError as exc:
+            if "could not convert" not in str(exc):
+                raise
+            raise ValueError(
+                f"X must hold numbers (bool, integer or float): {exc}"
+            ) from exc
+        if X.dtype.kind not in "biuf":
+            raise TypeError(
+                "X must hold real numbers (bool, integer or float), got dtype "
+                f"{X.dtype}."
+            )
+        if X.dtype.kind == "f" and X.dtype.itemsize > 8:
+            # Statistics and codewords are float64: wider floats beyond its
+            # range would silently become infinite.
+            with np.errstate(over="ignore"):
+                X = X.astype(np.float64)
+            if not np.isfinite(X).all():
+                raise ValueError(
+                    "X has values beyond the float64 range (magnitudes up to "
+                    f"{np.finfo(np.float64).max:.4g}), in which skvq computes."
+                )
+        return X
+
     def _accumulate(self, X, sample_weight, reset):
         self._validate_parameters()
         if _is_dask_collection(X):
@@ -257,7 +304,7 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
 
             summary = summarize_dask(self, X, sample_weight, reset=reset)
         else:
-            X = validate_data(self, X, reset=reset, dtype="numeric")
+            X = self._validate_pixels(X, reset=reset)
             if not reset and self.n_channels != self.codebook_.shape[1]:
                 raise ValueError(
                     f"n_channels changed from {self.codebook_.shape[1]} to "
@@ -327,7 +374,8 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
             from ._dask import transform_dask
 
             return transform_dask(self, X)
-        X = validate_data(self, X, reset=False, dtype="numeric")
+        self._check_n_channels_unchanged()
+        X = self._validate_pixels(X, reset=False)
         if self.n_channels == 1:
             return encode_scalar(X, self.bin_edges_, dtype)
         n_samples = X.shape[0]
@@ -353,6 +401,7 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
             from ._dask import inverse_transform_dask
 
             return inverse_transform_dask(self, X)
+        self._check_n_channels_unchanged()
         codes = check_codes(X, self.n_bins_, self.n_features_in_ // self.n_channels)
         values = self.codebook_[codes].reshape(codes.shape[0], -1)
         return self._cast_inverse(values)
@@ -384,7 +433,7 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
             ``-mean((X - inverse_transform(transform(X))) ** 2)``.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype="numeric")
+        X = self._validate_pixels(X, reset=False)
         codes = self.transform(X)
         # Errors are measured against the float64 codewords, not a rounded
         # inverse_dtype output, and in power-of-two scaled units so that the
@@ -398,7 +447,14 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
         error = np.ldexp(X, -exponent) - np.ldexp(values, -exponent)
         per_sample = np.mean(error * error, axis=1)
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=np.float64, ensure_non_negative=True
+            )
+            if not np.sum(sample_weight) > 0:
+                raise ValueError(
+                    "sample_weight sums to zero: it must have at least one "
+                    "positive entry."
+                )
         return -float(
             np.ldexp(np.average(per_sample, weights=sample_weight), 2 * exponent)
         )
@@ -449,7 +505,14 @@ def check_codes(codes, n_codes, n_columns):
         ...
     ValueError: Codes must be integers in [0, 3); got values from 0 to 3.
     """
-    codes = check_array(codes, dtype=None, ensure_all_finite=True, input_name="codes")
+    codes = check_array(
+        codes, dtype=None, ensure_all_finite=True, allow_nd=True, input_name="codes"
+    )
+    if codes.ndim != 2:
+        raise ValueError(
+            f"Codes must be a 2-D array (n_samples, {n_columns}), got an array "
+            f"of shape {codes.shape}."
+        )
     if codes.dtype.kind not in "biuf":
         raise TypeError(f"Codes must be an array of integers, got dtype {codes.dtype}.")
     if codes.shape[1] != n_columns:
