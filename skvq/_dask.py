@@ -6,8 +6,9 @@ into the summary of the whole. So a dask array is fitted by summarising each
 block in the task that holds it and merging the summaries in a tree; only
 summaries (at most ``max_atoms`` atoms each) travel, never pixels, and for
 integer data the result is bit for bit the summary of the whole array.
-Encoding and decoding act on each row independently, so they are lazy
-``map_blocks`` over row blocks calling the estimator's own numpy methods.
+Encoding and decoding act on each pixel independently, so they are lazy
+``map_blocks`` over the blocks as they are (rows, columns or tiles), calling
+the estimator's own numpy methods on each.
 
 Dask is imported inside the functions only: skvq works without it, and the
 estimator imports this module only when given a dask array.
@@ -64,19 +65,6 @@ def _channel_aligned(X, n_channels):
         return X
     bounds = {int(b) - int(b) % n_channels for b in np.cumsum(X.chunks[1])} - {0}
     return X.rechunk({1: tuple(np.diff([0, *sorted(bounds)]).tolist())})
-
-
-def _full_width(X, bytes_per_row):
-    """``X`` with one column block, its row blocks sized like dask's default
-    chunks, so that each block can go through the estimator's numpy method
-    (which checks the number of columns)."""
-    if X.numblocks[1] == 1:
-        return X
-    import dask
-    from dask.utils import parse_bytes
-
-    budget = parse_bytes(dask.config.get("array.chunk-size"))
-    return X.rechunk({0: max(1, budget // max(bytes_per_row, 1)), 1: -1})
 
 
 def _block_rows(chunks, index):
@@ -222,23 +210,39 @@ def _without_statistics(estimator):
     which encoding does not need, to keep the task graph small."""
     lean = copy.copy(estimator)
     lean.__dict__.pop("_summary", None)
+    # The client checked the feature names once; blocks are plain arrays.
+    lean.__dict__.pop("feature_names_in_", None)
     return lean
 
 
-def _transform_block(block, estimator, width, out_dtype):
-    if block.shape[0] == 0:
-        return np.empty((0, width), dtype=out_dtype)
-    return estimator.transform(block)
+def _for_columns(estimator, n_features):
+    """A shallow copy of the estimator that accepts ``n_features`` columns.
+
+    Codes are computed pixel by pixel, so a block of whole pixels (columns
+    aligned on ``n_channels``) is encoded, or decoded, exactly as it would be
+    within its full rows; the copy lets the estimator's own numpy method,
+    with all its checks of the values, run on a block of any width.
+    """
+    view = copy.copy(estimator)
+    view.n_features_in_ = n_features
+    return view
 
 
-def _inverse_transform_block(block, estimator, width, out_dtype):
+def _transform_block(block, estimator, out_dtype):
     if block.shape[0] == 0:
-        return np.empty((0, width), dtype=out_dtype)
-    return estimator.inverse_transform(block)
+        return np.empty((0, block.shape[1] // estimator.n_channels), dtype=out_dtype)
+    return _for_columns(estimator, block.shape[1]).transform(block)
+
+
+def _inverse_transform_block(block, estimator, out_dtype):
+    n_features = block.shape[1] * estimator.n_channels
+    if block.shape[0] == 0:
+        return np.empty((0, n_features), dtype=out_dtype)
+    return _for_columns(estimator, n_features).inverse_transform(block)
 
 
 def transform_dask(estimator, X):
-    """Lazy codes of a dask array: ``estimator.transform`` on each row block.
+    """Lazy codes of a dask array: ``estimator.transform`` on each block.
 
     Parameters
     ----------
@@ -253,16 +257,15 @@ def transform_dask(estimator, X):
     _check_dask_array(X, estimator)
     _check_numeric(X)
     validate_data(estimator, X, reset=False, skip_check_array=True)
-    width = X.shape[1] // estimator.n_channels
+    n_channels = estimator.n_channels
     dtype = code_dtype(estimator.n_bins_)
-    X = _full_width(X, X.shape[1] * X.dtype.itemsize)
+    X = _channel_aligned(X, n_channels)
     return X.map_blocks(
         _transform_block,
         estimator=_without_statistics(estimator),
-        width=width,
         out_dtype=dtype,
         dtype=dtype,
-        chunks=(X.chunks[0], (width,)),
+        chunks=(X.chunks[0], tuple(width // n_channels for width in X.chunks[1])),
         meta=np.empty((0, 0), dtype=dtype),
     )
 
@@ -290,17 +293,15 @@ def inverse_transform_dask(estimator, X):
             f"Codes have {X.shape[1]} columns, but this quantizer produces "
             f"{n_columns} (n_features_in_ // n_channels)."
         )
-    width = estimator.n_features_in_
+    n_channels = estimator.n_channels
     dtype = np.dtype(
         np.float64 if estimator.inverse_dtype is None else estimator.inverse_dtype
     )
-    X = _full_width(X, width * dtype.itemsize)
     return X.map_blocks(
         _inverse_transform_block,
         estimator=_without_statistics(estimator),
-        width=width,
         out_dtype=dtype,
         dtype=dtype,
-        chunks=(X.chunks[0], (width,)),
+        chunks=(X.chunks[0], tuple(width * n_channels for width in X.chunks[1])),
         meta=np.empty((0, 0), dtype=dtype),
     )
