@@ -109,7 +109,7 @@ def gigapixels_per_second(n_pixels, elapsed):
 
 def run(smoke=False):
     """Measure; return (tables, targets)."""
-    repeat = 1 if smoke else 7
+    repeat = 1 if smoke else 15
     image = test_image(smoke)
     n_pixels = image.size
     all_cores = measure_transforms(image, repeat)
