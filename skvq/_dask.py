@@ -54,8 +54,8 @@ def _check_dask_array(X, estimator, what="X"):
 def _check_numeric(X):
     if X.dtype.kind not in "biuf":
         raise TypeError(
-            f"X must hold numbers (bool, integer or float), got a dask array of "
-            f"dtype {X.dtype}."
+            "X must hold real numbers (bool, integer or float), got a dask array "
+            f"of dtype {X.dtype}."
         )
 
 
@@ -84,6 +84,17 @@ def _summarize_block(block, weight, *, n_channels, max_atoms, where):
             f"Input X contains NaN or infinity ({where} of the dask array); "
             "ImageVectorQuantizer needs finite pixel values."
         )
+    if block.dtype.kind == "f" and block.dtype.itemsize > 8:
+        # Statistics are float64: wider floats beyond its range would
+        # silently become infinite.
+        with np.errstate(over="ignore"):
+            block = block.astype(np.float64)
+        if not np.isfinite(block).all():
+            raise ValueError(
+                f"X has values beyond the float64 range ({where} of the dask "
+                f"array), magnitudes up to {np.finfo(np.float64).max:.4g}, in "
+                "which skvq computes."
+            )
     if weight is not None:
         weight = np.asarray(weight, dtype=np.float64)
         if not np.isfinite(weight).all():
@@ -254,6 +265,7 @@ def transform_dask(estimator, X):
     codes : dask.array.Array of shape (n_samples, n_features_in_ // n_channels)
         Not computed; uint8 when ``n_bins_ <= 256``, else uint16.
     """
+    estimator._check_n_channels_unchanged()
     _check_dask_array(X, estimator)
     _check_numeric(X)
     validate_data(estimator, X, reset=False, skip_check_array=True)
@@ -284,6 +296,7 @@ def inverse_transform_dask(estimator, X):
     X_original : dask.array.Array of shape (n_samples, n_features_in_)
         Not computed; float64 unless ``inverse_dtype`` is set.
     """
+    estimator._check_n_channels_unchanged()
     _check_dask_array(X, estimator, what="codes")
     if X.dtype.kind not in "biuf":
         raise TypeError(f"Codes must be an array of integers, got dtype {X.dtype}.")

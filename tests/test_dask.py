@@ -7,6 +7,7 @@ and the block functions like a remote cluster would.
 
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -25,16 +26,18 @@ STRATEGIES = ["kmeans", "uniform", "quantile"]
 
 @pytest.fixture(scope="module")
 def client():
-    with (
-        distributed.LocalCluster(
+    with warnings.catch_warnings():
+        # Another cluster on the machine (a parallel test run) holds the
+        # default HTTP port; the scheduler then takes another one.
+        warnings.filterwarnings("ignore", "Port 8787 is already in use")
+        cluster = distributed.LocalCluster(
             n_workers=2,
             threads_per_worker=1,
             processes=True,
             host="127.0.0.1",
             dashboard_address=None,
-        ) as cluster,
-        distributed.Client(cluster, set_as_default=False) as client,
-    ):
+        )
+    with cluster, distributed.Client(cluster, set_as_default=False) as client:
         yield client
 
 
@@ -205,11 +208,32 @@ def test_bad_shapes_and_dtypes_raise_before_computing():
         quantizer.fit(da.zeros((0, 12), dtype=np.uint8))
     with pytest.raises(ValueError, match="not a multiple of n_channels=3"):
         quantizer.fit(da.zeros((4, 10), dtype=np.uint8))
-    with pytest.raises(TypeError, match=r"must hold numbers .* dtype <U1"):
+    with pytest.raises(TypeError, match=r"must hold real numbers .* dtype <U1"):
         quantizer.fit(da.from_array(np.full((4, 12), "a")))
     with pytest.raises(ValueError, match="compute_chunk_sizes"):
         X = da.zeros((4, 12), dtype=np.uint8)
         quantizer.fit(X[X[:, 0] == 0], sample_weight=np.ones(4))
+
+
+def test_long_doubles_beyond_float64_raise(scheduler):
+    if np.finfo(np.longdouble).max <= np.finfo(np.float64).max:
+        pytest.skip("long double is float64 on this platform")
+    X = np.ones((4, 6), dtype=np.longdouble)
+    X[2, 1] = np.longdouble(np.finfo(np.float64).max) * 4
+    with pytest.raises(ValueError, match=r"beyond the float64 range \(rows 2:4"):
+        ImageVectorQuantizer().fit(da.from_array(X, chunks=2))
+
+
+def test_n_channels_changed_after_fit_raises_before_computing():
+    X = _image(np.uint8, 3)
+    quantizer = ImageVectorQuantizer(n_channels=3).fit(X)
+    quantizer.set_params(n_channels=1)
+    with pytest.raises(ValueError, match="n_channels changed from 3 to 1"):
+        quantizer.transform(da.from_array(X))
+    with pytest.raises(ValueError, match="n_channels changed from 3 to 1"):
+        quantizer.inverse_transform(da.zeros((3, 24), dtype=np.uint8))
+    with pytest.raises(ValueError, match="n_channels changed from 3 to 1"):
+        quantizer.partial_fit(da.from_array(X))
 
 
 def test_wrong_number_of_features_raises_like_numpy():
