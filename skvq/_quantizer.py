@@ -273,7 +273,11 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
                 "array, e.g. X.filled(value)."
             )
         try:
-            X = validate_data(self, X, reset=reset, dtype="numeric")
+            # scikit-learn's finiteness check first sums X, which for finite
+            # values near the float64 limits overflows to inf - inf: a
+            # spurious warning, since it then checks every value.
+            with np.errstate(over="ignore", invalid="ignore"):
+                X = validate_data(self, X, reset=reset, dtype="numeric")
         except ValueError as exc:
             if "could not convert" not in str(exc):
                 raise
@@ -455,9 +459,11 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
                     "sample_weight sums to zero: it must have at least one "
                     "positive entry."
                 )
-        return -float(
-            np.ldexp(np.average(per_sample, weights=sample_weight), 2 * exponent)
-        )
+        # A mean squared error beyond the float64 range (errors near 1e154
+        # or more) is honestly -inf.
+        with np.errstate(over="ignore"):
+            mse = np.ldexp(np.average(per_sample, weights=sample_weight), 2 * exponent)
+        return -float(mse)
 
     def get_feature_names_out(self, input_features=None):
         """Names of the code features.
