@@ -73,8 +73,11 @@ def _assert_same_fit(dask_fitted, numpy_fitted):
 @pytest.mark.parametrize("max_atoms", [65536, 16])
 @pytest.mark.parametrize("strategy", STRATEGIES)
 @pytest.mark.parametrize("n_channels", [1, 3])
-def test_fit_on_dask_equals_fit_in_memory(scheduler, n_channels, strategy, max_atoms):
-    X = _image(np.uint8, n_channels)
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+def test_fit_on_dask_equals_fit_in_memory(
+    scheduler, dtype, n_channels, strategy, max_atoms
+):
+    X = _image(dtype, n_channels)
     # Uneven blocks, and column blocks that cut pixels' channels apart.
     X_dask = da.from_array(X, chunks=((7, 1, 12, 10), (11, 20, X.shape[1] - 31)))
     params = dict(
