@@ -98,8 +98,104 @@ def encode_scalar(X, bin_edges, dtype):
     return _blockwise(encode, X, out, X.shape[1] if X.ndim > 1 else 1)
 
 
+# A colour table (the code of every possible 8-bit colour that occurs) pays
+# off once there are this many pixel-codeword pairs per table entry or more:
+# building it reads the table once, instead of every pixel against every
+# codeword.
+_TABLE_MIN_PAIRS_PER_ENTRY = 0.25
+
+# Relative rounding margin of distances computed as |c|^2 / 2 - x.c: pixels
+# whose two nearest codewords are closer than this get their distances
+# computed again as |x - c|^2, so that codes are exact up to true ties.
+_ROUNDING_MARGIN = 64 * np.finfo(np.float64).eps
+
+
+def _nearest_rows(x, codebook, half_norm):
+    """Index of the nearest row of ``codebook`` to every row of ``x``."""
+    distance = x @ codebook.T
+    np.subtract(half_norm, distance, out=distance)
+    n_rows, n_codes = distance.shape
+    nearest = np.argmin(distance, axis=1)
+    if n_codes == 1 or n_rows == 0:
+        return nearest
+    flat = distance.reshape(-1)
+    at = np.arange(0, n_rows * n_codes, n_codes) + nearest
+    best = flat[at]
+    flat[at] = np.inf
+    runner_up = flat[
+        np.arange(0, n_rows * n_codes, n_codes) + np.argmin(distance, axis=1)
+    ]
+    scale = 1.0 + np.abs(x).sum(axis=1)
+    close = np.flatnonzero(runner_up - best <= _ROUNDING_MARGIN * scale)
+    if close.size:
+        difference = x[close, None, :] - codebook[None, :, :]
+        nearest[close] = np.argmin(
+            np.einsum("ijk,ijk->ij", difference, difference), axis=1
+        )
+    return nearest
+
+
+def _colour_keys(pixels):
+    """Index of every uint8 pixel among all colours: its channels' bytes,
+    most significant first."""
+    key = pixels[:, 0].astype(np.int32)
+    for c in range(1, pixels.shape[1]):
+        key <<= 8
+        key |= pixels[:, c]
+    return key
+
+
+def _nearest_by_colour_table(pixels, codebook, dtype):
+    """:func:`nearest_codeword` of uint8 pixels of 1 to 3 channels, through
+    a table of the code of every colour that occurs."""
+    n_channels = pixels.shape[1]
+    size = 1 << (8 * n_channels)
+    occurs = np.zeros(size, dtype=bool)
+    step = max(1, _BLOCK_ELEMENTS // n_channels)
+    for start in range(0, pixels.shape[0], step):
+        occurs[_colour_keys(pixels[start : start + step])] = True
+    colours = np.flatnonzero(occurs)
+    del occurs
+    values = np.empty((colours.size, n_channels), dtype=np.uint8)
+    for c in range(n_channels):
+        values[:, n_channels - 1 - c] = (colours >> (8 * c)) & 255
+    table = np.zeros(size, dtype=dtype)
+    table[colours] = _nearest_brute_force(values, codebook, dtype)
+    out = np.empty(pixels.shape[0], dtype=dtype)
+
+    def encode(block, out_block):
+        np.take(table, _colour_keys(block), out=out_block)
+
+    return _blockwise(encode, pixels, out, n_channels)
+
+
+def _nearest_brute_force(pixels, codebook, dtype):
+    """:func:`nearest_codeword` by the distances to every codeword."""
+    # Distances are computed in units of a power of two above every
+    # coordinate of the codebook, and pixels are clipped to 2**500 such
+    # units, so that no square or product overflows whatever the input.
+    largest = float(np.max(np.abs(codebook))) if codebook.size else 0.0
+    exponent = int(np.frexp(largest)[1]) if largest > 0 else 0
+    scaled = np.ldexp(codebook, -exponent)
+    half_norm = 0.5 * np.einsum("ij,ij->i", scaled, scaled)
+    out = np.empty(pixels.shape[0], dtype=dtype)
+
+    def encode(block, out_block):
+        x = np.ldexp(block.astype(np.float64), -exponent)
+        np.clip(x, -(2.0**500), 2.0**500, out=x)
+        out_block[...] = _nearest_rows(x, scaled, half_norm)
+
+    return _blockwise(encode, pixels, out, max(codebook.shape[0], 1) * pixels.shape[1])
+
+
 def nearest_codeword(pixels, codebook, dtype):
     """Index of the nearest codeword (Euclidean) of every pixel.
+
+    Exact: distances are computed by a fast expansion, and again by
+    differences for pixels whose two nearest codewords are within rounding
+    of each other; of equally near codewords, the first is chosen. Large
+    images of uint8 colours go through a table of the code of every colour
+    that occurs in them.
 
     Parameters
     ----------
@@ -121,18 +217,12 @@ def nearest_codeword(pixels, codebook, dtype):
     ...                  np.uint8)
     array([0, 1], dtype=uint8)
     """
-    # Distances are computed in units of a power of two above every
-    # coordinate of the codebook, and pixels are clipped to 2**500 such
-    # units, so that no square or product overflows whatever the input.
-    largest = float(np.max(np.abs(codebook))) if codebook.size else 0.0
-    exponent = int(np.frexp(largest)[1]) if largest > 0 else 0
-    scaled = np.ldexp(codebook, -exponent)
-    half_norm = 0.5 * np.einsum("ij,ij->i", scaled, scaled)
-    out = np.empty(pixels.shape[0], dtype=dtype)
-
-    def encode(block, out_block):
-        x = np.ldexp(block.astype(np.float64), -exponent)
-        np.clip(x, -(2.0**500), 2.0**500, out=x)
-        out_block[...] = np.argmin(half_norm - x @ scaled.T, axis=1)
-
-    return _blockwise(encode, pixels, out, max(codebook.shape[0], 1) * pixels.shape[1])
+    n_pixels, n_channels = pixels.shape
+    if (
+        pixels.dtype == np.uint8
+        and 1 <= n_channels <= 3
+        and n_pixels * codebook.shape[0]
+        >= _TABLE_MIN_PAIRS_PER_ENTRY * (1 << (8 * n_channels))
+    ):
+        return _nearest_by_colour_table(pixels, codebook, dtype)
+    return _nearest_brute_force(pixels, codebook, dtype)

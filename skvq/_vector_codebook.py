@@ -10,15 +10,20 @@ no distance overflows.
 import warnings
 
 import numpy as np
-from sklearn.cluster import KMeans
+from scipy.special import ndtr
+from threadpoolctl import ThreadpoolController
 
 from ._scalar_codebook import uniform_edges, weighted_median
-from ._summary import coarsen
 
-# k-means first runs on a coarser summary with at most this many atoms (and
-# at least 16 per cluster) to find a strong initialisation cheaply, then
-# polishes with Lloyd iterations on the full summary.
-_COARSE_ATOMS = 4096
+# k-means first runs on atoms pooled in a grid with at most this many cells
+# (and at least 16 per cluster), where iterations are cheap, then polishes
+# with a few iterations on the full summary.
+_COARSE_ATOMS = 8192
+# Smoothed Lloyd iterations on the full summary after the coarse one.
+_FINE_ITER = 2
+# Stop Lloyd's iterations once the centres' squared moves sum to less than
+# this fraction of the data's mean variance (as scikit-learn's KMeans).
+_TOL = 1e-4
 
 
 def balanced_grid(n_bins, n_channels):
@@ -94,19 +99,272 @@ def _median_cut_labels(points, weight, n_bins):
     return labels, len(boxes)
 
 
-def _kmeans_labels(summary, points, n_bins, max_iter, random_state):
-    init = "k-means++"
-    if summary.n_atoms > max(_COARSE_ATOMS, 16 * n_bins):
-        coarse = coarsen(summary, max(_COARSE_ATOMS, 16 * n_bins))
-        init = (
-            KMeans(n_bins, n_init=1, max_iter=max_iter, random_state=random_state)
-            .fit(np.ldexp(coarse.mean, -summary.exponent), sample_weight=coarse.weight)
-            .cluster_centers_
+def _blas_controller():
+    """A cached threadpool controller: creating one scans the loaded
+    libraries, which costs milliseconds."""
+    global _CONTROLLER
+    if _CONTROLLER is None:
+        _CONTROLLER = ThreadpoolController()
+    return _CONTROLLER
+
+
+_CONTROLLER = None
+
+
+def _half_distances(points, centres):
+    """``|c|^2 / 2 - x.c`` for every point and centre: the squared distance
+    halved, less ``|x|^2 / 2``, which does not change the nearest centre."""
+    out = points @ centres.T
+    np.subtract(0.5 * np.einsum("ij,ij->i", centres, centres), out, out=out)
+    return out
+
+
+def _with_ones(points):
+    """``points`` with a column of ones, so that one matrix product gives
+    :func:`_half_distances` (see :func:`_two_nearest`)."""
+    return np.hstack([points, np.ones((points.shape[0], 1))])
+
+
+def weighted_kmeans_plusplus(points, weight, n_clusters, random_state):
+    """Greedy k-means++ seeding of weighted points.
+
+    Each new centre is the best, by weighted potential, of
+    ``2 + log(n_clusters)`` candidates drawn with probability proportional
+    to weight times squared distance to the nearest centre so far (as
+    :func:`sklearn.cluster.kmeans_plusplus` does for unweighted samples).
+
+    Parameters
+    ----------
+    points : ndarray of shape (n_points, n_channels)
+    weight : ndarray of shape (n_points,)
+        Non-negative, with at least ``n_clusters`` positive entries.
+    n_clusters : int
+    random_state : RandomState instance
+
+    Returns
+    -------
+    centres : ndarray of shape (n_clusters, n_channels)
+        Distinct points of ``points``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvq._vector_codebook import weighted_kmeans_plusplus
+    >>> points = np.array([[0.0, 0.0], [0.0, 0.1], [5.0, 5.0]])
+    >>> centres = weighted_kmeans_plusplus(
+    ...     points, np.array([1.0, 1.0, 0.0]), 2, np.random.RandomState(0))
+    >>> sorted(map(tuple, centres.tolist()))
+    [(0.0, 0.0), (0.0, 0.1)]
+    """
+    n_trials = 2 + int(np.log(n_clusters))
+    norm = np.einsum("ij,ij->i", points, points)
+    cumulative = np.cumsum(weight)
+    first = np.searchsorted(cumulative, random_state.uniform() * cumulative[-1])
+    chosen = [min(int(first), points.shape[0] - 1)]
+    closest = np.maximum(norm - 2 * points @ points[chosen[0]] + norm[chosen[0]], 0)
+    for _ in range(1, n_clusters):
+        cumulative = np.cumsum(weight * closest)
+        if not cumulative[-1] > 0:
+            # Every point with weight is already a centre.
+            break
+        # side="right" never picks a point of zero probability.
+        candidates = np.searchsorted(
+            cumulative, random_state.uniform(size=n_trials) * cumulative[-1], "right"
         )
-    kmeans = KMeans(
-        n_bins, init=init, n_init=1, max_iter=max_iter, random_state=random_state
-    ).fit(points, sample_weight=summary.weight)
-    return kmeans.labels_, kmeans.n_iter_
+        candidates = np.minimum(candidates, points.shape[0] - 1)
+        distance = norm[:, None] - 2 * points @ points[candidates].T
+        distance += norm[candidates]
+        np.maximum(distance, 0, out=distance)
+        np.minimum(distance, closest[:, None], out=distance)
+        best = int(np.argmin(weight @ distance))
+        chosen.append(int(candidates[best]))
+        closest = distance[:, best]
+    return points[chosen]
+
+
+def _two_nearest(points_ones, centres):
+    """Nearest and second nearest centre of every point (rows of
+    ``points_ones``, from :func:`_with_ones`), with the distance of each
+    point to the plane halfway between the two."""
+    n_points, n_clusters = points_ones.shape[0], centres.shape[0]
+    factors = np.vstack([-centres.T, 0.5 * np.einsum("ij,ij->i", centres, centres)])
+    distance = points_ones @ factors
+    flat = distance.reshape(-1)
+    offset = np.arange(0, n_points * n_clusters, n_clusters)
+    first = np.argmin(distance, axis=1)
+    nearest = flat[offset + first]
+    flat[offset + first] = np.inf
+    second = np.argmin(distance, axis=1)
+    gap = np.linalg.norm(centres[second] - centres[first], axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        margin = (flat[offset + second] - nearest) / gap
+    # Coincident centres (gap 0) share their atoms by the nearest one alone.
+    margin[gap == 0] = np.inf
+    return first, second, np.maximum(margin, 0, out=margin)
+
+
+def smoothed_lloyd(points, weight, sums, spread, centres, max_iter, tol):
+    """Lloyd's iterations on atoms, each atom taken as an isotropic Gaussian.
+
+    An atom whose pixels are spread (standard deviation ``spread`` per
+    channel around ``points``) across the boundary between its two nearest
+    centres gives each the share of its weight that falls on its side, and
+    that share's mean, instead of all of it to the nearest. Without spread
+    this is Lloyd's algorithm.
+
+    Parameters
+    ----------
+    points, sums : ndarray of shape (n_atoms, n_channels)
+        Atom means and weighted sums (``weight * points``).
+    weight, spread : ndarray of shape (n_atoms,)
+    centres : ndarray of shape (n_clusters, n_channels)
+        Initial centres.
+    max_iter : int
+    tol : float
+        Stop once the centres move by at most this much (squared norm, summed
+        over centres).
+
+    Returns
+    -------
+    centres : ndarray of shape (n_clusters, n_channels)
+    n_iter : int
+    """
+    n_clusters, n_channels = centres.shape
+    points_ones = _with_ones(points)
+    mass = np.hstack([weight[:, None], sums])
+    spread_mass = weight * spread / np.sqrt(2 * np.pi)
+    totals = np.empty((n_clusters, n_channels + 1))
+    n_iter = 0
+    while n_iter < max_iter:
+        n_iter += 1
+        first, second, margin = _two_nearest(points_ones, centres)
+        # Beyond 4 standard deviations, the share across is below 1e-4.
+        split = np.flatnonzero(margin < 4 * spread)
+        alpha = margin[split] / spread[split]
+        across = ndtr(-alpha)
+        # The part of a Gaussian beyond the plane has its mean moved along
+        # the normal by spread * pdf(alpha) / across (the part on the near
+        # side moves back by as much in total), so its sum is the atom's sum
+        # times ``across`` plus ``spread_mass * exp(-alpha**2 / 2)`` along
+        # the unit normal.
+        normal = centres[second[split]] - centres[first[split]]
+        normal /= np.linalg.norm(normal, axis=1, keepdims=True)
+        moved = mass[split] * across[:, None]
+        moved[:, 1:] += (
+            normal * (spread_mass[split] * np.exp(-0.5 * alpha * alpha))[:, None]
+        )
+        for c in range(n_channels + 1):
+            totals[:, c] = (
+                np.bincount(first, mass[:, c], n_clusters)
+                - np.bincount(first[split], moved[:, c], n_clusters)
+                + np.bincount(second[split], moved[:, c], n_clusters)
+            )
+        new = centres.copy()
+        filled = totals[:, 0] > 0
+        new[filled] = totals[filled, 1:] / totals[filled, :1]
+        shift = float(np.sum((new - centres) ** 2))
+        centres = new
+        if shift <= tol:
+            break
+    return centres, n_iter
+
+
+def _nearest_labels(points, weight, centres):
+    """Label of the nearest centre of every atom, moving atoms so that no
+    cluster is left empty: an empty cluster takes the atom with the largest
+    weighted squared distance among clusters of two or more atoms."""
+    distance = _half_distances(points, centres)
+    labels = np.argmin(distance, axis=1)
+    n_clusters = centres.shape[0]
+    sizes = np.bincount(labels, minlength=n_clusters)
+    if sizes.all():
+        return labels
+    norm = np.einsum("ij,ij->i", points, points)
+    error = weight * (2 * distance[np.arange(labels.size), labels] + norm)
+    for cluster in np.flatnonzero(sizes == 0):
+        movable = sizes[labels] > 1
+        atom = int(np.argmax(np.where(movable, error, -np.inf)))
+        sizes[labels[atom]] -= 1
+        labels[atom] = cluster
+        sizes[cluster] = 1
+        error[atom] = -np.inf
+    return labels
+
+
+def _pooled_atoms(weight, sums, sumsq, cell):
+    """Atoms pooled by ``cell`` (an index in ``[0, n_cells)`` per atom):
+    means, weights, sums and per-channel spreads of the pools."""
+    n_cells = int(cell.max()) + 1
+    pooled_weight = np.bincount(cell, weight, n_cells)
+    pooled_sums = np.stack(
+        [np.bincount(cell, column, n_cells) for column in sums.T], axis=1
+    )
+    scatter = (
+        np.bincount(cell, sumsq, n_cells)
+        - np.einsum("ij,ij->i", pooled_sums, pooled_sums) / pooled_weight
+    )
+    spread = np.sqrt(np.maximum(scatter, 0) / pooled_weight / sums.shape[1])
+    return pooled_sums / pooled_weight[:, None], pooled_weight, pooled_sums, spread
+
+
+def _grid_cells(points, max_cells):
+    """Cell of every point in the finest power-of-two grid, anchored at the
+    points' minimum, with at most ``max_cells`` non-empty cells; cells are
+    numbered from 0 in the order of their packed keys."""
+    offset = points - points.min(axis=0)
+    widest = float(offset.max())
+    # Start from about 64 cells along the widest channel.
+    level = int(np.frexp(widest)[1]) - 6 if widest > 0 else 0
+    while True:
+        keys = np.floor(np.ldexp(offset, -level)).astype(np.int64)
+        shape = keys.max(axis=0) + 1
+        if np.prod(shape.astype(float)) <= 1 << 22:
+            packed = np.ravel_multi_index(tuple(keys.T), tuple(shape))
+            occupied = np.zeros(int(np.prod(shape)), dtype=np.intp)
+            occupied[packed] = 1
+            n_cells = int(occupied.sum())
+            if n_cells <= max_cells:
+                return (np.cumsum(occupied) - 1)[packed]
+        else:
+            cells = np.unique(keys, axis=0, return_inverse=True)[1].reshape(-1)
+            if cells.max() < max_cells:
+                return cells
+        level += 1
+
+
+def _kmeans_labels(summary, n_bins, max_iter, random_state):
+    """Weighted k-means of the atoms: greedy k-means++ and smoothed Lloyd on
+    atoms pooled in a coarse grid, then smoothed Lloyd and a nearest-centre
+    assignment on all atoms."""
+    points = np.ldexp(summary.mean, -summary.exponent)
+    spread = np.sqrt(summary.scatter / summary.weight / summary.n_channels)
+    levels = [(points, summary.weight, summary.sum, spread)]
+    budget = max(_COARSE_ATOMS, 16 * n_bins)
+    if summary.n_atoms > budget:
+        coarse = _pooled_atoms(
+            summary.weight, summary.sum, summary.sumsq, _grid_cells(points, budget)
+        )
+        # A grid too coarse to hold several atoms per cluster is no help.
+        if coarse[1].shape[0] >= 4 * n_bins:
+            levels.insert(0, coarse)
+    # Tolerance on the centres' squared moves: as scikit-learn's KMeans, a
+    # fraction of the data's mean variance.
+    total = np.sum(summary.weight)
+    mean = np.sum(summary.sum, axis=0) / total
+    variance = (np.sum(summary.sumsq) / total - mean @ mean) / summary.n_channels
+    tol = _TOL * max(variance, 0.0)
+    with _blas_controller().limit(limits=1, user_api="blas"):
+        centres = weighted_kmeans_plusplus(
+            levels[0][0], levels[0][1], n_bins, random_state
+        )
+        n_iter = 0
+        for i, atoms in enumerate(levels):
+            last = i == len(levels) - 1
+            budget = min(_FINE_ITER, max_iter) if last and i else max_iter
+            centres, iterations = smoothed_lloyd(*atoms, centres, budget, tol)
+            n_iter += iterations
+        labels = _nearest_labels(points, summary.weight, centres)
+    return labels, centres.shape[0], n_iter
 
 
 def vector_codebook(
@@ -121,8 +379,9 @@ def vector_codebook(
     n_bins : int
         Number of codewords wanted.
     strategy : {"kmeans", "uniform", "quantile"}
-        Weighted k-means on the atoms (k-means++ on a coarse summary, then
-        Lloyd's iterations on all atoms), a per-channel uniform grid, or
+        Weighted k-means on the atoms (greedy k-means++ and smoothed Lloyd
+        iterations on atoms pooled in a coarse grid, then smoothed Lloyd
+        iterations on all atoms; see Notes), a per-channel uniform grid, or
         median cut.
     reconstruction : {"centroid", "midpoint", "median"}
         The codeword of a cell: the weighted mean of its pixels, the centre of
@@ -138,8 +397,20 @@ def vector_codebook(
     -------
     codebook : ndarray of shape (n_bins_, n_channels)
     n_iter : int
-        Lloyd iterations of the final k-means run (1 for other strategies:
-        one pass over the atoms).
+        Lloyd iterations of k-means, on the coarse and the full atoms
+        together (1 for other strategies: one pass over the atoms).
+
+    Notes
+    -----
+    An atom pools pixels, so plain Lloyd iterations on atoms move a whole
+    atom at once across a cluster boundary, and stall in local minima that
+    the pixels themselves would leave. :func:`smoothed_lloyd` instead takes
+    each atom as an isotropic Gaussian with the atom's own spread (known from
+    its sum of squares) and splits it at the boundary between its two
+    nearest centres, much as Lloyd's algorithm on the pixels would. Pooled
+    atoms of the coarse grid are wider, so the coarse stage smooths more, as
+    in deterministic annealing [3]_. Codewords are then the centroids of the
+    atoms nearest to them, no cluster being left empty.
 
     References
     ----------
@@ -147,6 +418,9 @@ def vector_codebook(
        SIGGRAPH 1982.
     .. [2] D. Arthur and S. Vassilvitskii, "k-means++: the advantages of
        careful seeding", SODA 2007.
+    .. [3] K. Rose, "Deterministic annealing for clustering, compression,
+       classification, regression, and related optimization problems",
+       Proceedings of the IEEE 86(11), 1998.
     """
     points = np.ldexp(summary.mean, -summary.exponent)
     n_atoms = summary.n_atoms
@@ -161,8 +435,9 @@ def vector_codebook(
     grid_midpoint = None
     n_iter = 1
     if strategy == "kmeans":
-        labels, n_iter = _kmeans_labels(summary, points, n_bins, max_iter, random_state)
-        n_cells = n_bins
+        labels, n_cells, n_iter = _kmeans_labels(
+            summary, n_bins, max_iter, random_state
+        )
     elif strategy == "uniform":
         labels, grid_midpoint = _uniform_labels(
             summary.mean, summary.low, summary.high, n_bins
