@@ -150,6 +150,23 @@ print("codebook:", np.round(quantizers["kmeans"].codebook_[:, 0], 1))
 show_codebook(quantizers["kmeans"], "k-means: codebook (red) and edges (dotted)")
 
 # %%
+# The original printed the centres of ``KBinsDiscretizer``'s k-means bins
+# (it decodes each bin to the middle of its edges). Fitted on the single column
+# of all pixels, as there:
+from sklearn.preprocessing import KBinsDiscretizer
+
+encoder = KBinsDiscretizer(
+    n_bins=n_bins, encode="ordinal", strategy="kmeans", random_state=0
+)
+compressed_raccoon_kmeans = encoder.fit_transform(raccoon_face.reshape(-1, 1)).reshape(
+    raccoon_face.shape
+)
+kbins_edges = encoder.bin_edges_[0]
+print(
+    "KBinsDiscretizer centres:", np.round((kbins_edges[:-1] + kbins_edges[1:]) / 2, 1)
+)
+
+# %%
 # The bins are more balanced and the codewords moved towards the crowded
 # middle of the histogram:
 print(np.bincount(codes_kmeans.ravel(), minlength=n_bins))
@@ -190,15 +207,7 @@ fig.tight_layout()
 # """"""""""""""""
 #
 # With 8 values we expected to save memory. The original example found the
-# opposite. Here is its k-means encoding again:
-from sklearn.preprocessing import KBinsDiscretizer
-
-encoder = KBinsDiscretizer(
-    n_bins=n_bins, encode="ordinal", strategy="kmeans", random_state=0
-)
-compressed_raccoon_kmeans = encoder.fit_transform(raccoon_face.reshape(-1, 1)).reshape(
-    raccoon_face.shape
-)
+# opposite, with the ``KBinsDiscretizer`` k-means encoding computed above:
 print(f"The number of bytes taken in RAM is {compressed_raccoon_kmeans.nbytes}")
 print(f"Compression ratio: {compressed_raccoon_kmeans.nbytes / raccoon_face.nbytes}")
 print(f"Type of the compressed image: {compressed_raccoon_kmeans.dtype}")
