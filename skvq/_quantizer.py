@@ -77,7 +77,8 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
     inverse_dtype : dtype or None, default=None
         dtype of :meth:`inverse_transform`'s output. ``None`` returns the
         float64 codewords; an integer dtype (e.g. ``np.uint8``) rounds and
-        clips them to its range.
+        clips them to its range, a narrower float dtype clips them to its
+        range.
 
     random_state : int, RandomState instance or None, default=None
         Seeds the k-means++ initialisation (vectors with
@@ -417,6 +418,10 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
         if dtype.kind in "iu":
             info = np.iinfo(dtype)
             values = np.clip(np.rint(values), info.min, info.max)
+        elif dtype.kind == "f" and dtype.itemsize < 8:
+            # Codewords beyond a narrower float's range would overflow to inf.
+            info = np.finfo(dtype)
+            values = np.clip(values, float(info.min), float(info.max))
         return values.astype(dtype)
 
     def score(self, X, y=None, sample_weight=None):

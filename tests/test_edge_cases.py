@@ -404,3 +404,21 @@ def test_uint64_values_beyond_the_int64_range():
     quantizer = ImageVectorQuantizer(n_bins=3).fit(X)
     assert_array_equal(quantizer.codebook_[:, 0], values.astype(np.float64))
     assert_array_equal(quantizer.transform(X), [[0, 1, 2]])
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="vector k-means loses the spread of colours far from zero (its "
+    "variance and distances cancel): 1 codeword for 37 colours",
+)
+def test_colour_kmeans_far_from_zero_keeps_all_codewords():
+    rng = np.random.default_rng(11)
+    steps = rng.integers(0, 4, size=(50, 3)).astype(np.float64)
+    near_zero = 1e-9 * steps
+    far = 1e6 + near_zero
+    reference = ImageVectorQuantizer(n_bins=4, n_channels=3, random_state=0)
+    reference.fit(near_zero)
+    quantizer = ImageVectorQuantizer(n_bins=4, n_channels=3, random_state=0).fit(far)
+    assert quantizer.n_bins_ == reference.n_bins_ == 4
+    assert_allclose(quantizer.score(far), reference.score(near_zero), rtol=0.05)
