@@ -291,44 +291,49 @@ def _nearest_labels(points, weight, centres):
     return labels
 
 
-def _pooled_atoms(weight, sums, sumsq, cell):
-    """Atoms pooled by ``cell`` (an index in ``[0, n_cells)`` per atom):
-    means, weights, sums and per-channel spreads of the pools."""
+def _pooled_atoms(points, weight, spread, cell, width):
+    """Atoms pooled by ``cell`` (an index in ``[0, n_cells)`` per atom, the
+    cells being of side ``width``): means, weights, weighted sums and
+    per-channel spreads of the pools."""
     n_cells = int(cell.max()) + 1
+    n_channels = points.shape[1]
     pooled_weight = np.bincount(cell, weight, n_cells)
     pooled_sums = np.stack(
-        [np.bincount(cell, column, n_cells) for column in sums.T], axis=1
+        [np.bincount(cell, weight * column, n_cells) for column in points.T], axis=1
     )
-    scatter = (
-        np.bincount(cell, sumsq, n_cells)
-        - np.einsum("ij,ij->i", pooled_sums, pooled_sums) / pooled_weight
+    means = pooled_sums / pooled_weight[:, None]
+    # Scatter about the pool's mean: the atoms' own, plus their means'.
+    squares = weight * (n_channels * spread**2 + np.einsum("ij,ij->i", points, points))
+    scatter = np.bincount(cell, squares, n_cells) - np.einsum(
+        "ij,ij->i", pooled_sums, means
     )
-    spread = np.sqrt(np.maximum(scatter, 0) / pooled_weight / sums.shape[1])
-    return pooled_sums / pooled_weight[:, None], pooled_weight, pooled_sums, spread
+    pooled_spread = np.sqrt(np.maximum(scatter, 0) / pooled_weight / n_channels)
+    # Pixels of a cell are within it, whatever rounding says.
+    return means, pooled_weight, pooled_sums, np.minimum(pooled_spread, width / 2)
 
 
 def _grid_cells(points, max_cells):
     """Cell of every point in the finest power-of-two grid, anchored at the
     points' minimum, with at most ``max_cells`` non-empty cells; cells are
-    numbered from 0 in the order of their packed keys."""
-    offset = points - points.min(axis=0)
+    numbered from 0 in the order of their packed keys. Returns the cells and
+    their side."""
+    offset = points - np.array([column.min() for column in points.T])
     widest = float(offset.max())
     # Start from about 64 cells along the widest channel.
     level = int(np.frexp(widest)[1]) - 6 if widest > 0 else 0
     while True:
         keys = np.floor(np.ldexp(offset, -level)).astype(np.int64)
-        shape = keys.max(axis=0) + 1
+        shape = np.array([column.max() for column in keys.T]) + 1
         if np.prod(shape.astype(float)) <= 1 << 22:
             packed = np.ravel_multi_index(tuple(keys.T), tuple(shape))
             occupied = np.zeros(int(np.prod(shape)), dtype=np.intp)
             occupied[packed] = 1
-            n_cells = int(occupied.sum())
-            if n_cells <= max_cells:
-                return (np.cumsum(occupied) - 1)[packed]
+            if np.count_nonzero(occupied) <= max_cells:
+                return (np.cumsum(occupied) - 1)[packed], np.ldexp(1.0, level)
         else:
             cells = np.unique(keys, axis=0, return_inverse=True)[1].reshape(-1)
             if cells.max() < max_cells:
-                return cells
+                return cells, np.ldexp(1.0, level)
         level += 1
 
 
@@ -336,22 +341,30 @@ def _kmeans_labels(summary, n_bins, max_iter, random_state):
     """Weighted k-means of the atoms: greedy k-means++ and smoothed Lloyd on
     atoms pooled in a coarse grid, then smoothed Lloyd and a nearest-centre
     assignment on all atoms."""
-    points = np.ldexp(summary.mean, -summary.exponent)
-    spread = np.sqrt(summary.scatter / summary.weight / summary.n_channels)
-    levels = [(points, summary.weight, summary.sum, spread)]
+    exponent = summary.exponent
+    # Distances are taken about the middle of the data, so that colours far
+    # from zero keep their differences instead of cancelling them.
+    origin = np.ldexp(summary.low / 2 + summary.high / 2, -exponent)
+    points = np.ldexp(summary.mean, -exponent) - origin
+    weight = summary.weight
+    if summary.level is None:
+        spread = np.zeros(summary.n_atoms)
+    else:
+        spread = np.sqrt(summary.scatter / weight / summary.n_channels)
+        np.minimum(spread, np.ldexp(0.5, summary.level - exponent), out=spread)
+    levels = [(points, weight, points * weight[:, None], spread)]
     budget = max(_COARSE_ATOMS, 16 * n_bins)
     if summary.n_atoms > budget:
-        coarse = _pooled_atoms(
-            summary.weight, summary.sum, summary.sumsq, _grid_cells(points, budget)
-        )
+        coarse = _pooled_atoms(points, weight, spread, *_grid_cells(points, budget))
         # A grid too coarse to hold several atoms per cluster is no help.
         if coarse[1].shape[0] >= 4 * n_bins:
             levels.insert(0, coarse)
     # Tolerance on the centres' squared moves: as scikit-learn's KMeans, a
     # fraction of the data's mean variance.
-    total = np.sum(summary.weight)
-    mean = np.sum(summary.sum, axis=0) / total
-    variance = (np.sum(summary.sumsq) / total - mean @ mean) / summary.n_channels
+    total = np.sum(weight)
+    mean = weight @ points / total
+    squares = np.einsum("ij,ij->i", points, points) + summary.n_channels * spread**2
+    variance = (weight @ squares / total - mean @ mean) / summary.n_channels
     tol = _TOL * max(variance, 0.0)
     with _blas_controller().limit(limits=1, user_api="blas"):
         centres = weighted_kmeans_plusplus(
@@ -363,7 +376,7 @@ def _kmeans_labels(summary, n_bins, max_iter, random_state):
             budget = min(_FINE_ITER, max_iter) if last and i else max_iter
             centres, iterations = smoothed_lloyd(*atoms, centres, budget, tol)
             n_iter += iterations
-        labels = _nearest_labels(points, summary.weight, centres)
+        labels = _nearest_labels(points, weight, centres)
     return labels, centres.shape[0], n_iter
 
 
