@@ -259,7 +259,7 @@ print(f"Codes read back equal the codes: {np.array_equal(codes_read, codes_kmean
 # The error of each strategy
 # --------------------------
 #
-# Finally, the mean squared error between the original image and its
+# Finally, the mean squared error (MSE) between the original image and its
 # 8-level reconstruction, for each strategy, with skvq and with
 # ``KBinsDiscretizer`` (fitted on the single column of all pixels, as in the
 # original, and decoded by its ``inverse_transform``, which returns the middle
@@ -269,26 +269,37 @@ import pandas as pd
 
 print(KBinsDiscretizer().subsample)
 
+# %%
+# so the table shows it both as in the original (the default subsample,
+# ``random_state=0``) and fitted on every pixel (``subsample=None``), as skvq
+# always is.
+
 
 def mse(restored):
     return float(np.mean((restored - raccoon_face) ** 2))
 
 
-rows = []
-for strategy, quantizer in quantizers.items():
+def kbins_mse(strategy, **params):
     kbins = KBinsDiscretizer(
-        n_bins=n_bins, encode="ordinal", strategy=strategy, random_state=0
+        n_bins=n_bins, encode="ordinal", strategy=strategy, **params
     )
     column = raccoon_face.reshape(-1, 1)
-    kbins_restored = kbins.inverse_transform(kbins.fit_transform(column))
+    restored = kbins.inverse_transform(kbins.fit_transform(column))
+    return mse(restored.reshape(raccoon_face.shape))
+
+
+rows = []
+for strategy, quantizer in quantizers.items():
     skvq_mse = mse(quantizer.inverse_transform(quantizer.transform(raccoon_face)))
-    kbins_mse = mse(kbins_restored.reshape(raccoon_face.shape))
+    subsampled = kbins_mse(strategy, random_state=0)
+    every_pixel = kbins_mse(strategy, subsample=None)
     rows.append(
         {
             "strategy": strategy,
-            "skvq MSE": skvq_mse,
-            "KBinsDiscretizer MSE": kbins_mse,
-            "KBinsDiscretizer / skvq": kbins_mse / skvq_mse,
+            "skvq": skvq_mse,
+            "KBinsDiscretizer, default subsample": subsampled,
+            "KBinsDiscretizer, every pixel": every_pixel,
+            "best KBinsDiscretizer / skvq": min(subsampled, every_pixel) / skvq_mse,
         }
     )
 table = pd.DataFrame(rows).set_index("strategy").round(3)
@@ -296,11 +307,11 @@ table
 
 # %%
 # Is skvq's error the smaller one for every strategy?
-print(bool((table["KBinsDiscretizer / skvq"] > 1).all()))
+print(bool((table["best KBinsDiscretizer / skvq"] > 1).all()))
 
 # %%
 # The bins of each strategy are of the same kind in both libraries, but skvq
-# decodes each bin to the mean of its pixels instead of its middle, sees all
-# pixels instead of a subsample, and its k-means bins are the exact optimum:
+# decodes each bin to the mean of its pixels instead of its middle, and its
+# k-means bins are the exact optimum:
 # the k-means row is the smallest error that any 8 gray levels can give this
 # image.
