@@ -86,7 +86,7 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
 
     Attributes
     ----------
-    codebook_ : ndarray of shape (n_bins_, n_channels)
+    codebook_ : ndarray of shape (`n_bins_`, n_channels)
         The codewords; ascending when ``n_channels == 1``.
 
     n_bins_ : int
@@ -98,7 +98,7 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
     n_bits_ : int
         Bits needed to store one code, ``ceil(log2(n_bins_))`` (at least 1).
 
-    bin_edges_ : ndarray of shape (n_bins_ + 1,)
+    bin_edges_ : ndarray of shape (`n_bins_` + 1,)
         Thresholds between cells, the outer ones being the training minimum
         and maximum. Only with ``n_channels == 1``.
 
@@ -392,12 +392,12 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features_in_ // n_channels)
+        X : array-like of shape (n_samples, `n_features_in_` // n_channels)
             Integer codes in ``[0, n_bins_)``.
 
         Returns
         -------
-        X_original : ndarray of shape (n_samples, n_features_in_)
+        X_original : ndarray of shape (n_samples, `n_features_in_`)
             The codewords, as float64 unless ``inverse_dtype`` is set. A dask
             array gives a lazy dask array.
         """
