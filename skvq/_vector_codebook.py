@@ -185,22 +185,28 @@ def weighted_kmeans_plusplus(points, weight, n_clusters, random_state):
 def _two_nearest(points_ones, centres):
     """Nearest and second nearest centre of every point (rows of
     ``points_ones``, from :func:`_with_ones`), with the distance of each
-    point to the plane halfway between the two."""
+    point to the plane halfway between the two, and the distances between
+    the centres."""
     n_points, n_clusters = points_ones.shape[0], centres.shape[0]
-    factors = np.vstack([-centres.T, 0.5 * np.einsum("ij,ij->i", centres, centres)])
-    distance = points_ones @ factors
+    half_norm = 0.5 * np.einsum("ij,ij->i", centres, centres)
+    distance = points_ones @ np.vstack([-centres.T, half_norm])
     flat = distance.reshape(-1)
     offset = np.arange(0, n_points * n_clusters, n_clusters)
     first = np.argmin(distance, axis=1)
-    nearest = flat[offset + first]
-    flat[offset + first] = np.inf
+    at_first = offset + first
+    nearest = flat[at_first]
+    flat[at_first] = np.inf
     second = np.argmin(distance, axis=1)
-    gap = np.linalg.norm(centres[second] - centres[first], axis=1)
+    between = np.zeros((n_clusters, n_clusters))
+    for column in centres.T:
+        between += (column[:, None] - column) ** 2
+    np.sqrt(between, out=between)
+    gap = between[first, second]
     with np.errstate(invalid="ignore", divide="ignore"):
         margin = (flat[offset + second] - nearest) / gap
     # Coincident centres (gap 0) share their atoms by the nearest one alone.
     margin[gap == 0] = np.inf
-    return first, second, np.maximum(margin, 0, out=margin)
+    return first, second, np.maximum(margin, 0, out=margin), between
 
 
 def smoothed_lloyd(points, weight, sums, spread, centres, max_iter, tol):
@@ -237,7 +243,7 @@ def smoothed_lloyd(points, weight, sums, spread, centres, max_iter, tol):
     n_iter = 0
     while n_iter < max_iter:
         n_iter += 1
-        first, second, margin = _two_nearest(points_ones, centres)
+        first, second, margin, between = _two_nearest(points_ones, centres)
         # Beyond 4 standard deviations, the share across is below 1e-4.
         split = np.flatnonzero(margin < 4 * spread)
         alpha = margin[split] / spread[split]
@@ -247,8 +253,9 @@ def smoothed_lloyd(points, weight, sums, spread, centres, max_iter, tol):
         # side moves back by as much in total), so its sum is the atom's sum
         # times ``across`` plus ``spread_mass * exp(-alpha**2 / 2)`` along
         # the unit normal.
-        normal = centres[second[split]] - centres[first[split]]
-        normal /= np.linalg.norm(normal, axis=1, keepdims=True)
+        near, far = first[split], second[split]
+        normal = centres[far] - centres[near]
+        normal /= between[near, far][:, None]
         moved = mass[split] * across[:, None]
         moved[:, 1:] += (
             normal * (spread_mass[split] * np.exp(-0.5 * alpha * alpha))[:, None]
@@ -372,8 +379,7 @@ def _kmeans_labels(summary, n_bins, max_iter, random_state):
         )
         n_iter = 0
         for i, atoms in enumerate(levels):
-            last = i == len(levels) - 1
-            budget = min(_FINE_ITER, max_iter) if last and i else max_iter
+            budget = min(_FINE_ITER, max_iter) if i else max_iter
             centres, iterations = smoothed_lloyd(*atoms, centres, budget, tol)
             n_iter += iterations
         labels = _nearest_labels(points, weight, centres)
