@@ -157,28 +157,29 @@ def weighted_kmeans_plusplus(points, weight, n_clusters, random_state):
     [(0.0, 0.0), (0.0, 0.1)]
     """
     n_trials = 2 + int(np.log(n_clusters))
+    n_points = points.shape[0]
     norm = np.einsum("ij,ij->i", points, points)
-    cumulative = np.cumsum(weight)
-    first = np.searchsorted(cumulative, random_state.uniform() * cumulative[-1])
-    chosen = [min(int(first), points.shape[0] - 1)]
-    closest = np.maximum(norm - 2 * points @ points[chosen[0]] + norm[chosen[0]], 0)
-    for _ in range(1, n_clusters):
+    # One matrix product of these gives squared distances to candidates.
+    extended = np.hstack([points, norm[:, None], np.ones((n_points, 1))])
+    closest = np.ones(n_points)
+    chosen = []
+    for size in [1] + [n_trials] * (n_clusters - 1):
         cumulative = np.cumsum(weight * closest)
         if not cumulative[-1] > 0:
             # Every point with weight is already a centre.
             break
         # side="right" never picks a point of zero probability.
         candidates = np.searchsorted(
-            cumulative, random_state.uniform(size=n_trials) * cumulative[-1], "right"
+            cumulative, random_state.uniform(size=size) * cumulative[-1], "right"
         )
-        candidates = np.minimum(candidates, points.shape[0] - 1)
-        distance = norm[:, None] - 2 * points @ points[candidates].T
-        distance += norm[candidates]
-        np.maximum(distance, 0, out=distance)
+        candidates = np.minimum(candidates, n_points - 1)
+        distance = extended @ np.vstack(
+            [-2 * points[candidates].T, np.ones(size), norm[candidates]]
+        )
         np.minimum(distance, closest[:, None], out=distance)
         best = int(np.argmin(weight @ distance))
         chosen.append(int(candidates[best]))
-        closest = distance[:, best]
+        closest = np.maximum(distance[:, best], 0)
     return points[chosen]
 
 
