@@ -349,6 +349,16 @@ def _kmeans_labels(summary, n_bins, max_iter, random_state):
     """Weighted k-means of the atoms: greedy k-means++ and smoothed Lloyd on
     atoms pooled in a coarse grid, then smoothed Lloyd and a nearest-centre
     assignment on all atoms."""
+    if summary.n_atoms <= n_bins:
+        # Only when max_atoms pooled the pixels this much: distinct values
+        # this few never reach k-means.
+        warnings.warn(
+            f"The pixels were pooled into {summary.n_atoms} atoms (max_atoms), "
+            f"no more than n_bins={n_bins}; using {summary.n_atoms} "
+            "codeword(s), one per atom. Raise max_atoms for more.",
+            UserWarning,
+        )
+        return np.arange(summary.n_atoms), summary.n_atoms, 1
     exponent = summary.exponent
     # Distances are taken about the middle of the data, so that colours far
     # from zero keep their differences instead of cancelling them.

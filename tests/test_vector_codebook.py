@@ -139,3 +139,24 @@ def test_every_codeword_has_pixels():
     codes = quantizer.transform(pixels)
     assert np.all(np.isfinite(quantizer.codebook_))
     assert np.unique(codes).size == 64
+
+
+def test_atoms_pooled_below_n_bins_give_one_codeword_each(china):
+    # max_atoms=64 pools china's colours into 37 grid cells: one codeword
+    # per cell, each the mean of its pixels, and a warning.
+    with pytest.warns(UserWarning, match="pooled into 37 atoms"):
+        quantizer = ImageVectorQuantizer(
+            64, n_channels=3, max_atoms=64, random_state=0
+        ).fit(china)
+    assert quantizer.n_bins_ == 37
+    codes = quantizer.transform(china).ravel()
+    assert np.all(np.isfinite(quantizer.codebook_))
+    assert np.unique(codes).size == 37
+
+
+def test_few_pooled_atoms_above_n_bins_leave_no_codeword_empty(china):
+    quantizer = ImageVectorQuantizer(
+        64, n_channels=3, max_atoms=200, random_state=0
+    ).fit(china)
+    assert quantizer.n_bins_ == 64
+    assert np.all(np.isfinite(quantizer.codebook_))
