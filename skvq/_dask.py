@@ -67,17 +67,20 @@ def _channel_aligned(X, n_channels):
     return X.rechunk({1: tuple(np.diff([0, *sorted(bounds)]).tolist())})
 
 
-def _block_rows(chunks, index):
-    """``"rows a:b"`` of row block ``index``, when the chunk sizes are known."""
-    bounds = np.cumsum((0, *chunks))
-    if np.isnan(bounds[index + 1]):
-        return f"row block {index}"
-    return f"rows {int(bounds[index])}:{int(bounds[index + 1])}"
+def _block_rows(block_info):
+    """``"rows a:b"`` of the block ``map_blocks`` describes, when known."""
+    start, stop = block_info[0]["array-location"][0]
+    if np.isnan(start) or np.isnan(stop):
+        return f"row block {block_info[0]['chunk-location'][0]}"
+    return f"rows {int(start)}:{int(stop)}"
 
 
-def _summarize_block(block, weight, *, n_channels, max_atoms, where):
-    """Summary of one block's pixels, with the checks numpy input gets in
+def _summarize_block(block, weight=None, *, n_channels, max_atoms, block_info):
+    """Summary of one block's pixels, in a 1 x 1 object array so that it
+    stays a dask block (and the task making the block and the one
+    summarising it fuse into one), with the checks numpy input gets in
     ``validate_data`` that need the values."""
+    where = _block_rows(block_info)
     block = np.asarray(block)
     if block.dtype.kind == "f" and not np.isfinite(block).all():
         raise ValueError(
@@ -107,23 +110,31 @@ def _summarize_block(block, weight, *, n_channels, max_atoms, where):
                 f"Negative values in data passed to `sample_weight` ({where}); "
                 "sample_weight must be finite and non-negative."
             )
-        weight = np.repeat(weight, block.shape[1] // n_channels)
-    return summarize(block.reshape(-1, n_channels), weight, max_atoms=max_atoms)
+        weight = np.repeat(weight.reshape(-1), block.shape[1] // n_channels)
+    summary = np.empty((1, 1), dtype=object)
+    summary[0, 0] = summarize(
+        block.reshape(-1, n_channels), weight, max_atoms=max_atoms
+    )
+    return summary
 
 
 def _merge_all(summaries, max_atoms):
+    summaries = [
+        summary[0, 0] if isinstance(summary, np.ndarray) else summary
+        for summary in summaries
+    ]
     return functools.reduce(
         lambda a, b: merge_summaries(a, b, max_atoms), summaries[1:], summaries[0]
     )
 
 
-def _weight_blocks(sample_weight, X):
-    """Row blocks of ``sample_weight`` aligned with those of ``X`` (``None``
-    for no weights)."""
+def _weight_column(sample_weight, X):
+    """``sample_weight`` as a dask column aligned with the row blocks of
+    ``X`` (``None`` for no weights)."""
     import dask.array as da
 
     if sample_weight is None:
-        return [None] * X.numblocks[0]
+        return None
     if np.isnan(X.shape[0]):
         raise ValueError(
             "sample_weight needs the number of rows of the dask array X, which is "
@@ -148,7 +159,7 @@ def _weight_blocks(sample_weight, X):
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
         sample_weight = da.from_array(sample_weight, chunks=(X.chunks[0],))
-    return list(sample_weight.to_delayed())
+    return sample_weight[:, None]
 
 
 def summarize_dask(estimator, X, sample_weight, reset):
@@ -188,21 +199,17 @@ def summarize_dask(estimator, X, sample_weight, reset):
             )
     estimator._check_n_channels(X.shape[1])
     X = _channel_aligned(X, n_channels)
-    weights = _weight_blocks(sample_weight, X)
-
-    summarize_block = dask.delayed(_summarize_block, pure=True)
-    blocks = X.to_delayed()
-    summaries = [
-        summarize_block(
-            blocks[i, j],
-            weights[i],
-            n_channels=n_channels,
-            max_atoms=max_atoms,
-            where=_block_rows(X.chunks[0], i),
-        )
-        for i in range(X.numblocks[0])
-        for j in range(X.numblocks[1])
-    ]
+    weight = _weight_column(sample_weight, X)
+    block_summaries = X.map_blocks(
+        _summarize_block,
+        *([] if weight is None else [weight]),
+        n_channels=n_channels,
+        max_atoms=max_atoms,
+        chunks=((1,) * X.numblocks[0], (1,) * X.numblocks[1]),
+        dtype=object,
+        meta=np.empty((0, 0), dtype=object),
+    )
+    summaries = list(block_summaries.to_delayed().ravel())
     merge = dask.delayed(_merge_all, pure=True)
     while len(summaries) > 1:
         summaries = [
@@ -210,6 +217,9 @@ def summarize_dask(estimator, X, sample_weight, reset):
             for start in range(0, len(summaries), _SPLIT_EVERY)
         ]
     (summary,) = dask.compute(summaries[0])
+    if isinstance(summary, np.ndarray):
+        # X had a single block, so nothing was merged.
+        summary = summary[0, 0]
     if reset:
         # Set only once the data proved valid, as validate_data does.
         validate_data(estimator, X, reset=True, skip_check_array=True)
