@@ -240,7 +240,9 @@ def smoothed_lloyd(points, weight, sums, spread, centres, max_iter, tol):
     points_ones = _with_ones(points)
     mass = np.hstack([weight[:, None], sums])
     spread_mass = weight * spread / np.sqrt(2 * np.pi)
-    totals = np.empty((n_clusters, n_channels + 1))
+    width = n_channels + 1
+    columns = np.arange(width)
+    flat_mass = mass.ravel()
     n_iter = 0
     while n_iter < max_iter:
         n_iter += 1
@@ -261,12 +263,15 @@ def smoothed_lloyd(points, weight, sums, spread, centres, max_iter, tol):
         moved[:, 1:] += (
             normal * (spread_mass[split] * np.exp(-0.5 * alpha * alpha))[:, None]
         )
-        for c in range(n_channels + 1):
-            totals[:, c] = (
-                np.bincount(first, mass[:, c], n_clusters)
-                - np.bincount(first[split], moved[:, c], n_clusters)
-                + np.bincount(second[split], moved[:, c], n_clusters)
+        # One bincount per term, over (cluster, column) pairs.
+        size = n_clusters * (n_channels + 1)
+        totals = (
+            np.bincount((first[:, None] * width + columns).ravel(), flat_mass, size)
+            - np.bincount(
+                (near[:, None] * width + columns).ravel(), moved.ravel(), size
             )
+            + np.bincount((far[:, None] * width + columns).ravel(), moved.ravel(), size)
+        ).reshape(n_clusters, width)
         new = centres.copy()
         filled = totals[:, 0] > 0
         new[filled] = totals[filled, 1:] / totals[filled, :1]
