@@ -417,3 +417,22 @@ def test_colour_kmeans_far_from_zero_keeps_all_codewords():
     quantizer = ImageVectorQuantizer(n_bins=4, n_channels=3, random_state=0).fit(far)
     assert quantizer.n_bins_ == reference.n_bins_ == 4
     assert_allclose(quantizer.score(far), reference.score(near_zero), rtol=0.05)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=(RuntimeWarning, ValueError),
+    reason="_vector_codebook's grid divides by a cell width that underflows to "
+    "zero when a channel spans only tiny values",
+)
+def test_colour_channels_of_very_different_magnitudes():
+    # Three distinct colours: one far along the first channel, one a tiny
+    # step along the second, and black.
+    X = np.array([[1.8014398509481984e16, 0.0, 0.0, 1.76405012e-305, 0.0, 0.0]])
+    quantizer = ImageVectorQuantizer(n_bins=2, n_channels=2, random_state=0).fit(X)
+    assert quantizer.n_bins_ == 2
+    assert np.isfinite(quantizer.codebook_).all()
+    codes = quantizer.transform(X)
+    # The far colour has a codeword of its own.
+    assert codes[0, 0] != codes[0, 1]
+    assert codes[0, 1] == codes[0, 2]
