@@ -8,6 +8,7 @@ small and both cores are used, with BLAS held to one thread per block.
 """
 
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -86,8 +87,18 @@ def encode_scalar(X, bin_edges, dtype):
         table = _lookup_table(bin_edges, dtype, X.dtype)
         index = X.view(np.dtype(f"u{X.dtype.itemsize}").newbyteorder(X.dtype.byteorder))
 
+        buffers = threading.local()
+
         def encode(block, out_block):
-            np.take(table, block, out=out_block)
+            # np.take casts its indices to intp; a buffer reused by each
+            # thread spares an allocation per block, which costs as much as
+            # the lookup itself under Dask workers' eager malloc trimming.
+            buffer = getattr(buffers, "index", None)
+            if buffer is None or buffer.size < block.size:
+                buffer = buffers.index = np.empty(block.size, dtype=np.intp)
+            index = buffer[: block.size].reshape(block.shape)
+            np.copyto(index, block)
+            np.take(table, index, out=out_block)
 
         return _blockwise(encode, index, out, X.shape[1] if X.ndim > 1 else 1)
     inner = bin_edges[1:-1]
