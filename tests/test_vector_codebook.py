@@ -20,7 +20,7 @@ def _nearest_by_differences(pixels, codebook):
 @pytest.mark.parametrize("n_channels", [1, 2, 3])
 @pytest.mark.parametrize("n_codes", [2, 64, 300])
 def test_colour_table_codes_are_the_nearest_codewords(n_channels, n_codes):
-    # 70,000 pixels against 64 or more codewords take the colour table path.
+    # All but 3 channels with 2 codewords take the colour table path.
     rng = np.random.default_rng(n_channels * 1000 + n_codes)
     pixels = rng.integers(0, 256, size=(70_000, n_channels), dtype=np.uint8)
     codebook = rng.uniform(-20, 275, size=(n_codes, n_channels))
@@ -32,7 +32,9 @@ def test_colour_table_codes_are_the_nearest_codewords(n_channels, n_codes):
 
 @pytest.mark.parametrize("n_pixels", [10, 70_000])
 def test_equally_near_codewords_give_the_first(n_pixels):
-    codebook = np.array([[10.0, 10.0, 10.0], [30.0, 10.0, 10.0], [10.0, 10.0, 10.0]])
+    # 70,000 pixels against 64 codewords take the colour table path.
+    near = np.array([[10.0, 10.0, 10.0], [30.0, 10.0, 10.0], [10.0, 10.0, 10.0]])
+    codebook = np.vstack([near, np.full((61, 3), 250.0)])
     pixels = np.tile(
         np.array([[20, 10, 10], [5, 10, 10]], dtype=np.uint8), (n_pixels // 2, 1)
     )
