@@ -275,7 +275,10 @@ def variance_split(points, weight, n_clusters, n_steps=256):
     """
     low = np.array([column.min() for column in points.T])
     span = np.array([column.max() for column in points.T]) - low
-    step = np.where(span > 0, span / n_steps, 1.0)
+    step = span / n_steps
+    # A span too small to divide (below n_steps times the smallest float) is
+    # one step; no span at all, any.
+    step[step == 0] = np.where(span[step == 0] > 0, span[step == 0], 1.0)
     keys = np.minimum((points - low) / step, n_steps - 1).astype(np.intp)
     keys += n_steps * np.arange(points.shape[1])
     mass = np.hstack([weight[:, None], points * weight[:, None]])
