@@ -20,9 +20,12 @@ def _halfway(a, b):
 
 
 def uniform_edges(low, high, n_bins):
-    if np.isfinite(high - low):
+    """``n_bins + 1`` equally spaced edges from ``low`` to ``high``, as
+    :func:`numpy.linspace` gives; near the float64 limits, where the span
+    and the steps overflow, on values divided by four (exactly)."""
+    if max(abs(low), abs(high)) < 2.0**1000:
         return np.linspace(low, high, n_bins + 1)
-    return 2 * np.linspace(low / 2, high / 2, n_bins + 1)
+    return 4 * np.linspace(low / 4, high / 4, n_bins + 1)
 
 
 def weighted_quantiles(values, weight, q):
@@ -98,8 +101,8 @@ def scalar_codebook(summary, n_bins, strategy, reconstruction):
     Notes
     -----
     With no more distinct values than ``n_bins``, every strategy gives each
-    value its own cell (with a warning when there are fewer), so the centroid
-    and median reconstructions are lossless.
+    value its own cell (with a warning when there are fewer) whose codeword
+    is that value, whatever the reconstruction: decoding is lossless.
     """
     values = summary.mean[:, 0]
     low, high = summary.low[0], summary.high[0]
@@ -132,7 +135,7 @@ def scalar_codebook(summary, n_bins, strategy, reconstruction):
             q = np.arange(n_bins + 1) / n_bins
             edges = weighted_quantiles(values, summary.weight, q)
             edges[0], edges[-1] = low, high
-            distinct = np.concatenate([[True], np.diff(edges) > 0])
+            distinct = np.concatenate([[True], edges[1:] > edges[:-1]])
             if not distinct.all():
                 edges = edges[distinct]
                 warnings.warn(
@@ -145,10 +148,19 @@ def scalar_codebook(summary, n_bins, strategy, reconstruction):
         cell = np.searchsorted(edges[1:-1], values, side="right")
     n_cells = edges.shape[0] - 1
     midpoint = _halfway(edges[1:], edges[:-1])
-    if reconstruction == "midpoint":
+    if summary.level is None and n_atoms <= n_bins:
+        # A cell holding one value: its mean, median and the middle of its
+        # data are all that value, and decoding is lossless.
+        codebook = values.copy()
+    elif reconstruction == "midpoint":
         codebook = midpoint
     elif reconstruction == "centroid":
         _, codebook = _cell_statistics(summary, cell, n_cells)
+        if summary.level is None:
+            # The mean of one distinct value is the value, not its weighted
+            # sum divided back, which may round.
+            alone = (np.bincount(cell, minlength=n_cells) == 1)[cell]
+            codebook[cell[alone]] = values[alone]
     else:
         codebook = weighted_median(values, summary.weight, cell, n_cells)
     codebook = np.where(np.isnan(codebook), midpoint, codebook)

@@ -115,9 +115,11 @@ def _unique_rows(key):
         unique, inverse = np.unique(key[:, 0], return_inverse=True)
         return unique[:, None], inverse.reshape(-1)
     low, high = _column_extremes(key)
-    span = high - low + 1
-    if np.all(key == np.floor(key)) and np.prod(span) < 2.0**62:
-        span = span.astype(np.int64)
+    # Halves first: the span of values near the float64 limits overflows.
+    half_span = high / 2 - low / 2
+    packable = np.all(half_span < 2.0**31) and np.prod(2 * half_span + 1) < 2.0**62
+    if packable and np.all(key == np.floor(key)):
+        span = (high - low + 1).astype(np.int64)
         strides = np.cumprod(np.concatenate([[1], span[::-1][:-1]]))[::-1]
         packed = (key - low).astype(np.int64) @ strides
         _, index, inverse = np.unique(packed, return_index=True, return_inverse=True)
@@ -412,6 +414,7 @@ def summarize(pixels, weight=None, *, max_atoms):
     high = pixels.max(axis=0)
     if (
         pixels.dtype.kind in "iu"
+        and high.max() <= np.iinfo(np.int64).max
         and np.prod(high.astype(float) - low.astype(float) + 1) < 2.0**62
     ):
         values, counts = _distinct_integers(

@@ -18,23 +18,6 @@ STRATEGIES = ["kmeans", "uniform", "quantile"]
 RECONSTRUCTIONS = ["centroid", "midpoint", "median"]
 BIGGEST = np.finfo(np.float64).max
 
-# With one value per cell, the middle of the cell between the halfway
-# thresholds is not the value, so "midpoint" is not lossless yet.
-MIDPOINT_NOT_LOSSLESS = pytest.mark.xfail(
-    strict=True,
-    reason="scalar midpoint codewords of one-value cells are the middles of the "
-    "halfway thresholds, not the values (issue 7: must be lossless)",
-)
-# Known overflow warnings inside the codebook code (see the issue 7 report):
-# uniform_edges computes high - low, scalar_codebook np.diff(edges) for
-# quantiles, _unique_rows key.max() - low for vectors.
-OVERFLOW_NEAR_LIMITS = pytest.mark.xfail(
-    strict=True,
-    raises=RuntimeWarning,
-    reason="differences of values overflow in uniform_edges, scalar_codebook "
-    "(quantile) and _unique_rows",
-)
-
 
 def _all_params(n_channels_options=(1, 3)):
     return itertools.product(n_channels_options, STRATEGIES, RECONSTRUCTIONS)
@@ -44,17 +27,7 @@ def _roundtrip(quantizer, X):
     return quantizer.inverse_transform(quantizer.transform(X))
 
 
-def _lossless_cases():
-    for n_channels, strategy, reconstruction in _all_params():
-        marks = ()
-        if n_channels == 1 and reconstruction == "midpoint":
-            marks = (MIDPOINT_NOT_LOSSLESS,)
-        yield pytest.param(n_channels, strategy, reconstruction, marks=marks)
-
-
-@pytest.mark.parametrize(
-    "n_channels, strategy, reconstruction", list(_lossless_cases())
-)
+@pytest.mark.parametrize("n_channels, strategy, reconstruction", list(_all_params()))
 def test_fewer_distinct_values_than_bins_warn_and_are_lossless(
     n_channels, strategy, reconstruction
 ):
@@ -90,17 +63,7 @@ def test_constant_image_reconstructs_exactly(n_channels, strategy, reconstructio
     assert quantizer.score(X) == 0.0
 
 
-def _near_limit_cases():
-    for n_channels, strategy, reconstruction in _all_params():
-        marks = ()
-        if n_channels == 3 or strategy != "kmeans":
-            marks = (OVERFLOW_NEAR_LIMITS,)
-        yield pytest.param(n_channels, strategy, reconstruction, marks=marks)
-
-
-@pytest.mark.parametrize(
-    "n_channels, strategy, reconstruction", list(_near_limit_cases())
-)
+@pytest.mark.parametrize("n_channels, strategy, reconstruction", list(_all_params()))
 def test_values_near_the_float_limits(n_channels, strategy, reconstruction):
     # Three clusters spanning the whole float64 range, with its two ends.
     rng = np.random.default_rng(1)
@@ -188,13 +151,9 @@ def test_a_colour_far_outside_the_range_gets_the_nearest_codeword():
     assert_array_equal(codes, [[brightest, darkest]])
 
 
-def _boolean_cases():
-    for strategy, reconstruction in itertools.product(STRATEGIES, RECONSTRUCTIONS):
-        marks = (MIDPOINT_NOT_LOSSLESS,) if reconstruction == "midpoint" else ()
-        yield pytest.param(strategy, reconstruction, marks=marks)
-
-
-@pytest.mark.parametrize("strategy, reconstruction", list(_boolean_cases()))
+@pytest.mark.parametrize(
+    "strategy, reconstruction", list(itertools.product(STRATEGIES, RECONSTRUCTIONS))
+)
 def test_boolean_images_are_binary_and_lossless(strategy, reconstruction):
     rng = np.random.default_rng(4)
     X = rng.random((8, 12)) > 0.5
@@ -393,11 +352,6 @@ def test_integer_and_float_dtypes_give_the_float64_results(dtype, n_channels, st
     _assert_same_results(_results(quantizer, X), expected)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="summarize packs uint64 values above 2**63 - 1 into int64, which wraps "
-    "(fix: take the integer path only when high <= int64 max)",
-)
 def test_uint64_values_beyond_the_int64_range():
     values = np.array([2**63, 2**63 + 2**20, 2**63 + 2**21], dtype=np.uint64)
     X = values.reshape(1, -1)
@@ -419,12 +373,6 @@ def test_colour_kmeans_far_from_zero_keeps_all_codewords():
     assert_allclose(quantizer.score(far), reference.score(near_zero), rtol=0.05)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=(RuntimeWarning, ValueError),
-    reason="_vector_codebook's grid divides by a cell width that underflows to "
-    "zero when a channel spans only tiny values",
-)
 def test_colour_channels_of_very_different_magnitudes():
     # Three distinct colours: one far along the first channel, one a tiny
     # step along the second, and black.
