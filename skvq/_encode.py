@@ -7,12 +7,13 @@ few threads (numpy releases the GIL in these loops), so that temporaries stay
 small and both cores are used, with BLAS held to one thread per block.
 """
 
+import functools
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 # Elements per block of work: large enough to amortise the Python overhead,
 # small enough that a block's temporaries stay in the tens of megabytes.
@@ -40,6 +41,19 @@ def _n_threads():
     )
 
 
+@functools.cache
+def _threadpool_controller():
+    # Creating a controller scans the loaded libraries, which costs
+    # milliseconds: one is made per process.
+    return ThreadpoolController()
+
+
+def single_threaded_blas():
+    """Context manager holding BLAS to one thread, for code that runs its
+    own threads or whose matrix products are too small to share."""
+    return _threadpool_controller().limit(limits=1, user_api="blas")
+
+
 def _blockwise(function, source, out, elements_per_row):
     """Apply ``function(source[rows], out[rows])`` over row blocks, threaded."""
     n_rows = source.shape[0]
@@ -49,7 +63,7 @@ def _blockwise(function, source, out, elements_per_row):
         for rows in blocks:
             function(source[rows], out[rows])
         return out
-    with threadpool_limits(limits=1, user_api="blas"):
+    with single_threaded_blas():
         with ThreadPoolExecutor(_n_threads()) as pool:
             list(pool.map(lambda rows: function(source[rows], out[rows]), blocks))
     return out

@@ -54,8 +54,10 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
 
         - "kmeans": minimum mean squared error. With one channel, the exact
           global optimum by dynamic programming; with several, weighted
-          k-means (k-means++ seeding, Lloyd's iterations) on the distinct
-          pixel values.
+          k-means on the pixel statistics: a greedy variance split (Wu 1991)
+          for the initial centres, then Lloyd's iterations in which atoms
+          straddling a boundary are split, on a coarse grid and then on all
+          atoms.
         - "uniform": cells of equal width (a per-channel grid for vectors).
         - "quantile": cells of equal weight (median cut for vectors).
 
@@ -81,8 +83,9 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
         range.
 
     random_state : int, RandomState instance or None, default=None
-        Seeds the k-means++ initialisation (vectors with
-        ``strategy="kmeans"`` only). Pass an int for reproducible results.
+        Seeds k-means++, used only to complete the initial centres when the
+        variance split cannot cut ``n_bins`` boxes (vectors with
+        ``strategy="kmeans"``); otherwise the codebook does not depend on it.
 
     Attributes
     ----------
@@ -103,8 +106,9 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
         and maximum. Only with ``n_channels == 1``.
 
     n_iter_ : int
-        Lloyd iterations of the last k-means run for vectors with
-        ``strategy="kmeans"``; 1 otherwise (one pass over the statistics).
+        Lloyd iterations of k-means, on the coarse grid and on all atoms
+        together, for vectors with ``strategy="kmeans"``; 1 otherwise (one
+        pass over the statistics).
 
     n_features_in_ : int
         Number of features seen during :term:`fit`.
@@ -127,8 +131,9 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
     nearest codeword, which never has a larger error than the strategy's cell.
 
     The exact 1-D k-means follows Wang & Song (2011) and Wu (1991), with the
-    divide-and-conquer evaluation of Grønlund et al. (2017); median cut
-    follows Heckbert (1982).
+    divide-and-conquer evaluation of Grønlund et al. (2017); the colour
+    k-means starts from Wu's (1991) variance split; median cut follows
+    Heckbert (1982).
 
     Examples
     --------

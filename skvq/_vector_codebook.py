@@ -11,8 +11,8 @@ import warnings
 
 import numpy as np
 from scipy.special import ndtr
-from threadpoolctl import ThreadpoolController
 
+from ._encode import single_threaded_blas
 from ._scalar_codebook import uniform_edges, weighted_median
 
 # k-means first runs on atoms pooled in a grid with at most this many cells
@@ -97,18 +97,6 @@ def _median_cut_labels(points, weight, n_bins):
     for i, members in enumerate(boxes):
         labels[members] = i
     return labels, len(boxes)
-
-
-def _blas_controller():
-    """A cached threadpool controller: creating one scans the loaded
-    libraries, which costs milliseconds."""
-    global _CONTROLLER
-    if _CONTROLLER is None:
-        _CONTROLLER = ThreadpoolController()
-    return _CONTROLLER
-
-
-_CONTROLLER = None
 
 
 def _half_distances(points, centres):
@@ -504,7 +492,7 @@ def _kmeans_labels(summary, n_bins, max_iter, random_state):
     squares = np.einsum("ij,ij->i", points, points) + summary.n_channels * spread**2
     variance = (weight @ squares / total - mean @ mean) / summary.n_channels
     tol = _TOL * max(variance, 0.0)
-    with _blas_controller().limit(limits=1, user_api="blas"):
+    with single_threaded_blas():
         centres = variance_split(levels[0][0], levels[0][1], n_bins)
         if centres.shape[0] < n_bins:
             # Boxes too small to cut further: k-means++ picks the rest.
