@@ -133,7 +133,10 @@ def run(smoke=False):
         ],
         note=(
             "Time from the uint8 image to one palette index per pixel. "
-            "Speed-up: the sklearn example's time divided by the method's."
+            "Speed-up: the sklearn example's time divided by the method's. "
+            "KMeans runs OpenMP threads, which other processes on the machine "
+            "slow down far more than NumPy code (several times over on a "
+            "busy 2-core machine)."
         ),
     )
     targets = []

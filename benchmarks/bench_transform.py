@@ -173,11 +173,15 @@ def run(smoke=False):
     single = one_core.get("uint8", {}).get("skvq")
     speedup = uint8["kbins"] / uint8["skvq"] if uint8.get("skvq") else 0.0
     throughput = gigapixels_per_second(n_pixels, single) or 0.0
+    # The speed-up counts what a user gets, with every core available.
     targets = [
         Target(
-            "transform speed, uint8",
-            f">= {SPEEDUP_TARGET}x KBinsDiscretizer.transform",
-            f"{speedup:.3g}x",
+            "transform speed, uint8, 12.6 MP",
+            f">= {SPEEDUP_TARGET}x KBinsDiscretizer.transform "
+            f"({seconds(uint8['kbins'])}), so <= "
+            f"{seconds(uint8['kbins'] / SPEEDUP_TARGET)}",
+            f"{seconds(uint8.get('skvq'))} ({speedup:.3g}x) on all cores, "
+            f"{seconds(single)} on one",
             speedup >= SPEEDUP_TARGET,
         ),
         Target(
