@@ -386,18 +386,20 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
             uint16. A dask array gives a lazy dask array.
         """
         check_is_fitted(self)
-        dtype = code_dtype(self.n_bins_)
         if _is_dask_collection(X):
             from ._dask import transform_dask
 
             return transform_dask(self, X)
         self._check_n_channels_unchanged()
-        X = self._validate_pixels(X, reset=False)
+        return self._encode(self._validate_pixels(X, reset=False))
+
+    def _encode(self, X):
+        """Codes of validated pixels."""
+        dtype = code_dtype(self.n_bins_)
         if self.n_channels == 1:
             return encode_scalar(X, self.bin_edges_, dtype)
-        n_samples = X.shape[0]
         codes = nearest_codeword(X.reshape(-1, self.n_channels), self.codebook_, dtype)
-        return codes.reshape(n_samples, -1)
+        return codes.reshape(X.shape[0], -1)
 
     def inverse_transform(self, X):
         """Codewords of codes.
@@ -454,8 +456,9 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
             ``-mean((X - inverse_transform(transform(X))) ** 2)``.
         """
         check_is_fitted(self)
+        self._check_n_channels_unchanged()
         X = self._validate_pixels(X, reset=False)
-        codes = self.transform(X)
+        codes = self._encode(X)
         # Errors are measured against the float64 codewords, not a rounded
         # inverse_dtype output, and in power-of-two scaled units so that the
         # squares cannot overflow.
