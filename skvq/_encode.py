@@ -18,6 +18,14 @@ from threadpoolctl import ThreadpoolController
 # Elements per block of work: large enough to amortise the Python overhead,
 # small enough that a block's temporaries stay in the tens of megabytes.
 _BLOCK_ELEMENTS = 1 << 21
+# Table lookups and edge comparisons make temporaries of eight (intp indices)
+# or one (booleans) bytes per element: smaller blocks keep them negligible.
+_LOOKUP_BLOCK_ELEMENTS = 1 << 16
+# Below this many elements, starting threads costs more than they save.
+_MIN_THREADED_ELEMENTS = 1 << 22
+# Up to this many inner edges, comparing floats with every edge is faster
+# than a binary search per value.
+_MAX_COMPARED_EDGES = 15
 
 
 def code_dtype(n_codes):
@@ -54,12 +62,12 @@ def single_threaded_blas():
     return _threadpool_controller().limit(limits=1, user_api="blas")
 
 
-def _blockwise(function, source, out, elements_per_row):
+def _blockwise(function, source, out, elements_per_row, block_elements=_BLOCK_ELEMENTS):
     """Apply ``function(source[rows], out[rows])`` over row blocks, threaded."""
     n_rows = source.shape[0]
-    step = max(1, _BLOCK_ELEMENTS // max(elements_per_row, 1))
+    step = max(1, block_elements // max(elements_per_row, 1))
     blocks = [slice(start, start + step) for start in range(0, n_rows, step)]
-    if len(blocks) == 1 or _n_threads() == 1:
+    if source.size < _MIN_THREADED_ELEMENTS or len(blocks) == 1 or _n_threads() == 1:
         for rows in blocks:
             function(source[rows], out[rows])
         return out
@@ -79,12 +87,77 @@ def _lookup_table(bin_edges, dtype, input_dtype):
     return np.searchsorted(bin_edges[1:-1], values, side="right").astype(dtype)
 
 
+def _reused_index_buffer(buffers, shape):
+    """An intp array of ``shape`` from a per-thread buffer, reused across the
+    blocks a thread works on."""
+    size = int(np.prod(shape))
+    buffer = getattr(buffers, "index", None)
+    if buffer is None or buffer.size < size:
+        buffer = buffers.index = np.empty(size, dtype=np.intp)
+    return buffer[:size].reshape(shape)
+
+
+def _take_blockwise(table, index, out):
+    """``out[...] = table[index]``, block by block on a few threads.
+
+    ``np.take`` casts its indices to intp: small blocks and one reused buffer
+    per thread keep that copy to a fraction of a megabyte, where a copy of the
+    whole input would cost eight times its size (and a fresh allocation per
+    block costs as much as the lookup under Dask workers' eager malloc
+    trimming).
+    """
+    buffers = threading.local()
+
+    def encode(block, out_block):
+        indices = _reused_index_buffer(buffers, block.shape)
+        np.copyto(indices, block)
+        np.take(table, indices, out=out_block)
+
+    elements_per_row = int(np.prod(index.shape[1:]))
+    return _blockwise(encode, index, out, elements_per_row, _LOOKUP_BLOCK_ELEMENTS)
+
+
+def _encode_byte_pairs(X, table, out):
+    """Codes of a C-contiguous uint8 array, two pixels per lookup.
+
+    Every pair of adjacent bytes, read as one uint16, indexes a table of
+    65,536 entries whose two bytes are the two codes, in memory order: half
+    the lookups, and independent of the machine's byte order.
+    """
+    pair_bytes = np.arange(1 << 16, dtype=np.uint16).view(np.uint8)
+    pair_table = table[pair_bytes].view(np.uint16)
+    flat, flat_out = X.reshape(-1), out.reshape(-1)
+    even = flat.size - flat.size % 2
+    _take_blockwise(
+        pair_table, flat[:even].view(np.uint16), flat_out[:even].view(np.uint16)
+    )
+    if even < flat.size:
+        flat_out[-1] = table[flat[-1]]
+    return out
+
+
+def _edges_in_dtype(inner, dtype):
+    """Inner edges rounded up to ``dtype`` (a float type): for every ``x`` of
+    that type, ``x >= rounded`` exactly when ``x >= edge``, so comparisons
+    need no cast of ``x`` to float64."""
+    with np.errstate(over="ignore"):
+        rounded = inner.astype(dtype)
+    below = rounded < inner
+    rounded[below] = np.nextafter(rounded[below], dtype.type(np.inf))
+    return rounded
+
+
 def encode_scalar(X, bin_edges, dtype):
     """Index of the bin of every element of ``X``.
 
     Bin ``i`` is ``[bin_edges[i], bin_edges[i + 1])``; values below the first
     inner edge get code 0 and values at or above the last get the last code,
     as with :class:`~sklearn.preprocessing.KBinsDiscretizer`.
+
+    8- and 16-bit integers are looked up in a table of the code of every
+    possible value (C-contiguous uint8 two pixels at a time). Floats are
+    compared with each edge when there are few, and binary-searched when
+    there are many.
 
     Examples
     --------
@@ -99,28 +172,28 @@ def encode_scalar(X, bin_edges, dtype):
         X = X.view(np.uint8)
     if X.dtype.kind in "iu" and X.dtype.itemsize <= 2:
         table = _lookup_table(bin_edges, dtype, X.dtype)
+        if X.dtype.itemsize == 1 and dtype == np.uint8 and X.flags.c_contiguous:
+            return _encode_byte_pairs(X.view(np.uint8), table, out)
         index = X.view(np.dtype(f"u{X.dtype.itemsize}").newbyteorder(X.dtype.byteorder))
-
-        buffers = threading.local()
+        return _take_blockwise(table, index, out)
+    inner = bin_edges[1:-1]
+    elements_per_row = X.shape[1] if X.ndim > 1 else 1
+    if X.dtype.kind == "f" and inner.size <= _MAX_COMPARED_EDGES:
+        edges = _edges_in_dtype(inner, X.dtype.newbyteorder("="))
 
         def encode(block, out_block):
-            # np.take casts its indices to intp; a buffer reused by each
-            # thread spares an allocation per block, which costs as much as
-            # the lookup itself under Dask workers' eager malloc trimming.
-            buffer = getattr(buffers, "index", None)
-            if buffer is None or buffer.size < block.size:
-                buffer = buffers.index = np.empty(block.size, dtype=np.intp)
-            index = buffer[: block.size].reshape(block.shape)
-            np.copyto(index, block)
-            np.take(table, index, out=out_block)
+            # Counting the edges at or below each value is searchsorted's
+            # "right" side, in a few vectorised comparisons.
+            out_block[...] = 0
+            for edge in edges:
+                out_block += block >= edge
 
-        return _blockwise(encode, index, out, X.shape[1] if X.ndim > 1 else 1)
-    inner = bin_edges[1:-1]
+        return _blockwise(encode, X, out, elements_per_row, _LOOKUP_BLOCK_ELEMENTS)
 
     def encode(block, out_block):
         out_block[...] = np.searchsorted(inner, block, side="right")
 
-    return _blockwise(encode, X, out, X.shape[1] if X.ndim > 1 else 1)
+    return _blockwise(encode, X, out, elements_per_row)
 
 
 # A colour table (the code of every possible 8-bit colour that occurs) pays

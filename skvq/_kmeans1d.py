@@ -46,15 +46,18 @@ class _PrefixCost:
             [zero, np.cumsum(scatter * self.scale**2 + weight * x * x)]
         )
 
-    def matrix(self):
-        """Scaled SSE of atoms ``i..j`` at ``[i, j]``; ``inf`` below the
-        diagonal, where ``j < i`` is no run."""
-        w = self.W[None, 1:] - self.W[:-1, None]
-        s = self.S[None, 1:] - self.S[:-1, None]
-        q = self.Q[None, 1:] - self.Q[:-1, None]
+    def matrix_by_end(self):
+        """Scaled SSE of atoms ``i..j`` at ``[j, i]`` (``inf`` where
+        ``i > j``, no run), laid out so that a DP layer's minima run along
+        contiguous rows."""
+        w = self.W[1:, None] - self.W[None, :-1]
+        s = self.S[1:, None] - self.S[None, :-1]
+        q = self.Q[1:, None] - self.Q[None, :-1]
         with np.errstate(divide="ignore", invalid="ignore"):
-            cost = np.maximum(q - s * s / w, 0.0)
-        cost[np.tril_indices_from(cost, -1)] = np.inf
+            cost = q - s * s / w
+        np.maximum(cost, 0.0, out=cost)
+        atoms = np.arange(cost.shape[0])
+        cost[atoms[None, :] > atoms[:, None]] = np.inf
         return cost
 
     def __call__(self, i, j):
@@ -65,14 +68,15 @@ class _PrefixCost:
         return np.maximum(q - s * s / w, 0.0)
 
 
-def _layer_quadratic(cost_matrix, previous, first):
-    """One DP layer by brute force over the full cost matrix."""
-    m = cost_matrix.shape[0]
+def _layer_quadratic(cost_by_end, previous, first):
+    """One DP layer by brute force; ``cost_by_end[j, i]`` is the cost of the
+    run ``i..j``, so that each minimum is over a contiguous row."""
+    m = cost_by_end.shape[0]
     shifted = np.full(m, np.inf)
     shifted[1:] = previous[:-1]
-    total = shifted[:, None] + cost_matrix
-    best_start = np.argmin(total, axis=0)
-    best = total[best_start, np.arange(m)]
+    total = cost_by_end + shifted
+    best_start = np.argmin(total, axis=1)
+    best = np.take_along_axis(total, best_start[:, None], axis=1)[:, 0]
     best[:first] = np.inf
     return best, best_start
 
@@ -166,14 +170,14 @@ def optimal_partition_1d(weight, mean, scatter, n_clusters):
     cost = _PrefixCost(weight, mean, scatter)
     atoms = np.arange(m)
     if m <= _QUADRATIC_MAX_ATOMS:
-        cost_matrix = cost.matrix()
-        best = cost_matrix[0].copy()
+        cost_by_end = cost.matrix_by_end()
+        best = cost_by_end[:, 0].copy()
     else:
         best = cost(np.zeros(m, dtype=np.intp), atoms)
     starts_by_layer = []
     for layer in range(1, n_clusters):
         if m <= _QUADRATIC_MAX_ATOMS:
-            best, best_start = _layer_quadratic(cost_matrix, best, layer)
+            best, best_start = _layer_quadratic(cost_by_end, best, layer)
         else:
             best, best_start = _layer_divide_and_conquer(cost, best, layer, m)
         starts_by_layer.append(best_start)
