@@ -12,6 +12,7 @@ import warnings
 import numpy as np
 
 from ._kmeans1d import optimal_partition_1d
+from ._summary import one_atom_per_codeword
 
 
 def _halfway(a, b):
@@ -107,13 +108,8 @@ def scalar_codebook(summary, n_bins, strategy, reconstruction):
     values = summary.mean[:, 0]
     low, high = summary.low[0], summary.high[0]
     n_atoms = summary.n_atoms
-    if summary.level is None and n_atoms <= n_bins:
-        if n_atoms < n_bins:
-            warnings.warn(
-                f"X has {n_atoms} distinct value(s), fewer than n_bins={n_bins}; "
-                f"using {n_atoms} bin(s), one per value.",
-                UserWarning,
-            )
+    one_per_value = one_atom_per_codeword(summary, n_bins)
+    if one_per_value:
         edges = np.concatenate([[low], _halfway(values[1:], values[:-1]), [high]])
         cell = np.arange(n_atoms)
     elif strategy == "kmeans":
@@ -148,7 +144,7 @@ def scalar_codebook(summary, n_bins, strategy, reconstruction):
         cell = np.searchsorted(edges[1:-1], values, side="right")
     n_cells = edges.shape[0] - 1
     midpoint = _halfway(edges[1:], edges[:-1])
-    if summary.level is None and n_atoms <= n_bins:
+    if one_per_value:
         # A cell holding one value: its mean, median and the middle of its
         # data are all that value, and decoding is lossless.
         codebook = values.copy()

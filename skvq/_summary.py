@@ -29,6 +29,7 @@ exact in float64, so ``partial_fit`` over any split gives bit for bit the
 summary, hence the codebook, of ``fit`` on the whole.
 """
 
+import warnings
 from typing import NamedTuple
 
 import numpy as np
@@ -79,6 +80,24 @@ class PixelSummary(NamedTuple):
             return np.zeros(self.n_atoms)
         spread = self.sumsq - np.einsum("ij,ij->i", self.sum, self.sum) / self.weight
         return np.maximum(spread, 0.0)
+
+
+def one_atom_per_codeword(summary, n_bins):
+    """Whether every distinct pixel value can have a codeword of its own:
+    the atoms are values (not grid cells) and there are at most ``n_bins``.
+
+    Warns when there are fewer, since the codebook then has fewer than
+    ``n_bins`` codewords.
+    """
+    if summary.level is not None or summary.n_atoms > n_bins:
+        return False
+    if summary.n_atoms < n_bins:
+        warnings.warn(
+            f"X has {summary.n_atoms} distinct value(s), fewer than "
+            f"n_bins={n_bins}; using {summary.n_atoms} codeword(s), one per value.",
+            UserWarning,
+        )
+    return True
 
 
 def _max_exponent(values):

@@ -14,6 +14,7 @@ from scipy.special import ndtr
 
 from ._encode import single_threaded_blas
 from ._scalar_codebook import uniform_edges, weighted_median
+from ._summary import one_atom_per_codeword
 
 # k-means first runs on atoms pooled in a grid with at most this many cells
 # (and at least 16 per cluster), where iterations are cheap, then polishes
@@ -577,14 +578,7 @@ def vector_codebook(
        quantization", Graphics Gems II, 1991.
     """
     points = np.ldexp(summary.mean, -summary.exponent)
-    n_atoms = summary.n_atoms
-    if summary.level is None and n_atoms <= n_bins:
-        if n_atoms < n_bins:
-            warnings.warn(
-                f"X has {n_atoms} distinct pixel value(s), fewer than "
-                f"n_bins={n_bins}; using {n_atoms} codeword(s), one per value.",
-                UserWarning,
-            )
+    if one_atom_per_codeword(summary, n_bins):
         return summary.mean.copy(), 1
     grid_midpoint = None
     n_iter = 1
