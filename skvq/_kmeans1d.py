@@ -81,9 +81,14 @@ def _layer_quadratic(cost_by_end, previous, first):
     return best, best_start
 
 
-def _layer_divide_and_conquer(cost, previous, first, m):
+def _layer_divide_and_conquer(cost, previous, first, m, lower):
     """One DP layer for columns ``first..m-1``, all branches of the
-    divide-and-conquer recursion of one depth evaluated at once."""
+    divide-and-conquer recursion of one depth evaluated at once.
+
+    ``lower[j]`` is the previous layer's optimal start for column ``j``, a
+    lower bound of this layer's (one more cluster never starts the last one
+    earlier), which narrows the candidates beyond the neighbours' bounds.
+    """
     best = np.full(m, np.inf)
     best_start = np.zeros(m, dtype=np.intp)
     j_lo = np.array([first])
@@ -92,10 +97,11 @@ def _layer_divide_and_conquer(cost, previous, first, m):
     i_hi = np.array([m - 1])
     while j_lo.size:
         mid = (j_lo + j_hi) // 2
-        n_candidates = np.minimum(i_hi, mid) - i_lo + 1
+        start = np.maximum(i_lo, lower[mid])
+        n_candidates = np.minimum(i_hi, mid) - start + 1
         offsets = np.cumsum(n_candidates) - n_candidates
         segment = np.repeat(np.arange(mid.size), n_candidates)
-        i = i_lo[segment] + np.arange(segment.size) - offsets[segment]
+        i = start[segment] + np.arange(segment.size) - offsets[segment]
         j = mid[segment]
         values = previous[i - 1] + cost(i, j)
         seg_min = np.minimum.reduceat(values, offsets)
@@ -175,11 +181,20 @@ def optimal_partition_1d(weight, mean, scatter, n_clusters):
     else:
         best = cost(np.zeros(m, dtype=np.intp), atoms)
     starts_by_layer = []
+    best_start = np.zeros(m, dtype=np.intp)
     for layer in range(1, n_clusters):
         if m <= _QUADRATIC_MAX_ATOMS:
             best, best_start = _layer_quadratic(cost_by_end, best, layer)
+        elif layer == n_clusters - 1:
+            # The last layer is needed at the last column only.
+            candidates = np.arange(max(layer, best_start[m - 1]), m)
+            values = best[candidates - 1] + cost(candidates, m - 1)
+            best_start = np.zeros(m, dtype=np.intp)
+            best_start[m - 1] = candidates[np.argmin(values)]
         else:
-            best, best_start = _layer_divide_and_conquer(cost, best, layer, m)
+            best, best_start = _layer_divide_and_conquer(
+                cost, best, layer, m, best_start
+            )
         starts_by_layer.append(best_start)
     starts = np.zeros(n_clusters, dtype=np.intp)
     end = m - 1
