@@ -124,6 +124,22 @@ def _times_power_of_two(values, exponent):
     return np.ldexp(values, exponent)
 
 
+def _packed_rows(key):
+    """Rows of integer-valued ``key`` packed into one int64 each, preserving
+    their lexicographic order, with the size of the packed range; ``None``
+    when the keys are not integers or their ranges are too wide to pack."""
+    if key.shape[0] == 0 or not np.all(key == np.floor(key)):
+        return None
+    low, high = _column_extremes(key)
+    # Halves first: the span of values near the float64 limits overflows.
+    half_span = high / 2 - low / 2
+    if not (np.all(half_span < 2.0**31) and np.prod(2 * half_span + 1) < 2.0**62):
+        return None
+    span = (high - low + 1).astype(np.int64)
+    strides = np.cumprod(np.concatenate([[1], span[::-1][:-1]]))[::-1]
+    return (key - low).astype(np.int64) @ strides, int(np.prod(span))
+
+
 def _unique_rows(key):
     """Sorted distinct rows of ``key`` and the index of each row among them.
 
@@ -133,15 +149,9 @@ def _unique_rows(key):
     if key.shape[1] == 1:
         unique, inverse = np.unique(key[:, 0], return_inverse=True)
         return unique[:, None], inverse.reshape(-1)
-    low, high = _column_extremes(key)
-    # Halves first: the span of values near the float64 limits overflows.
-    half_span = high / 2 - low / 2
-    packable = np.all(half_span < 2.0**31) and np.prod(2 * half_span + 1) < 2.0**62
-    if packable and np.all(key == np.floor(key)):
-        span = (high - low + 1).astype(np.int64)
-        strides = np.cumprod(np.concatenate([[1], span[::-1][:-1]]))[::-1]
-        packed = (key - low).astype(np.int64) @ strides
-        _, index, inverse = np.unique(packed, return_index=True, return_inverse=True)
+    packed = _packed_rows(key)
+    if packed is not None:
+        _, index, inverse = np.unique(packed[0], return_index=True, return_inverse=True)
         return key[index], inverse.reshape(-1)
     unique, inverse = np.unique(key, axis=0, return_inverse=True)
     return unique, inverse.reshape(-1)
@@ -176,19 +186,13 @@ def _cell_keys(summary, level):
 
 def _n_cells(summary, level):
     key = _cell_keys(summary, level)
-    if key.shape[0] == 0 or not np.all(key == np.floor(key)):
+    packed = _packed_rows(key)
+    if packed is None:
         return _unique_rows(key)[0].shape[0]
     # Integer keys: counted by marking their packed values when the packed
     # range is small, else by sorting them; either way without the indices
     # that _unique_rows also finds.
-    low, high = _column_extremes(key)
-    span = high - low + 1
-    if np.prod(span) >= 2.0**62:
-        return _unique_rows(key)[0].shape[0]
-    span = span.astype(np.int64)
-    strides = np.cumprod(np.concatenate([[1], span[::-1][:-1]]))[::-1]
-    packed = (key - low).astype(np.int64) @ strides
-    size = int(np.prod(span))
+    packed, size = packed
     if size <= max(32 * key.shape[0], 1 << 22):
         seen = np.zeros(size, dtype=bool)
         seen[packed] = True
