@@ -1,6 +1,7 @@
 import errno
 import os
 import struct
+import sys
 
 import numpy as np
 import pytest
@@ -282,106 +283,100 @@ def test_single_transparent_entry_is_read_as_alpha(tmp_path):
     )
 
 
-def reference_filters(row, above):
-    """PNG filters 0-4 of one scanline, byte by byte as the PNG spec says."""
-    out = []
-    for kind in range(5):
-        filtered = []
-        for i, x in enumerate(row):
-            a = row[i - 1] if i else 0
-            b = above[i]
-            c = above[i - 1] if i else 0
-            p = a + b - c
-            pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-            paeth = a if pa <= pb and pa <= pc else (b if pb <= pc else c)
-            predictor = [0, a, b, (a + b) // 2, paeth][kind]
-            filtered.append((x - predictor) % 256)
-        out.append(filtered)
-    return out
+def test_trailing_opaque_entries_are_left_out_of_trns(tmp_path):
+    codebook = [[10, 0], [20, 128], [30, 255], [40, 255]]
+    path = tmp_path / "a.png"
+    write_palette_png(path, [[0, 1, 2, 3]], codebook)
+    assert png_chunks(path)["tRNS"] == bytes([0, 128])
+    _, read_codebook = read_palette_png(path)
+    np.testing.assert_array_equal(read_codebook, codebook)
 
 
-def test_filters_match_the_png_specification():
-    from skvq._png import _filter_candidates
-
-    rng = np.random.default_rng(0)
-    rows = rng.integers(0, 256, size=(6, 11), dtype=np.uint8)
-    above = np.vstack([np.zeros(11, np.uint8), rows[:-1]])
-    filtered = _filter_candidates(rows, above)
-    for r in range(6):
-        expected = reference_filters(rows[r].tolist(), above[r].tolist())
-        np.testing.assert_array_equal(filtered[:, r], expected)
+def test_an_opaque_alpha_channel_is_kept(tmp_path):
+    codebook = [[10, 255], [20, 255]]
+    path = tmp_path / "a.png"
+    write_palette_png(path, [[0, 1]], codebook)
+    _, read_codebook = read_palette_png(path)
+    np.testing.assert_array_equal(read_codebook, codebook)
 
 
-def idat_filter_types(path):
-    import zlib
-
-    data = path.read_bytes()
-    idat, offset = b"", 8
-    while offset < len(data):
-        (length,) = struct.unpack(">I", data[offset : offset + 4])
-        if data[offset + 4 : offset + 8] == b"IDAT":
-            idat += data[offset + 8 : offset + 8 + length]
-        offset += 12 + length
-    width, height, bit_depth = struct.unpack(">IIB", png_chunks(path)["IHDR"][:9])
-    row_bytes = 1 + -(-width * bit_depth // 8)
-    raw = np.frombuffer(zlib.decompress(idat), dtype=np.uint8)
-    return set(raw.reshape(height, row_bytes)[:, 0].tolist())
-
-
-@pytest.mark.parametrize("n_colours", [16, 256])
-def test_smooth_images_are_written_with_prediction_filters(tmp_path, n_colours):
-    # A diagonal ramp with noise: filtering pays, and several filter types
-    # are used; Pillow must still decode exactly the codes.
-    rng = np.random.default_rng(1)
-    ramp = np.add.outer(np.arange(90), np.arange(130)) * (n_colours - 1) / 218
-    codes = np.clip(np.rint(ramp + rng.normal(0, 0.3, ramp.shape)), 0, n_colours - 1)
-    codes = codes.astype(np.uint8)
-    codebook = np.linspace(0, 255, n_colours)[:, None]
-    path = tmp_path / "ramp.png"
-    write_palette_png(path, codes, codebook)
-    assert idat_filter_types(path) - {0}
-    with Image.open(path) as image:
-        np.testing.assert_array_equal(np.asarray(image), codes)
-
-
-def test_large_incompressible_image_spans_several_idat_chunks(tmp_path):
+def test_large_incompressible_image_round_trip(tmp_path):
     rng = np.random.default_rng(2)
     codes = rng.integers(0, 256, size=(1100, 1000))
     path = tmp_path / "noise.png"
     write_palette_png(path, codes, distinct_codebook(256, 3))
-    assert path.read_bytes().count(b"IDAT") >= 2
     read_codes, _ = read_palette_png(path)
     np.testing.assert_array_equal(read_codes, codes)
 
 
-def reference_unfilter(filtered):
-    """Undo PNG filtering (one byte per pixel), as a decoder does."""
-    rows = []
-    above = [0] * (filtered.shape[1] - 1)
-    for kind, *data in filtered.tolist():
-        row = []
-        for i, x in enumerate(data):
-            a = row[i - 1] if i else 0
-            b = above[i]
-            c = above[i - 1] if i else 0
-            p = a + b - c
-            pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-            paeth = a if pa <= pb and pa <= pc else (b if pb <= pc else c)
-            row.append((x + [0, a, b, (a + b) // 2, paeth][kind]) % 256)
-        rows.append(row)
-        above = row
-    return np.array(rows, dtype=np.uint8)
+# ------------------------------------------------------------ optimize
 
 
-@pytest.mark.parametrize("block_bytes", [1, 50, 2**20])
-def test_adaptive_filtering_is_undone_by_a_decoder(monkeypatch, block_bytes):
-    from skvq import _png
+def rgba_of(path):
+    with Image.open(path) as image:
+        return np.asarray(image.convert("RGBA"))
 
-    monkeypatch.setattr(_png, "_FILTER_BLOCK_BYTES", block_bytes)
-    rng = np.random.default_rng(3)
-    smooth = np.add.outer(np.arange(20), 3 * np.arange(17)) % 256
-    noisy = rng.integers(0, 256, size=(20, 17))
-    rows = np.where(rng.random((20, 1)) < 0.5, smooth, noisy).astype(np.uint8)
-    filtered = _png._adaptively_filtered(rows)
-    assert len(set(filtered[:, 0].tolist())) >= 3
-    np.testing.assert_array_equal(reference_unfilter(filtered), rows)
+
+@pytest.mark.parametrize("level", [0, 2, True])
+@pytest.mark.parametrize("n_channels", [1, 2, 3, 4])
+@pytest.mark.parametrize("n_colours", [2, 5, 16, 200])
+def test_optimized_files_show_the_same_pixels_and_stay_indexed(
+    tmp_path, n_colours, n_channels, level
+):
+    pytest.importorskip("oxipng")
+    codes = code_image(n_colours, shape=(31, 45))
+    codebook = distinct_codebook(n_colours, n_channels)
+    plain, optimized = tmp_path / "plain.png", tmp_path / "optimized.png"
+    write_palette_png(plain, codes, codebook)
+    write_palette_png(optimized, codes, codebook, optimize=level)
+
+    np.testing.assert_array_equal(rgba_of(optimized), rgba_of(plain))
+    read_codes, read_codebook = read_palette_png(optimized)
+    np.testing.assert_array_equal(read_codebook[read_codes], codebook[codes])
+
+
+def smooth_codes(n_colours, shape=(120, 160), seed=1):
+    """A diagonal ramp of indices with a little noise."""
+    rng = np.random.default_rng(seed)
+    ramp = np.add.outer(np.arange(shape[0]), np.arange(shape[1]))
+    ramp = ramp * (n_colours - 1) / (shape[0] + shape[1] - 2)
+    codes = np.rint(ramp + rng.normal(0, 0.3, ramp.shape))
+    return np.clip(codes, 0, n_colours - 1).astype(np.uint8)
+
+
+@pytest.mark.parametrize("n_colours", [16, 64, 256])
+def test_optimize_makes_smooth_gray_images_smaller(tmp_path, n_colours):
+    # Neighbouring indices mean neighbouring grays: PNG's row filters, which
+    # Pillow does not use for palette images, pay.
+    pytest.importorskip("oxipng")
+    codes = smooth_codes(n_colours)
+    codebook = np.linspace(0, 255, n_colours)[:, None]
+    plain, optimized = tmp_path / "plain.png", tmp_path / "optimized.png"
+    write_palette_png(plain, codes, codebook)
+    write_palette_png(optimized, codes, codebook, optimize=True)
+    assert optimized.stat().st_size < 0.9 * plain.stat().st_size
+    np.testing.assert_array_equal(rgba_of(optimized), rgba_of(plain))
+
+
+@pytest.mark.parametrize(
+    "optimize, error, match",
+    [
+        (7, ValueError, "oxipng's level from 0 to 6, got 7"),
+        (-1, ValueError, "oxipng's level from 0 to 6, got -1"),
+        (2.0, TypeError, "optimize must be a bool or an int .* got float 2.0"),
+        ("max", TypeError, "optimize must be a bool or an int .* got str 'max'"),
+    ],
+)
+def test_invalid_optimize_is_rejected_before_writing(tmp_path, optimize, error, match):
+    with pytest.raises(error, match=match):
+        write_palette_png(tmp_path / "a.png", [[0, 1]], [[0], [255]], optimize=optimize)
+    assert os.listdir(tmp_path) == []
+
+
+def test_optimize_without_oxipng_says_what_to_install(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "oxipng", None)  # import oxipng now fails
+    with pytest.raises(ImportError, match=r"pip install pyoxipng"):
+        write_palette_png(tmp_path / "a.png", [[0, 1]], [[0], [255]], optimize=True)
+    assert os.listdir(tmp_path) == []
+    write_palette_png(tmp_path / "a.png", [[0, 1]], [[0], [255]])
+    np.testing.assert_array_equal(read_palette_png(tmp_path / "a.png")[0], [[0, 1]])
