@@ -4,6 +4,11 @@ Build with ``python -m sphinx -W --keep-going -b html doc doc/_build/html``.
 The build needs no network: intersphinx is left out on purpose, and the raccoon
 image the gallery loads through ``scipy.datasets.face()`` is seeded into pooch's
 cache from a local copy before the examples run (see ``tools/seed_data.py``).
+
+The pages it writes need no network either: MathJax is served from the
+build's own ``_static`` folder (``sphinx-mathjax-offline``). The extension
+``page_checks`` (in ``sphinxext/``) fails the build if a page or stylesheet
+still loads anything from another host, or if a table lost its headings.
 """
 
 import re
@@ -14,6 +19,7 @@ DOC = Path(__file__).resolve().parent
 REPOSITORY = DOC.parent
 
 sys.path.insert(0, str(REPOSITORY / "tools"))
+sys.path.insert(0, str(DOC / "sphinxext"))
 from seed_data import seed_face
 
 seed_face()
@@ -42,8 +48,12 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
     "sphinx.ext.mathjax",
+    # Sets mathjax_path to a copy of MathJax 3 that it puts in _static, in
+    # place of Sphinx's default CDN address.
+    "sphinx-mathjax-offline",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
+    "page_checks",
 ]
 
 templates_path = ["_templates"]
@@ -51,6 +61,10 @@ exclude_patterns = ["_build", "**.ipynb_checkpoints"]
 # benchmark_results.rst is pulled into benchmarks.rst with ``.. include::``;
 # built on its own it would be a page outside every toctree.
 exclude_patterns += ["benchmark_results.rst"]
+# sphinx-gallery's execution-time pages load jQuery, DataTables and Bootstrap
+# from CDNs; they are not written (``write_computation_times`` below), and a
+# copy left by an older build is not read either.
+exclude_patterns += ["sg_execution_times.rst", "auto_examples/sg_execution_times.rst"]
 default_role = "literal"
 
 # -- API reference -------------------------------------------------------------
@@ -93,12 +107,14 @@ sphinx_gallery_conf = {
     "gallery_dirs": "auto_examples",
     "filename_pattern": "/plot_",
     "backreferences_dir": "generated/backreferences",
+    # Code in the examples links to skvq's own API pages; other libraries'
+    # pages would need their intersphinx inventories downloaded, which the
+    # offline build does not do.
     "doc_module": ("skvq",),
-    # Links code in the examples to skvq's own API pages; other libraries'
-    # pages would need their inventories downloaded, which the offline build
-    # does not do.
-    "reference_url": {"skvq": None},
     "matplotlib_animations": False,
+    # The execution-time tables are pages styled with DataTables from a CDN;
+    # each example's page still says how long it ran.
+    "write_computation_times": False,
     "within_subsection_order": "FileNameSortKey",
     "remove_config_comments": True,
 }
@@ -111,5 +127,13 @@ html_theme_options = {
     "navigation_with_keys": False,
     "show_toc_level": 2,
 }
+# Pages without sub-pages have nothing to show in the left-hand section
+# navigation; without it, their text gets the width.
+_PAGES_WITHOUT_SUBPAGES = ["index", "install", "quick_start", "user_guide"]
+_PAGES_WITHOUT_SUBPAGES += ["benchmarks", "changelog"]
+html_sidebars = {page: [] for page in _PAGES_WITHOUT_SUBPAGES}
+# The right-hand "On this page" list shows ``fit_transform()``, not
+# ``ImageVectorQuantizer.fit_transform()``, which its width cut off.
+toc_object_entries_show_parents = "hide"
 html_static_path = []
 html_show_sourcelink = False
