@@ -10,8 +10,6 @@ chooses it twice: first for a classifier, by cross-validated accuracy in a
 trading distortion against bits per pixel.
 """
 
-# sphinx_gallery_thumbnail_number = 1
-
 # %%
 # Supervised: the bins a classifier needs
 # ---------------------------------------
@@ -122,7 +120,8 @@ for lam in lambdas:
     chosen[lam] = search.best_params_["n_bins"]
     curves[lam] = -search.cv_results_["mean_test_score"]
     n_bits = int(np.log2(chosen[lam]))
-    print(f"lambda = {lam:>3}: n_bins = {chosen[lam]:>3} ({n_bits} bits per pixel)")
+    best = chosen[lam]
+    print(f"lambda = {lam:>3}: n_bins = {best:>3} ({n_bits} bits per pixel)")
 
 # %%
 # The cost curves, with the minimum of each marked: the higher the price of a
@@ -130,7 +129,9 @@ for lam in lambdas:
 bits = np.log2(candidates)
 fig, ax = plt.subplots(figsize=(7, 4))
 for lam in lambdas:
-    (line,) = ax.plot(bits, curves[lam], marker="o", label=f"$\\lambda$ = {lam}")
+    (line,) = ax.plot(
+        bits, curves[lam], marker="o", label=f"$\\lambda$ = {lam}"
+    )
     best_bits = np.log2(chosen[lam])
     ax.plot(
         best_bits,

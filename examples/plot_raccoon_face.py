@@ -11,8 +11,6 @@ memory footprint that shrinks instead of growing, and a table of the error of
 each strategy, skvq beside ``KBinsDiscretizer``.
 """
 
-# sphinx_gallery_thumbnail_number = 8
-
 # %%
 # Original image
 # --------------
@@ -20,6 +18,8 @@ each strategy, skvq beside ``KBinsDiscretizer``.
 # We load the raccoon face from SciPy (``scipy.datasets.face`` needs the
 # package ``pooch``, which downloads the image on first use) and look at how it
 # is stored.
+
+# sphinx_gallery_thumbnail_number = 5
 from scipy.datasets import face
 
 raccoon_face = face(gray=True)
@@ -55,121 +55,149 @@ _ = fig.suptitle("Original image of a raccoon face")
 # :class:`~skvq.ImageVectorQuantizer` takes the image as it is. Each row is a
 # sample and each pixel a feature, and, unlike ``KBinsDiscretizer``, which
 # learns bin edges for each of the 1024 columns separately, it learns **one**
-# codebook shared by all pixels. (The original example has to reshape the image
-# to a single column, ``raccoon_face.reshape(-1, 1)``, to get that.)
+# codebook shared by all pixels. ``KBinsDiscretizer`` gets there only on the
+# image reshaped to a single column, ``raccoon_face.reshape(-1, 1)``, as the
+# original example does.
 #
-# Encoding strategy
-# """""""""""""""""
-#
-# The simplest strategy spaces the 8 values equally over the range of the
-# pixels: ``strategy="uniform"``. The histogram above already tells us that it
-# cannot be the best choice.
+# Each strategy below is run both ways, ``KBinsDiscretizer`` as in the
+# original and skvq, and drawn in two columns, ``KBinsDiscretizer`` on the
+# left and skvq on the right. From top to bottom: the compressed image, as
+# each one's ``inverse_transform`` decodes it; the histogram of its pixel
+# values, which now take only 8 values; and the histogram of the original
+# pixels with those 8 values (red) and the edges between the bins (dotted).
+# A table then gives, for each code, its bin, the value it decodes to and
+# how many pixels it holds.
+from itertools import pairwise
+
+import pandas as pd
+from sklearn.preprocessing import KBinsDiscretizer
+
 from skvq import ImageVectorQuantizer
 
 n_bins = 8
+column = raccoon_face.reshape(-1, 1)
 quantizers = {}
 
 
-def show_quantized(quantizer, title):
-    """Render the quantized image and the histogram of its values."""
-    codes = quantizer.transform(raccoon_face)
-    compressed = quantizer.inverse_transform(codes)
-    fig, ax = plt.subplots(ncols=2, figsize=(12, 4))
-    ax[0].imshow(compressed, cmap=plt.cm.gray, vmin=0, vmax=255)
-    ax[0].axis("off")
-    ax[0].set_title("Rendering of the image")
-    ax[1].hist(compressed.ravel(), bins=256, range=(0, 256))
-    ax[1].set_xlabel("Pixel value")
-    ax[1].set_ylabel("Number of pixels")
-    ax[1].set_title("Distribution of the pixel values")
+def mse(restored):
+    """Mean squared error against the original image."""
+    return float(np.mean((restored - raccoon_face) ** 2))
+
+
+def compare(kbins, quantizer, title):
+    """Fit both, draw their 8-level images and histograms, tabulate the bins.
+
+    Returns the codes of ``kbins`` (float64, as it returns them), those of
+    ``quantizer``, and a table of the bins of both.
+    """
+    kbins_codes = kbins.fit_transform(column).reshape(raccoon_face.shape)
+    kbins_levels = np.arange(kbins.n_bins_[0]).reshape(-1, 1)
+    codes = quantizer.fit_transform(raccoon_face)
+    # name: (decoded image, the value of each code, bin edges, codes)
+    results = {
+        "KBinsDiscretizer": (
+            kbins.inverse_transform(kbins_codes.reshape(-1, 1)),
+            kbins.inverse_transform(kbins_levels)[:, 0],
+            kbins.bin_edges_[0],
+            kbins_codes.astype(int),
+        ),
+        "skvq": (
+            quantizer.inverse_transform(codes),
+            quantizer.codebook_[:, 0],
+            quantizer.bin_edges_,
+            codes,
+        ),
+    }
+    fig, ax = plt.subplots(nrows=3, ncols=2, figsize=(11, 11), sharey="row")
+    table = {}
+    for column_ax, (name, (restored, values, edges, its_codes)) in zip(
+        ax.T, results.items(), strict=True
+    ):
+        restored = restored.reshape(raccoon_face.shape)
+        column_ax[0].imshow(restored, cmap=plt.cm.gray, vmin=0, vmax=255)
+        column_ax[0].axis("off")
+        column_ax[0].set_title(f"{name}, MSE {mse(restored):.1f}")
+        column_ax[1].hist(restored.ravel(), bins=256, range=(0, 256))
+        column_ax[1].set_title("Values of the compressed image")
+        column_ax[2].hist(raccoon_face.ravel(), bins=256, range=(0, 256))
+        for value in values:
+            column_ax[2].axvline(value, color="tab:red")
+        for edge in edges[1:-1]:
+            column_ax[2].axvline(edge, color="black", linestyle=":")
+        column_ax[2].set_title("Decoded values (red) and edges (dotted)")
+        column_ax[2].set_xlabel("Pixel value")
+        table[name, "bin"] = [
+            f"{low:.1f} to {high:.1f}" for low, high in pairwise(edges)
+        ]
+        table[name, "value"] = np.round(values, 1)
+        table[name, "pixels"] = np.bincount(
+            its_codes.ravel(), minlength=len(values)
+        )
+    ax[1, 0].set_ylabel("Number of pixels")
+    ax[2, 0].set_ylabel("Number of pixels")
     fig.suptitle(title)
-    return codes
+    fig.tight_layout()
+    return kbins_codes, codes, pd.DataFrame(table).rename_axis("code")
 
 
+# %%
+# Encoding strategy
+# """""""""""""""""
+#
+# The simplest strategy spaces the 8 bins equally over the range of the
+# pixels: ``strategy="uniform"``. The histogram above already tells us that it
+# cannot be the best choice.
 quantizers["uniform"] = ImageVectorQuantizer(n_bins=n_bins, strategy="uniform")
-quantizers["uniform"].fit(raccoon_face)
-codes_uniform = show_quantized(
-    quantizers["uniform"], "Raccoon face compressed to 3 bits, uniform strategy"
+_, codes_uniform, bins_uniform = compare(
+    KBinsDiscretizer(
+        n_bins=n_bins, encode="ordinal", strategy="uniform", random_state=0
+    ),
+    quantizers["uniform"],
+    "Raccoon face compressed to 3 bits, uniform strategy",
 )
 
 # %%
 # Qualitatively, the effect of the compression shows in a few regions (the
 # leaves in the bottom right corner), but the image still looks good.
 #
-# The histogram shows that every pixel now takes one of 8 values, but that
-# some of these values are used by many more pixels than others. The 8 values
-# are the rows of ``codebook_``; ``bin_edges_`` holds the thresholds between
-# them. By default each value is the mean of the pixels of its bin (its
-# *centroid*, ``reconstruction="centroid"``), not the middle of the bin as in
-# ``KBinsDiscretizer``; the middles are one line away.
-bin_edges = quantizers["uniform"].bin_edges_
-print("bin edges:  ", np.round(bin_edges, 1))
-print("bin middles:", np.round((bin_edges[:-1] + bin_edges[1:]) / 2, 1))
-print("codebook:   ", np.round(quantizers["uniform"].codebook_[:, 0], 1))
-
-
-# %%
-# Drawn over the original histogram:
-def show_codebook(quantizer, title):
-    _, ax = plt.subplots(figsize=(6, 4))
-    ax.hist(raccoon_face.ravel(), bins=256, range=(0, 256))
-    for centre in quantizer.codebook_[:, 0]:
-        ax.axvline(centre, color="tab:red")
-    for edge in quantizer.bin_edges_[1:-1]:
-        ax.axvline(edge, color="black", linestyle=":", linewidth=1)
-    ax.set_xlabel("Pixel value")
-    ax.set_ylabel("Count of pixels")
-    ax.set_title(title)
-
-
-show_codebook(quantizers["uniform"], "Uniform: codebook (red) and edges (dotted)")
-
-# %%
+# Both cut the range of the pixels into 8 equal bins. ``KBinsDiscretizer``
+# finds that range on a random subsample of 200,000 pixels (its default
+# ``subsample``), which can miss the few darkest or lightest ones, so its
+# edges can be slightly off; skvq reads every pixel. The larger difference
+# is the value that stands for a bin: ``KBinsDiscretizer`` decodes it to the
+# middle of the bin, skvq to the mean of its pixels (its *centroid*,
+# ``reconstruction="centroid"``), which moves each value towards the side of
+# the bin where its pixels crowd, most visibly in the sparse top bin.
+#
 # The uniform strategy is not optimal: the top bin holds few pixels while a
-# bin in the middle holds a large share of them. How many, exactly:
-print(np.bincount(codes_uniform.ravel(), minlength=n_bins))
+# bin in the middle holds a large share of them.
+bins_uniform
 
 # %%
 # The k-means strategy, at the exact optimum
 # """"""""""""""""""""""""""""""""""""""""""
 #
 # The original then uses k-means to place the 8 values where the pixels are.
-# ``KBinsDiscretizer`` runs Lloyd's algorithm, which stops at a local optimum.
-# In one dimension skvq does better: ``strategy="kmeans"`` solves the problem
-# exactly, by dynamic programming over the 256-value histogram (see the
-# :ref:`user guide <strategies>`), so its 8 values have the smallest mean
-# squared error that any 8 values can have.
+# ``KBinsDiscretizer`` runs Lloyd's algorithm from evenly spaced centres, on
+# a random subsample of 200,000 pixels, and stops at a local optimum. In one
+# dimension skvq does better: ``strategy="kmeans"`` solves the problem
+# exactly, by dynamic programming over the 256-value histogram of all the
+# pixels (see the :ref:`user guide <strategies>`), so its 8 values have the
+# smallest mean squared error that any 8 values can have.
 quantizers["kmeans"] = ImageVectorQuantizer(n_bins=n_bins, strategy="kmeans")
-quantizers["kmeans"].fit(raccoon_face)
-codes_kmeans = show_quantized(
-    quantizers["kmeans"], "Raccoon face compressed to 3 bits, k-means strategy"
+compressed_raccoon_kmeans, codes_kmeans, bins_kmeans = compare(
+    KBinsDiscretizer(
+        n_bins=n_bins, encode="ordinal", strategy="kmeans", random_state=0
+    ),
+    quantizers["kmeans"],
+    "Raccoon face compressed to 3 bits, k-means strategy",
 )
 
 # %%
-print("codebook:", np.round(quantizers["kmeans"].codebook_[:, 0], 1))
-show_codebook(quantizers["kmeans"], "k-means: codebook (red) and edges (dotted)")
-
-# %%
-# The original printed the centres of ``KBinsDiscretizer``'s k-means bins
-# (it decodes each bin to the middle of its edges). Fitted on the single column
-# of all pixels, as there:
-from sklearn.preprocessing import KBinsDiscretizer
-
-encoder = KBinsDiscretizer(
-    n_bins=n_bins, encode="ordinal", strategy="kmeans", random_state=0
-)
-compressed_raccoon_kmeans = encoder.fit_transform(raccoon_face.reshape(-1, 1)).reshape(
-    raccoon_face.shape
-)
-kbins_edges = encoder.bin_edges_[0]
-print(
-    "KBinsDiscretizer centres:", np.round((kbins_edges[:-1] + kbins_edges[1:]) / 2, 1)
-)
-
-# %%
-# The bins are more balanced and the codewords moved towards the crowded
-# middle of the histogram:
-print(np.bincount(codes_kmeans.ravel(), minlength=n_bins))
+# Here the bins themselves differ. In both, they are more balanced than the
+# uniform ones: narrower where the pixels are many, wider in the sparse dark
+# and light ends.
+bins_kmeans
 
 # %%
 # The quantile strategy
@@ -178,26 +206,35 @@ print(np.bincount(codes_kmeans.ravel(), minlength=n_bins))
 # The original notes that ``strategy="quantile"`` would put the same number of
 # pixels in every bin. Here it is. Pixels of one gray level are never split
 # between two bins, so the shares are as equal as the histogram allows.
-quantizers["quantile"] = ImageVectorQuantizer(n_bins=n_bins, strategy="quantile")
-quantizers["quantile"].fit(raccoon_face)
-codes_quantile = show_quantized(
-    quantizers["quantile"], "Raccoon face compressed to 3 bits, quantile strategy"
+#
+# The two libraries' bins nearly coincide. Their values do not: the middle
+# of the wide top bin lies far above most of its pixels, where skvq's mean
+# stays among them.
+quantizers["quantile"] = ImageVectorQuantizer(
+    n_bins=n_bins, strategy="quantile"
 )
-
-# %%
-print("codebook:", np.round(quantizers["quantile"].codebook_[:, 0], 1))
-show_codebook(quantizers["quantile"], "Quantile: codebook (red) and edges (dotted)")
-print(np.bincount(codes_quantile.ravel(), minlength=n_bins))
+_, codes_quantile, bins_quantile = compare(
+    KBinsDiscretizer(
+        n_bins=n_bins, encode="ordinal", strategy="quantile", random_state=0
+    ),
+    quantizers["quantile"],
+    "Raccoon face compressed to 3 bits, quantile strategy",
+)
+bins_quantile
 
 # %%
 # The three strategies side by side:
 fig, ax = plt.subplots(ncols=4, figsize=(16, 3.6))
 ax[0].imshow(raccoon_face, cmap=plt.cm.gray, vmin=0, vmax=255)
 ax[0].set_title("Original, 256 levels")
-for axis, (strategy, quantizer) in zip(ax[1:], quantizers.items(), strict=True):
+for axis, (strategy, quantizer) in zip(
+    ax[1:], quantizers.items(), strict=True
+):
     restored = quantizer.inverse_transform(quantizer.transform(raccoon_face))
     axis.imshow(restored, cmap=plt.cm.gray, vmin=0, vmax=255)
-    axis.set_title(f"{strategy}, 8 levels, MSE {-quantizer.score(raccoon_face):.1f}")
+    axis.set_title(
+        f"{strategy}, 8 levels, MSE {-quantizer.score(raccoon_face):.1f}"
+    )
 for axis in ax:
     axis.axis("off")
 fig.tight_layout()
@@ -208,8 +245,11 @@ fig.tight_layout()
 #
 # With 8 values we expected to save memory. The original example found the
 # opposite, with the ``KBinsDiscretizer`` k-means encoding computed above:
-print(f"The number of bytes taken in RAM is {compressed_raccoon_kmeans.nbytes}")
-print(f"Compression ratio: {compressed_raccoon_kmeans.nbytes / raccoon_face.nbytes}")
+print(
+    f"The number of bytes taken in RAM is {compressed_raccoon_kmeans.nbytes}"
+)
+ratio = compressed_raccoon_kmeans.nbytes / raccoon_face.nbytes
+print(f"Compression ratio: {ratio}")
 print(f"Type of the compressed image: {compressed_raccoon_kmeans.dtype}")
 
 # %%
@@ -233,7 +273,9 @@ print(f"Bits per code: {n_bits}")
 print(f"The number of bytes of the packed codes is {packed.nbytes}")
 print(f"Compression ratio: {packed.nbytes / raccoon_face.nbytes}")
 unpacked = skvq.unpack_codes(packed, n_bits, codes_kmeans.shape)
-print(f"Unpacked codes equal the codes: {np.array_equal(unpacked, codes_kmeans)}")
+print(
+    f"Unpacked codes equal the codes: {np.array_equal(unpacked, codes_kmeans)}"
+)
 
 # %%
 # On disk, an indexed-colour PNG file stores the codebook once as its palette
@@ -253,7 +295,8 @@ with tempfile.TemporaryDirectory() as folder:
 print(f"The number of bytes of the PNG file is {png_bytes}")
 print(f"Compression ratio: {png_bytes / raccoon_face.nbytes:.3f}")
 print(f"Bits per pixel: {8 * png_bytes / raccoon_face.size:.2f}")
-print(f"Codes read back equal the codes: {np.array_equal(codes_read, codes_kmeans)}")
+same = np.array_equal(codes_read, codes_kmeans)
+print(f"Codes read back equal the codes: {same}")
 
 # %%
 # The error of each strategy
@@ -263,10 +306,8 @@ print(f"Codes read back equal the codes: {np.array_equal(codes_read, codes_kmean
 # 8-level reconstruction, for each strategy, with skvq and with
 # ``KBinsDiscretizer`` (fitted on the single column of all pixels, as in the
 # original, and decoded by its ``inverse_transform``, which returns the middle
-# of each bin). By default ``KBinsDiscretizer`` fits its ``"kmeans"`` and
-# ``"quantile"`` strategies on a random subsample of the pixels, of size:
-import pandas as pd
-
+# of each bin). As seen above, ``KBinsDiscretizer`` fits on a random
+# subsample of the pixels by default, of size:
 print(KBinsDiscretizer().subsample)
 
 # %%
@@ -275,22 +316,19 @@ print(KBinsDiscretizer().subsample)
 # always is.
 
 
-def mse(restored):
-    return float(np.mean((restored - raccoon_face) ** 2))
-
-
 def kbins_mse(strategy, **params):
     kbins = KBinsDiscretizer(
         n_bins=n_bins, encode="ordinal", strategy=strategy, **params
     )
-    column = raccoon_face.reshape(-1, 1)
     restored = kbins.inverse_transform(kbins.fit_transform(column))
     return mse(restored.reshape(raccoon_face.shape))
 
 
 rows = []
 for strategy, quantizer in quantizers.items():
-    skvq_mse = mse(quantizer.inverse_transform(quantizer.transform(raccoon_face)))
+    skvq_mse = mse(
+        quantizer.inverse_transform(quantizer.transform(raccoon_face))
+    )
     subsampled = kbins_mse(strategy, random_state=0)
     every_pixel = kbins_mse(strategy, subsample=None)
     rows.append(
@@ -299,7 +337,8 @@ for strategy, quantizer in quantizers.items():
             "skvq": skvq_mse,
             "KBinsDiscretizer, default subsample": subsampled,
             "KBinsDiscretizer, every pixel": every_pixel,
-            "best KBinsDiscretizer / skvq": min(subsampled, every_pixel) / skvq_mse,
+            "best KBinsDiscretizer / skvq": min(subsampled, every_pixel)
+            / skvq_mse,
         }
     )
 table = pd.DataFrame(rows).set_index("strategy").round(3)

@@ -15,8 +15,6 @@ few lines of dynamic programming so that skvq's ``"kmeans"`` can be checked
 against it.
 """
 
-# sphinx_gallery_thumbnail_number = 1
-
 # %%
 # The image and its histogram
 # ---------------------------
@@ -58,8 +56,10 @@ q = np.concatenate([[0], np.cumsum(counts * values.astype(float) ** 2)])
 m = len(values)
 start, stop = np.meshgrid(np.arange(m + 1), np.arange(m + 1), indexing="ij")
 with np.errstate(divide="ignore", invalid="ignore"):
-    # cost[i, j]: squared error of the run of levels i .. j - 1 around its mean.
-    cost = q[stop] - q[start] - (s[stop] - s[start]) ** 2 / (w[stop] - w[start])
+    # cost[i, j]: squared error of the levels i .. j - 1 around their mean.
+    cost = (
+        q[stop] - q[start] - (s[stop] - s[start]) ** 2 / (w[stop] - w[start])
+    )
 cost[start >= stop] = np.inf
 
 best_error = np.full(257, np.nan)
@@ -104,7 +104,9 @@ for bits in all_bits:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             kbins_codes = kbins.fit_transform(raccoon_face.reshape(-1, 1))
-        restored = kbins.inverse_transform(kbins_codes).reshape(raccoon_face.shape)
+        restored = kbins.inverse_transform(kbins_codes).reshape(
+            raccoon_face.shape
+        )
         rows.append(
             {
                 "bits": bits,
@@ -130,7 +132,9 @@ with np.errstate(divide="ignore"):
 # skvq's ``"kmeans"`` against the independent optimum, at every rate (the
 # relative difference is rounding error when skvq reaches the optimum):
 kmeans = results[results["method"] == "skvq kmeans"].set_index("bits")["MSE"]
-optimum = results[results["method"] == "exact optimum"].set_index("bits")["MSE"]
+optimum = results[results["method"] == "exact optimum"].set_index("bits")[
+    "MSE"
+]
 relative_gap = ((kmeans - optimum) / optimum.where(optimum > 0, 1)).abs()
 print(f"Largest relative gap to the optimum: {relative_gap.max():.2e}")
 
@@ -145,7 +149,11 @@ print("Lossless at 8 bits:", ", ".join(lossless["method"]))
 
 # %%
 styles = {"skvq": "-", "KBinsDiscretizer": "--"}
-colors = {"kmeans": "tab:blue", "quantile": "tab:orange", "uniform": "tab:green"}
+colors = {
+    "kmeans": "tab:blue",
+    "quantile": "tab:orange",
+    "uniform": "tab:green",
+}
 fig, ax = plt.subplots(figsize=(8, 5))
 for method, curve in results.groupby("method", sort=False):
     finite = curve[np.isfinite(curve["PSNR (dB)"])]

@@ -13,8 +13,6 @@ one block, and both routes give exactly the codebook of a fit on the whole
 image.
 """
 
-# sphinx_gallery_thumbnail_number = 2
-
 # %%
 # A mosaic made on demand
 # -----------------------
@@ -23,6 +21,8 @@ image.
 # brightness: 12288 x 16384 pixels. A tile is computed from the raccoon when
 # it is asked for, so the mosaic exists only as a function that makes any of
 # its tiles.
+
+# sphinx_gallery_thumbnail_number = 2
 import numpy as np
 from scipy.datasets import face
 
@@ -44,7 +44,8 @@ def make_band(i):
     return np.hstack([make_tile(i, j) for j in range(n_tiles)])
 
 
-print(f"The mosaic has {height} x {width} = {height * width / 1e6:.0f} megapixels")
+megapixels = height * width / 1e6
+print(f"The mosaic has {height} x {width} = {megapixels:.0f} megapixels")
 print(f"Held in memory as uint8 it would take {height * width / 1e6:.0f} MB")
 print(f"One band takes {make_band(0).nbytes / 1e6:.1f} MB")
 
@@ -82,8 +83,12 @@ import matplotlib.pyplot as plt
 
 megapixels = np.arange(1, n_tiles + 1) * tile_rows * width / 1e6
 fig, ax = plt.subplots(figsize=(7, 3.5))
-ax.plot(megapixels, np.array(peaks) / 1e6, marker="o", label="peak of each step")
-ax.axhline(make_band(0).nbytes / 1e6, color="gray", linestyle="--", label="one band")
+ax.plot(
+    megapixels, np.array(peaks) / 1e6, marker="o", label="peak of each step"
+)
+ax.axhline(
+    make_band(0).nbytes / 1e6, color="gray", linestyle="--", label="one band"
+)
 ax.set_xlabel("Megapixels streamed so far")
 ax.set_ylabel("Memory (MB)")
 ax.set_ylim(0, None)
@@ -165,7 +170,9 @@ print(f"Peak memory of the preview: {preview_peak / 1e6:.1f} MB")
 fig, ax = plt.subplots(figsize=(8, 6))
 ax.imshow(preview, cmap=plt.cm.gray, vmin=0, vmax=255)
 ax.axis("off")
-_ = ax.set_title(f"The mosaic with {quantizer.n_bins_} gray levels (every 8th pixel)")
+_ = ax.set_title(
+    f"The mosaic with {quantizer.n_bins_} gray levels (every 8th pixel)"
+)
 
 # %%
 # The codes of the whole mosaic can be reduced where they are made, for
@@ -187,5 +194,5 @@ for level, share in zip(quantizer.codebook_.ravel(), shares, strict=True):
 # the statistics of each block (at most ``max_atoms`` values, 256 here) travel
 # to be merged. And since ``partial_fit`` is all a streaming wrapper needs,
 # dask-ml's ``Incremental`` works too, though it is not needed: it feeds the
-# blocks to ``partial_fit`` one after the other, where ``fit`` on the Dask array
-# summarises them in parallel and gives the same codebook.
+# blocks to ``partial_fit`` one after the other, where ``fit`` on the Dask
+# array summarises them in parallel and gives the same codebook.
