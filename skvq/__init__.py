@@ -5,9 +5,8 @@ colours), encodes pixels to compact integer codes, packs them into bits and
 palette PNG files, and decodes them back.
 """
 
-from ._packing import pack_codes, unpack_codes
-from ._png import read_palette_png, write_palette_png
-from ._quantizer import ImageVectorQuantizer
+import importlib
+
 from ._version import __version__
 
 __all__ = [
@@ -18,3 +17,26 @@ __all__ = [
     "unpack_codes",
     "write_palette_png",
 ]
+
+# Each public name is imported from its module on first use (PEP 562), so
+# that "import skvq" and the command line's --help do not pay for
+# scikit-learn, SciPy and Pillow before they are needed.
+_MODULE_OF = {
+    "ImageVectorQuantizer": "._quantizer",
+    "pack_codes": "._packing",
+    "read_palette_png": "._png",
+    "unpack_codes": "._packing",
+    "write_palette_png": "._png",
+}
+
+
+def __getattr__(name):
+    if name not in _MODULE_OF:
+        raise AttributeError(f"module 'skvq' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_MODULE_OF[name], __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
