@@ -1,140 +1,169 @@
-"""Exact optimal 1-D k-means on weighted atoms by dynamic programming.
+"""Exact optimal 1-D k-means on weighted atoms.
 
 The input is a sorted summary of scalar data: ``m`` atoms, each with a total
-weight, a mean and a within-atom scatter (the weighted sum of squared
-deviations from its mean; zero when an atom is one distinct value). The
-optimal partition of sorted 1-D data into ``k`` clusters is made of
-contiguous runs, so the optimum is found by dynamic programming over the
-atoms (Wang & Song 2011; Wu 1991)::
+weight and a mean. The optimal partition of sorted 1-D data into ``k``
+clusters is made of contiguous runs of atoms, and the cost of a run (the
+weighted sum of squared deviations of its atoms' means from its own mean)
+obeys the quadrangle inequality. (When an atom pools several values, their
+scatter about the atom's mean adds the same to every partition: it changes
+no choice.) Two exact algorithms use that:
 
-    D[l, j] = min_{i <= j} D[l - 1, i - 1] + cost(i, j)
+- *Layers* (Wang & Song 2011; Grønlund et al. 2017): the dynamic programme
+  ``D[l, j] = min_i D[l - 1, i - 1] + cost(i, j)``, each layer by divide and
+  conquer over its monotone optimal starts, in ``O(k m log m)`` time and
+  ``k m`` integers of memory.
+- *Lagrangian* (Aggarwal, Schieber & Tokuyama 1994; Grønlund et al. 2017):
+  the optimal cost as a function of ``k`` is convex, so for some penalty
+  ``λ`` per cluster the unconstrained minimum of ``cost + λ k`` has ``k``
+  clusters. Each penalty is solved in ``O(m log m)`` time and ``O(m)``
+  memory whatever ``k``; the penalty is found by secant steps between the
+  two nearest solutions known on either side of ``k``, and when ``k`` lies
+  strictly between two solutions that are optimal for the same penalty, one
+  with exactly ``k`` clusters is spliced from them.
 
-where ``cost(i, j)`` is the sum of squared errors of atoms ``i..j`` around
-their common mean, computed in O(1) from prefix sums. The optimal ``i`` is a
-non-decreasing function of ``j`` (the cost matrix is totally monotone,
-Grønlund et al. 2017), which the divide-and-conquer evaluation below uses to
-fill a layer in O(m log m) instead of O(m^2).
+Run costs come from a table of run statistics merged pairwise
+(``skvq._kmeans1d_dp``), never from differences of prefix sums, and about an
+anchor inside the run, so their rounding errors are relative to the run's
+own spread, for any finite data and any positive weights: the partition
+found is optimal up to float rounding of the costs it compares.
 """
 
 import numpy as np
 
-# Below this many atoms the full O(m^2) cost matrix is cheaper than the
-# bookkeeping of divide and conquer.
-_QUADRATIC_MAX_ATOMS = 512
+from ._kmeans1d_dp import (
+    build_run_table,
+    partition_by_layers,
+    partition_with_penalty,
+    run_costs,
+)
+
+# The layered programme runs for up to this many clusters, or this many
+# clusters times atoms (then at most a few milliseconds), the Lagrangian
+# search otherwise: the layered one's time and memory grow with the number
+# of clusters, the Lagrangian's do not (on 55,000 atoms the two are even at
+# about 10 clusters, and the Lagrangian is 2.5x faster at 64).
+_LAYERS_MAX_CLUSTERS = 12
+_LAYERS_MAX_CELLS = 1 << 20
 
 
-class _PrefixCost:
-    """Sum of squared errors of contiguous runs of atoms, from prefix sums.
+def _run_table(weight, mean):
+    m = weight.shape[0]
+    n_levels = max(1, int(m - 1).bit_length())
+    table = np.empty((n_levels, m, 4))
+    build_run_table(
+        np.ascontiguousarray(weight, dtype=np.float64),
+        np.ascontiguousarray(mean, dtype=np.float64),
+        table,
+    )
+    return table
 
-    Values are shifted to the middle of their range and scaled by a power of
-    two (exact in floating point) so that no square overflows, even for data
-    near the float64 limits, and so that cancellation in ``Q - S**2 / W``
-    stays small.
-    """
 
-    def __init__(self, weight, mean, scatter):
-        low, high = mean[0], mean[-1]
-        centre = low / 2 + high / 2
-        half_span = high / 2 - low / 2
-        exponent = np.frexp(half_span)[1] if half_span > 0 else 0
-        self.scale = np.ldexp(1.0, -int(exponent))
-        x = mean * self.scale - centre * self.scale
-        zero = np.zeros(1)
-        self.W = np.concatenate([zero, np.cumsum(weight)])
-        self.S = np.concatenate([zero, np.cumsum(weight * x)])
-        self.Q = np.concatenate(
-            [zero, np.cumsum(scatter * self.scale**2 + weight * x * x)]
+def _sse(table, starts):
+    """Total cost of the partition whose clusters start at ``starts``."""
+    m = table.shape[1]
+    first = np.asarray(starts, dtype=np.intp)
+    last = np.append(first[1:], m) - 1
+    cost = np.empty(first.shape[0])
+    run_costs(table, first, last, cost)
+    return float(np.sum(cost))
+
+
+def _by_layers(table, n_clusters):
+    m = table.shape[1]
+    starts_by_layer = np.empty((n_clusters - 1, m), dtype=np.int32)
+    partition_by_layers(
+        table,
+        starts_by_layer,
+        np.empty((2, m)),
+        np.empty((2, m), dtype=np.int32),
+        np.empty(m),
+    )
+    starts = np.zeros(n_clusters, dtype=np.intp)
+    end = m - 1
+    for layer in range(n_clusters - 1, 0, -1):
+        starts[layer] = starts_by_layer[layer - 1, end]
+        end = starts[layer] - 1
+    return starts
+
+
+class _PenalisedSolver:
+    """Optimal partitions of all atoms for a cost ``λ`` per cluster."""
+
+    def __init__(self, table):
+        self.table = table
+        m = table.shape[1]
+        self._start = np.empty(m + 1, dtype=np.intp)
+        self._total = np.empty(m + 1)
+        self._work = [np.empty(m + 1, dtype=np.intp) for _ in range(3)]
+
+    def __call__(self, penalty):
+        """Starts of the clusters of an optimal partition, and its cost."""
+        n = partition_with_penalty(
+            self.table, penalty, self._start, self._total, *self._work
         )
-
-    def matrix_by_end(self):
-        """Scaled SSE of atoms ``i..j`` at ``[j, i]`` (``inf`` where
-        ``i > j``, no run), laid out so that a DP layer's minima run along
-        contiguous rows."""
-        w = self.W[1:, None] - self.W[None, :-1]
-        s = self.S[1:, None] - self.S[None, :-1]
-        q = self.Q[1:, None] - self.Q[None, :-1]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            cost = q - s * s / w
-        np.maximum(cost, 0.0, out=cost)
-        atoms = np.arange(cost.shape[0])
-        cost[atoms[None, :] > atoms[:, None]] = np.inf
-        return cost
-
-    def __call__(self, i, j):
-        """Scaled SSE of atoms ``i..j`` (inclusive); arrays broadcast."""
-        w = self.W[j + 1] - self.W[i]
-        s = self.S[j + 1] - self.S[i]
-        q = self.Q[j + 1] - self.Q[i]
-        return np.maximum(q - s * s / w, 0.0)
+        starts = np.empty(n, dtype=np.intp)
+        p = self.table.shape[1]
+        for c in range(n - 1, -1, -1):
+            p = starts[c] = self._start[p]
+        return starts, _sse(self.table, starts)
 
 
-def _layer_quadratic(cost_by_end, previous, first):
-    """One DP layer by brute force; ``cost_by_end[j, i]`` is the cost of the
-    run ``i..j``, so that each minimum is over a contiguous row."""
-    m = cost_by_end.shape[0]
-    shifted = np.full(m, np.inf)
-    shifted[1:] = previous[:-1]
-    total = cost_by_end + shifted
-    best_start = np.argmin(total, axis=1)
-    best = np.take_along_axis(total, best_start[:, None], axis=1)[:, 0]
-    best[:first] = np.inf
-    return best, best_start
+def _splice(fewer, more, n_clusters):
+    """A partition into ``n_clusters`` runs from two optimal partitions for
+    the same penalty with fewer and more clusters.
 
-
-def _layer_divide_and_conquer(cost, previous, first, m, lower):
-    """One DP layer for columns ``first..m-1``, all branches of the
-    divide-and-conquer recursion of one depth evaluated at once.
-
-    ``lower[j]`` is the previous layer's optimal start for column ``j``, a
-    lower bound of this layer's (one more cluster never starts the last one
-    earlier), which narrows the candidates beyond the neighbours' bounds.
+    With cluster boundaries ``p_0 < ... < p_s`` and ``q_0 < ... < q_t``
+    (``s < n < t``, ``d = n - s``), take the first ``i >= d`` where
+    ``q_{i+1} <= p_{i-d+1}``: then ``p_{i-d} <= q_i`` too, and
+    ``q_0..q_i, p_{i-d+1}..p_s`` has ``n`` runs. Exchanging the two nested
+    runs for the two crossing ones costs no more (quadrangle inequality), so
+    it and its complement are optimal for the penalty as well
+    (Aggarwal, Schieber & Tokuyama 1994).
     """
-    best = np.full(m, np.inf)
-    best_start = np.zeros(m, dtype=np.intp)
-    j_lo = np.array([first])
-    j_hi = np.array([m - 1])
-    i_lo = np.array([first])
-    i_hi = np.array([m - 1])
-    while j_lo.size:
-        mid = (j_lo + j_hi) // 2
-        start = np.maximum(i_lo, lower[mid])
-        n_candidates = np.minimum(i_hi, mid) - start + 1
-        offsets = np.cumsum(n_candidates) - n_candidates
-        segment = np.repeat(np.arange(mid.size), n_candidates)
-        i = start[segment] + np.arange(segment.size) - offsets[segment]
-        j = mid[segment]
-        values = previous[i - 1] + cost(i, j)
-        seg_min = np.minimum.reduceat(values, offsets)
-        # Leftmost minimiser of each segment.
-        position = np.where(values <= seg_min[segment], np.arange(values.size), -1)
-        position[position < 0] = values.size
-        arg = np.minimum.reduceat(position, offsets)
-        opt = i[arg]
-        best[mid] = seg_min
-        best_start[mid] = opt
-        left = j_lo <= mid - 1
-        right = mid + 1 <= j_hi
-        j_lo, j_hi, i_lo, i_hi = (
-            np.concatenate([j_lo[left], mid[right] + 1]),
-            np.concatenate([mid[left] - 1, j_hi[right]]),
-            np.concatenate([i_lo[left], opt[right]]),
-            np.concatenate([opt[left], i_hi[right]]),
-        )
-    return best, best_start
+    s = len(fewer)
+    d = n_clusters - s
+    # The last boundary, m, is beyond every start.
+    p = np.append(fewer, np.iinfo(np.intp).max)
+    q = np.append(more, np.iinfo(np.intp).max)
+    i = d
+    while i < n_clusters - 1 and not q[i + 1] <= p[i - d + 1]:
+        i += 1
+    return np.concatenate([q[: i + 1], p[i - d + 1 : s]])
 
 
-def optimal_partition_1d(weight, mean, scatter, n_clusters):
+def _by_penalty(table, n_clusters):
+    solve = _PenalisedSolver(table)
+    m = table.shape[1]
+    # One cluster, and one cluster per atom: the two ends of the search.
+    fewer = np.zeros(1, dtype=np.intp)
+    more = np.arange(m, dtype=np.intp)
+    fewer_cost, more_cost = _sse(table, fewer), _sse(table, more)
+    while True:
+        s, t = len(fewer), len(more)
+        # The penalty at which both are equally good; if no partition beats
+        # them there, both are optimal for it.
+        penalty = max((fewer_cost - more_cost) / (t - s), 0.0)
+        starts, cost = solve(penalty)
+        n = len(starts)
+        if n == n_clusters:
+            return starts
+        if n <= s or n >= t or not (cost - fewer_cost) + penalty * (n - s) < 0:
+            return _splice(fewer, more, n_clusters)
+        if n < n_clusters:
+            fewer, fewer_cost = starts, cost
+        else:
+            more, more_cost = starts, cost
+
+
+def optimal_partition_1d(weight, mean, n_clusters):
     """Optimal partition of sorted weighted atoms into contiguous clusters.
 
     Parameters
     ----------
     weight : ndarray of shape (m,)
-        Positive total weight of each atom.
+        Positive, finite total weight of each atom.
     mean : ndarray of shape (m,)
-        Mean of each atom, sorted in ascending order.
-    scatter : ndarray of shape (m,)
-        Weighted sum of squared deviations of each atom's values from its
-        mean (zero for atoms that are single values).
+        Finite mean of each atom, sorted in ascending order.
     n_clusters : int
         Number of clusters, ``1 <= n_clusters <= m``.
 
@@ -145,26 +174,39 @@ def optimal_partition_1d(weight, mean, scatter, n_clusters):
 
     Notes
     -----
-    Minimises the total within-cluster sum of squared errors exactly (up to
-    floating-point rounding) over all partitions of the atoms into
-    ``n_clusters`` contiguous runs, which for single-value atoms are all the
-    partitions a 1-D k-means could produce.
+    Minimises the total within-cluster sum of squared errors, up to float
+    rounding of the run costs, over all partitions of the atoms into
+    ``n_clusters`` contiguous runs, which for single-value atoms are all
+    the partitions a 1-D k-means could produce. Weights and values are
+    rescaled by powers of two (exactly) so that nothing overflows.
+
+    With at most 12 clusters, or at most 2**20 clusters times atoms (every
+    8-bit image), the layered programme runs; it is exact up to rounding of
+    the costs it compares. Otherwise the Lagrangian search runs, which
+    compares penalised costs: exact up to rounding relative to the penalty
+    times the number of clusters, which is below rounding of the optimal
+    cost itself unless the optimum falls by many orders of magnitude from
+    ``n_clusters - 1`` to ``n_clusters`` clusters (weights spanning more
+    than about ``1e12``).
 
     References
     ----------
     .. [1] H. Wang and M. Song, "Ckmeans.1d.dp: Optimal k-means clustering in
        one dimension by dynamic programming", The R Journal 3(2), 2011.
-    .. [2] X. Wu, "Optimal quantization by matrix searching", Journal of
-       Algorithms 12(4), 1991.
+    .. [2] A. Aggarwal, B. Schieber and T. Tokuyama, "Finding a minimum-weight
+       k-link path in graphs with the concave Monge property and
+       applications", Discrete & Computational Geometry 12, 1994.
     .. [3] A. Grønlund et al., "Fast exact k-means, k-medians and Bregman
        divergence clustering in 1D", arXiv:1701.07204, 2017.
+    .. [4] T. F. Chan, G. H. Golub and R. J. LeVeque, "Updating formulae and a
+       pairwise algorithm for computing sample variances", 1979.
 
     Examples
     --------
     >>> import numpy as np
     >>> from skvq._kmeans1d import optimal_partition_1d
     >>> values = np.array([0.0, 1.0, 10.0, 11.0, 30.0])
-    >>> optimal_partition_1d(np.ones(5), values, np.zeros(5), 3)
+    >>> optimal_partition_1d(np.ones(5), values, 3)
     array([0, 2, 4])
     """
     m = mean.shape[0]
@@ -173,32 +215,20 @@ def optimal_partition_1d(weight, mean, scatter, n_clusters):
             f"n_clusters must be between 1 and the number of atoms ({m}), "
             f"got {n_clusters}."
         )
-    cost = _PrefixCost(weight, mean, scatter)
-    atoms = np.arange(m)
-    if m <= _QUADRATIC_MAX_ATOMS:
-        cost_by_end = cost.matrix_by_end()
-        best = cost_by_end[:, 0].copy()
-    else:
-        best = cost(np.zeros(m, dtype=np.intp), atoms)
-    starts_by_layer = []
-    best_start = np.zeros(m, dtype=np.intp)
-    for layer in range(1, n_clusters):
-        if m <= _QUADRATIC_MAX_ATOMS:
-            best, best_start = _layer_quadratic(cost_by_end, best, layer)
-        elif layer == n_clusters - 1:
-            # The last layer is needed at the last column only.
-            candidates = np.arange(max(layer, best_start[m - 1]), m)
-            values = best[candidates - 1] + cost(candidates, m - 1)
-            best_start = np.zeros(m, dtype=np.intp)
-            best_start[m - 1] = candidates[np.argmin(values)]
-        else:
-            best, best_start = _layer_divide_and_conquer(
-                cost, best, layer, m, best_start
-            )
-        starts_by_layer.append(best_start)
-    starts = np.zeros(n_clusters, dtype=np.intp)
-    end = m - 1
-    for layer in range(n_clusters - 1, 0, -1):
-        starts[layer] = starts_by_layer[layer - 1][end]
-        end = starts[layer] - 1
-    return starts
+    if n_clusters == 1:
+        return np.zeros(1, dtype=np.intp)
+    if n_clusters == m:
+        return np.arange(m, dtype=np.intp)
+    # Powers of two bring the largest weight to 1 and the largest magnitude
+    # of the values to 2**480, exactly: products of weights and squared
+    # differences then neither overflow nor, as far as float64 allows,
+    # underflow.
+    weight_exponent = int(np.frexp(np.max(weight))[1])
+    largest = max(abs(mean[0]), abs(mean[-1]))
+    value_exponent = int(np.frexp(largest)[1]) - 480 if largest > 0 else 0
+    table = _run_table(
+        np.ldexp(weight, -weight_exponent), np.ldexp(mean, -value_exponent)
+    )
+    if n_clusters <= _LAYERS_MAX_CLUSTERS or n_clusters * m <= _LAYERS_MAX_CELLS:
+        return _by_layers(table, n_clusters)
+    return _by_penalty(table, n_clusters)

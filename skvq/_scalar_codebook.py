@@ -53,13 +53,39 @@ def weighted_quantiles(values, weight, q):
     return np.where(on_step, _halfway(values[first], values[after]), values[first])
 
 
-def _cell_statistics(summary, cell, n_cells):
-    """Weight and weighted mean of the atoms in each cell (NaN if empty)."""
-    weight = np.bincount(cell, weights=summary.weight, minlength=n_cells)
-    total = np.bincount(cell, weights=summary.sum[:, 0], minlength=n_cells)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.ldexp(total / weight, summary.exponent)
-    return weight, mean
+def _between(edge, below, above):
+    """``edge`` moved, if rounding put it outside, into ``(below, above]``,
+    so that a value ``below`` is coded under the edge and ``above`` over it,
+    however close the two are."""
+    return np.clip(edge, np.nextafter(below, np.inf), above)
+
+
+def cell_means(values, weight, cell, n_cells):
+    """Weighted mean of the sorted atom ``values`` in each cell (NaN if
+    empty); ``cell`` is non-decreasing.
+
+    Means are taken about each cell's first value, so that their rounding
+    is relative to the cell's spread rather than to the magnitude of its
+    values; a cell of one value has that value as its mean.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvq._scalar_codebook import cell_means
+    >>> cell_means(np.array([1e-20, 3e-20, 1e300]), np.ones(3),
+    ...            np.array([0, 0, 1]), 2)
+    array([2.e-020, 1.e+300])
+    """
+    cell_weight = np.bincount(cell, weights=weight, minlength=n_cells)
+    first = np.flatnonzero(np.r_[True, cell[1:] != cell[:-1]])
+    anchor = np.repeat(values[first], np.diff(np.append(first, cell.shape[0])))
+    # Offsets within a cell spanning more than the float64 range, in
+    # quarters (precision below 2**-1070 of such a span does not matter).
+    scale = 4.0 if np.max(np.abs(values), initial=0.0) >= 2.0**1021 else 1.0
+    offset = (values / scale - anchor / scale) * (weight / cell_weight[cell])
+    mean = np.full(n_cells, np.nan)
+    mean[cell[first]] = anchor[first] + scale * np.add.reduceat(offset, first)
+    return mean
 
 
 def weighted_median(values, weight, cell, n_cells):
@@ -110,20 +136,21 @@ def scalar_codebook(summary, n_bins, strategy, reconstruction):
     n_atoms = summary.n_atoms
     one_per_value = one_atom_per_codeword(summary, n_bins)
     if one_per_value:
-        edges = np.concatenate([[low], _halfway(values[1:], values[:-1]), [high]])
+        inner = _between(_halfway(values[:-1], values[1:]), values[:-1], values[1:])
+        edges = np.concatenate([[low], inner, [high]])
         cell = np.arange(n_atoms)
     elif strategy == "kmeans":
-        # The summary's scatter is in units of 2**(2 * exponent): scale the
-        # values alike (exactly, by a power of two) rather than risk overflow.
-        starts = optimal_partition_1d(
-            summary.weight,
-            np.ldexp(values, -summary.exponent),
-            summary.scatter,
-            n_bins,
-        )
+        starts = optimal_partition_1d(summary.weight, values, n_bins)
         cell = np.repeat(np.arange(n_bins), np.diff(np.append(starts, n_atoms)))
-        _, centroid = _cell_statistics(summary, cell, n_bins)
-        edges = np.concatenate([[low], _halfway(centroid[1:], centroid[:-1]), [high]])
+        centroid = cell_means(values, summary.weight, cell, n_bins)
+        # Each atom stays in its optimal cluster, also when centroids are
+        # within rounding of each other.
+        inner = _between(
+            _halfway(centroid[:-1], centroid[1:]),
+            values[starts[1:] - 1],
+            values[starts[1:]],
+        )
+        edges = np.concatenate([[low], inner, [high]])
     else:
         if strategy == "uniform":
             edges = uniform_edges(low, high, n_bins)
@@ -151,12 +178,7 @@ def scalar_codebook(summary, n_bins, strategy, reconstruction):
     elif reconstruction == "midpoint":
         codebook = midpoint
     elif reconstruction == "centroid":
-        _, codebook = _cell_statistics(summary, cell, n_cells)
-        if summary.level is None:
-            # The mean of one distinct value is the value, not its weighted
-            # sum divided back, which may round.
-            alone = (np.bincount(cell, minlength=n_cells) == 1)[cell]
-            codebook[cell[alone]] = values[alone]
+        codebook = cell_means(values, summary.weight, cell, n_cells)
     else:
         codebook = weighted_median(values, summary.weight, cell, n_cells)
     codebook = np.where(np.isnan(codebook), midpoint, codebook)

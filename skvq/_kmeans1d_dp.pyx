@@ -1,0 +1,388 @@
+"""Kernels of the exact 1-D k-means: run statistics and dynamic programming.
+
+The data are ``m`` sorted atoms, each with a weight and a mean. The cost of
+a *run* of atoms ``i..j`` (inclusive) is the weighted sum of squared
+deviations of their means from the run's mean. (An atom's own scatter, when
+it pools several values, adds the same to every partition, so it does not
+enter the search.)
+
+Costs are never taken as differences of prefix sums (``Q - S**2 / W``
+cancels catastrophically when a few values lie far from the others). A run's
+weight, mean and scatter are merged from two precomputed parts by the
+pairwise update of Chan, Golub and LeVeque (1979)::
+
+    W = Wa + Wb,  mean = ma + (mb - ma) * Wb / W,
+    scatter = Sa + Sb + (mb - ma)**2 * Wa * Wb / W
+
+whose terms are all non-negative, so the cost of every run has a small
+relative error whatever the spread of the data. The parts come from a
+*disjoint sparse table*: at level ``h`` the atoms are cut into blocks of
+``2**(h + 1)``, and ``table[h, i]`` holds the statistics from ``i`` to the
+middle of its block (left half) or from the middle to ``i`` (right half).
+A run ``i < j`` is the merge of ``table[h, i]`` and ``table[h, j]`` for the
+highest bit ``h`` of ``i ^ j``: O(1) per run, ``O(m log m)`` memory.
+
+Means in the table are offsets from an atom at the inner end of each entry
+(``c - 1`` on the left, ``c`` on the right), and the gap between the two
+parts of a run is ``(mean[c] - mean[c - 1]) + (offset_b - offset_a)``: every
+difference taken is between values inside the run, so its rounding error is
+relative to the run's own spread, not to the magnitude of its values
+(values one ulp apart keep their differences, and a far outlier outside a
+run costs it no precision).
+
+The callers (``skvq._kmeans1d``) validate every argument; nothing is checked
+here.
+"""
+
+from libc.math cimport INFINITY
+
+cdef extern from *:
+    """
+    /* Index of the highest set bit of a non-zero x. */
+    #if defined(_MSC_VER)
+    #include <intrin.h>
+    static inline Py_ssize_t skvq_highest_bit(unsigned long long x) {
+        unsigned long index;
+        _BitScanReverse64(&index, x);
+        return (Py_ssize_t)index;
+    }
+    #else
+    static inline Py_ssize_t skvq_highest_bit(unsigned long long x) {
+        return 63 - __builtin_clzll(x);
+    }
+    #endif
+    """
+    Py_ssize_t skvq_highest_bit(unsigned long long x) noexcept nogil
+
+
+cdef struct Run:
+    double weight
+    double mean
+    double scatter
+
+
+cdef inline Run _merge(Run a, Run b) noexcept nogil:
+    """Statistics of the union of two disjoint runs (Chan et al. 1979)."""
+    cdef Run out
+    cdef double gap = b.mean - a.mean
+    cdef double share
+    out.weight = a.weight + b.weight
+    share = b.weight / out.weight
+    out.mean = a.mean + gap * share
+    out.scatter = a.scatter + b.scatter + gap * gap * (a.weight * share)
+    return out
+
+
+cdef inline Run _entry(const double[:, :, ::1] table, Py_ssize_t level,
+                       Py_ssize_t i) noexcept nogil:
+    cdef Run out
+    out.weight = table[level, i, 0]
+    out.mean = table[level, i, 1]
+    out.scatter = table[level, i, 2]
+    return out
+
+
+cdef inline void _store(double[:, :, ::1] table, Py_ssize_t level,
+                        Py_ssize_t i, Run run, double step) noexcept nogil:
+    table[level, i, 0] = run.weight
+    table[level, i, 1] = run.mean
+    table[level, i, 2] = run.scatter
+    table[level, i, 3] = step
+
+
+cdef inline double _cost(const double[:, :, ::1] table, Py_ssize_t i,
+                         Py_ssize_t j) noexcept nogil:
+    """Cost of the run of atoms ``i..j`` (``i <= j``)."""
+    if i == j:
+        return 0.0
+    cdef Py_ssize_t level = skvq_highest_bit(<unsigned long long>(i ^ j))
+    cdef Run left = _entry(table, level, i)
+    cdef Run right = _entry(table, level, j)
+    # The means are offsets from atoms c - 1 and c; table[level, j, 3] is
+    # mean[c] - mean[c - 1].
+    right.mean = right.mean + table[level, j, 3]
+    return _merge(left, right).scatter
+
+
+def build_run_table(
+    const double[::1] weight,    # IN
+    const double[::1] mean,      # IN
+    double[:, :, ::1] table,     # OUT
+):
+    """Fill the disjoint sparse table of run statistics.
+
+    Parameters
+    ----------
+    weight, mean : ndarray of shape (m,)
+        Positive weights and ascending means of the atoms.
+    table : ndarray of shape (n_levels, m, 4)
+        Written: with ``c`` the middle of the block of ``2**(h + 1)`` atoms
+        holding ``i``, ``table[h, i]`` is (weight, mean - mean[c - 1],
+        cost, 0) of atoms ``i..c-1`` when ``i < c``, and (weight,
+        mean - mean[c], cost, mean[c] - mean[c - 1]) of atoms ``c..i``
+        otherwise. ``n_levels`` is at least 1 and at least the bit length of
+        ``m - 1``.
+    """
+    cdef Py_ssize_t m = weight.shape[0]
+    cdef Py_ssize_t n_levels = table.shape[0]
+    cdef Py_ssize_t level, half, start, middle, stop, i
+    cdef double anchor, step
+    cdef Run run, atom
+    atom.scatter = 0.0
+    with nogil:
+        for level in range(n_levels):
+            half = (<Py_ssize_t>1) << level
+            start = 0
+            while start < m:
+                middle = min(start + half, m)
+                stop = min(start + 2 * half, m)
+                # Left half, from the middle outwards.
+                anchor = mean[middle - 1]
+                i = middle - 1
+                while i >= start:
+                    atom.weight = weight[i]
+                    atom.mean = mean[i] - anchor
+                    run = atom if i == middle - 1 else _merge(atom, run)
+                    _store(table, level, i, run, 0.0)
+                    i -= 1
+                # Right half.
+                if middle < m:
+                    anchor = mean[middle]
+                    step = mean[middle] - mean[middle - 1]
+                for i in range(middle, stop):
+                    atom.weight = weight[i]
+                    atom.mean = mean[i] - anchor
+                    run = atom if i == middle else _merge(run, atom)
+                    _store(table, level, i, run, step)
+                start += 2 * half
+
+
+def run_costs(
+    const double[:, :, ::1] table,   # IN
+    const Py_ssize_t[::1] first,     # IN
+    const Py_ssize_t[::1] last,      # IN
+    double[::1] cost,                # OUT
+):
+    """``cost[r]`` = cost of the run of atoms ``first[r]..last[r]``."""
+    cdef Py_ssize_t r
+    with nogil:
+        for r in range(first.shape[0]):
+            cost[r] = _cost(table, first[r], last[r])
+
+
+# Two candidate values within this relative distance of each other may be
+# ordered either way by rounding; see _layer.
+cdef double _ROUNDING_TOLERANCE = 2.0 ** -40
+
+
+cdef void _layer(
+    const double[:, :, ::1] table,
+    double[:, ::1] cost,
+    int[:, ::1] starts,
+    int[:, ::1] earliest,
+    double[::1] values,
+    Py_ssize_t layer,
+    Py_ssize_t j_lo, Py_ssize_t j_hi, Py_ssize_t i_lo, Py_ssize_t i_hi,
+) noexcept nogil:
+    """Divide and conquer over the columns ``j_lo..j_hi`` of one layer,
+    whose optimal starts lie in ``i_lo..i_hi`` (they do not decrease with
+    the column) and at or after the previous layer's.
+
+    Layer ``layer`` reads row ``(layer - 1) % 2`` of ``cost`` and
+    ``earliest`` and writes row ``layer % 2`` of both, and writes
+    ``starts[layer - 1]``.
+
+    Rounding can make a candidate look best that is only within rounding of
+    the best, and a bound taken from it could then cut off the true optimum
+    of another column. So the bounds passed on are the first and last
+    candidates within rounding of the minimum (the left part is searched up
+    to the last, the right part from the first, the next layer from the
+    first), a range that holds the exact optimum.
+    """
+    cdef Py_ssize_t middle, i, first, last, arg, first_near, last_near
+    cdef Py_ssize_t previous = (layer - 1) % 2, current = layer % 2
+    cdef double value, smallest, near
+    while j_lo <= j_hi:
+        middle = (j_lo + j_hi) // 2
+        last = min(i_hi, middle)
+        first = i_lo
+        if layer > 1:
+            first = max(first, earliest[previous, middle])
+        first = min(first, last)
+        smallest = INFINITY
+        arg = first
+        for i in range(first, last + 1):
+            value = cost[previous, i - 1] + _cost(table, i, middle)
+            values[i] = value
+            if value < smallest:
+                smallest = value
+                arg = i
+        near = smallest + smallest * _ROUNDING_TOLERANCE
+        first_near = arg
+        last_near = arg
+        for i in range(first, arg):
+            if values[i] <= near:
+                first_near = i
+                break
+        i = last
+        while i > arg:
+            if values[i] <= near:
+                last_near = i
+                break
+            i -= 1
+        cost[current, middle] = smallest
+        starts[layer - 1, middle] = arg
+        earliest[current, middle] = first_near
+        # Recurse on the left, loop on the right.
+        _layer(table, cost, starts, earliest, values, layer,
+               j_lo, middle - 1, i_lo, last_near)
+        j_lo = middle + 1
+        i_lo = first_near
+
+
+def partition_by_layers(
+    const double[:, :, ::1] table,   # IN
+    int[:, ::1] starts,              # OUT
+    double[:, ::1] cost,             # WORK
+    int[:, ::1] earliest,            # WORK
+    double[::1] values,              # WORK
+):
+    """Optimal partitions of the first ``j + 1`` atoms, layer by layer.
+
+    Layer ``l`` (``l + 1`` clusters) is ``D[l, j] = min_{l <= i <= j}
+    D[l - 1, i - 1] + cost(i, j)``; its optimal ``i`` does not decrease
+    with ``j`` (the costs obey the quadrangle inequality) nor with ``l``,
+    so each layer takes ``O(m log m)`` cost evaluations at most.
+
+    Parameters
+    ----------
+    table : ndarray of shape (n_levels, m, 4)
+        From :func:`build_run_table`.
+    starts : ndarray of shape (n_clusters - 1, m), int32
+        Written: ``starts[l - 1, j]`` is the first atom of the last cluster
+        of the optimal partition of atoms ``0..j`` into ``l + 1`` clusters;
+        the last layer is filled at ``j = m - 1`` only.
+    cost : ndarray of shape (2, m)
+        Work space: two layers of ``D``.
+    earliest : ndarray of shape (2, m), int32
+        Work space: two layers of the first start within rounding of the
+        optimum.
+    values : ndarray of shape (m,)
+        Work space.
+    """
+    cdef Py_ssize_t m = table.shape[1]
+    cdef Py_ssize_t n_layers = starts.shape[0]
+    cdef Py_ssize_t layer, j
+    with nogil:
+        for j in range(m):
+            cost[0, j] = _cost(table, 0, j)
+        for layer in range(1, n_layers + 1):
+            for j in range(layer):
+                cost[layer % 2, j] = INFINITY
+            if layer == n_layers:
+                # The last layer is needed at the last column only.
+                _layer(table, cost, starts, earliest, values, layer,
+                       m - 1, m - 1, layer, m - 1)
+            else:
+                _layer(table, cost, starts, earliest, values, layer,
+                       layer, m - 1, layer, m - 1)
+
+
+cdef inline bint _not_worse(const double[:, :, ::1] table,
+                            const double[::1] total,
+                            const Py_ssize_t[::1] count, double penalty,
+                            Py_ssize_t new, Py_ssize_t old,
+                            Py_ssize_t p) noexcept nogil:
+    """Whether the first ``p`` atoms cost no more, penalty included, with
+    their last cluster starting at atom ``new`` than at atom ``old``.
+
+    Run costs and cluster counts are compared apart, as a difference of
+    costs plus the penalty times a difference of counts, so that two
+    partitions with as many clusters are compared on their costs alone,
+    however small these are next to the penalties.
+    """
+    cdef double difference = (
+        (total[new] + _cost(table, new, p - 1))
+        - (total[old] + _cost(table, old, p - 1))
+    )
+    return difference + penalty * <double>(count[new] - count[old]) <= 0.0
+
+
+def partition_with_penalty(
+    const double[:, :, ::1] table,   # IN
+    double penalty,                  # IN
+    Py_ssize_t[::1] start,           # OUT
+    double[::1] total,               # WORK
+    Py_ssize_t[::1] count,           # WORK
+    Py_ssize_t[::1] queue,           # WORK
+    Py_ssize_t[::1] queue_from,      # WORK
+):
+    """Optimal partition of all atoms when every cluster costs ``penalty``.
+
+    Minimises ``sum of run costs + penalty * n_clusters`` over partitions
+    into any number of runs: ``T[p] = min_{i < p} T[i] + cost(i, p - 1) +
+    penalty``. The costs obey the quadrangle inequality, so a candidate
+    start that beats an earlier one at some ``p`` beats it at every later
+    ``p``: a queue of candidates, each the best from some ``p`` on, with a
+    binary search for where a new one takes over, gives ``O(m log m)``
+    (Galil and Park 1990).
+
+    Parameters
+    ----------
+    table : ndarray of shape (n_levels, m, 4)
+        From :func:`build_run_table`.
+    penalty : float
+        Non-negative cost of each cluster.
+    start : ndarray of shape (m + 1,)
+        Written: ``start[p]`` is the first atom of the last cluster of the
+        optimal partition of the first ``p`` atoms.
+    total : ndarray of shape (m + 1,)
+        Work space: the run costs of those partitions, penalty excluded.
+    count, queue, queue_from : ndarray of shape (m + 1,)
+        Work space.
+
+    Returns
+    -------
+    n_clusters : int
+        Number of clusters of the optimal partition of all ``m`` atoms.
+    """
+    cdef Py_ssize_t m = table.shape[1]
+    cdef Py_ssize_t p, new, back, head = 0, tail = 0, lo, hi, middle, at
+    with nogil:
+        total[0] = 0.0
+        count[0] = 0
+        for p in range(1, m + 1):
+            new = p - 1
+            # Drop the candidates the new one beats wherever they are best.
+            while tail > head:
+                back = queue[tail - 1]
+                at = max(queue_from[tail - 1], p)
+                if _not_worse(table, total, count, penalty, new, back, at):
+                    tail -= 1
+                else:
+                    break
+            if tail == head:
+                queue[tail] = new
+                queue_from[tail] = p
+                tail += 1
+            else:
+                back = queue[tail - 1]
+                lo = max(queue_from[tail - 1], p) + 1
+                hi = m + 1
+                while lo < hi:
+                    middle = (lo + hi) // 2
+                    if _not_worse(table, total, count, penalty, new, back, middle):
+                        hi = middle
+                    else:
+                        lo = middle + 1
+                if lo <= m:
+                    queue[tail] = new
+                    queue_from[tail] = lo
+                    tail += 1
+            while tail - head > 1 and queue_from[head + 1] <= p:
+                head += 1
+            new = queue[head]
+            total[p] = total[new] + _cost(table, new, p - 1)
+            count[p] = count[new] + 1
+            start[p] = new
+    return count[m]
