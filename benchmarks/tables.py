@@ -75,7 +75,7 @@ def targets_table(targets):
             "each against an anchor measured in the same run (KBins is "
             "KBinsDiscretizer; the colour anchor is scikit-learn's "
             "colour-quantization example). A goal not reached is open work, "
-            "not an error in the figures above."
+            "not an error in the measurements."
         ),
     )
     for target in targets:
