@@ -1,33 +1,36 @@
 """Mapping pixels to codes.
 
-Scalars are located among bin edges: by a lookup table indexed by the pixel
-itself for 8- and 16-bit integers, by comparisons or binary search for
-floats. Vectors go to their nearest codeword. Large inputs are cut into row
-blocks so that temporaries stay small; compute-bound work (binary search,
-distances) runs the blocks on a few threads (numpy releases the GIL there),
-with BLAS held to one thread per block, while memory-bound lookups stay on
-one thread, where a second one does not pay.
+Scalars are located among bin edges by the kernels of
+:mod:`skvq._binning`: a lookup table of every possible value's code for 8-
+and 16-bit integers, a count of the edges at or below each value when there
+are few edges, a binary search when there are many. Vectors go to their
+nearest codeword. The scalar kernels run on the calling thread and release
+the GIL.
 """
 
 import functools
 import os
-import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
+from ._binning import count_edges_at_or_below, lookup_codes, search_edges
+
 # Elements per block of work: large enough to amortise the Python overhead,
 # small enough that a block's temporaries stay in the tens of megabytes.
 _BLOCK_ELEMENTS = 1 << 21
-# Table lookups and edge comparisons make temporaries of eight (intp indices)
-# or one (booleans) bytes per element: smaller blocks keep them negligible.
-_LOOKUP_BLOCK_ELEMENTS = 1 << 16
 # Below this many elements, starting threads costs more than they save.
 _MIN_THREADED_ELEMENTS = 1 << 22
-# Up to this many inner edges, comparing floats with every edge is faster
-# than a binary search per value.
-_MAX_COMPARED_EDGES = 15
+# Up to this many inner edges, counting the edges at or below each value
+# (vectorised comparisons) is faster than a binary search per value, for
+# values of 4 and 8 bytes (measured on x86-64 with SSE2 code; 64-bit
+# integers have no vector comparison there and are always searched).
+_MAX_COUNTED_EDGES = {4: 15, 8: 11}
+# 16-bit integers go through a table of the code of all 65,536 values once
+# there are this many pixels per table entry; fewer are converted to int32
+# and compared with the edges.
+_MIN_PIXELS_PER_TABLE_ENTRY = 0.25
 
 
 def code_dtype(n_codes):
@@ -92,78 +95,67 @@ def _blockwise(
     return out
 
 
-def _lookup_table(bin_edges, dtype, input_dtype):
-    """Code of every possible value of an 8- or 16-bit integer dtype, indexed
-    by the value's bits read as unsigned."""
-    unsigned = np.dtype(f"u{input_dtype.itemsize}")
-    values = np.arange(2 ** (8 * input_dtype.itemsize), dtype=unsigned)
-    if input_dtype.kind == "i":
-        values = values.view(input_dtype.newbyteorder("="))
-    return np.searchsorted(bin_edges[1:-1], values, side="right").astype(dtype)
-
-
-def _reused_index_buffer(buffers, shape):
-    """An intp array of ``shape`` from a per-thread buffer, reused across the
-    blocks a thread works on."""
-    size = int(np.prod(shape))
-    buffer = getattr(buffers, "index", None)
-    if buffer is None or buffer.size < size:
-        buffer = buffers.index = np.empty(size, dtype=np.intp)
-    return buffer[:size].reshape(shape)
-
-
-def _take_blockwise(table, index, out):
-    """``out[...] = table[index]``, block by block on a few threads.
-
-    ``np.take`` casts its indices to intp: small blocks and one reused buffer
-    per thread keep that copy to a fraction of a megabyte, where a copy of the
-    whole input would cost eight times its size (and a fresh allocation per
-    block costs as much as the lookup under Dask workers' eager malloc
-    trimming).
-    """
-    buffers = threading.local()
-
-    def encode(block, out_block):
-        indices = _reused_index_buffer(buffers, block.shape)
-        np.copyto(indices, block)
-        np.take(table, indices, out=out_block)
-
-    elements_per_row = int(np.prod(index.shape[1:]))
-    # Lookups are bound by memory bandwidth: a second thread slowed 12.6
-    # megapixels from 5.2 to 8.4 ms on the 2-core benchmark machine.
-    return _blockwise(
-        encode, index, out, elements_per_row, _LOOKUP_BLOCK_ELEMENTS, threaded=False
+def _lookup_table(inner_edges, input_dtype, dtype):
+    """Code of the value of every bit pattern of an 8- or 16-bit integer
+    dtype (of either byte order), indexed by the pattern read as a native
+    unsigned integer."""
+    native = input_dtype.newbyteorder("=")
+    info = np.iinfo(native)
+    # Values from info.min up: code k for the run from the k-th edge (as an
+    # integer) to the next.
+    bounds = np.concatenate(
+        [[info.min], _edges_in_dtype(inner_edges, native), [info.max + 1]]
     )
+    table = np.repeat(np.arange(bounds.size - 1).astype(dtype), np.diff(bounds))
+    if native.kind == "i":
+        # Patterns 0 .. 2**(bits - 1) - 1 are the non-negative values.
+        table = np.roll(table, table.size // 2)
+    if not input_dtype.isnative and input_dtype.itemsize == 2:
+        # Swapping the two bytes of a pattern swaps the row (high byte) and
+        # column (low byte) of the table viewed as 256 x 256.
+        table = np.ascontiguousarray(table.reshape(256, 256).T).reshape(-1)
+    return table
 
 
-def _encode_byte_pairs(X, table, out):
-    """Codes of a C-contiguous uint8 array, two pixels per lookup.
+def _bits_dtype(dtype):
+    """Native unsigned integer dtype as wide as ``dtype``."""
+    return np.dtype(f"u{dtype.itemsize}")
 
-    Every pair of adjacent bytes, read as one uint16, indexes a table of
-    65,536 entries whose two bytes are the two codes, in memory order: half
-    the lookups, and independent of the machine's byte order.
+
+def _edges_in_dtype(inner_edges, dtype):
+    """The inner edges as values of ``dtype`` (an integer or float type, of
+    native byte order) that compare alike: for every ``x`` of that type,
+    ``x >= converted[j]`` exactly when ``x >= inner_edges[j]``.
+
+    Integers compare with the ceiling of an edge; floats with the edge
+    rounded up to the type. Edges above every value of the type are
+    dropped, since no value counts them.
     """
-    pair_bytes = np.arange(1 << 16, dtype=np.uint16).view(np.uint8)
-    pair_table = table[pair_bytes].view(np.uint16)
-    flat, flat_out = X.reshape(-1), out.reshape(-1)
-    even = flat.size - flat.size % 2
-    _take_blockwise(
-        pair_table, flat[:even].view(np.uint16), flat_out[:even].view(np.uint16)
-    )
-    if even < flat.size:
-        flat_out[-1] = table[flat[-1]]
-    return out
+    if dtype.kind == "f":
+        reachable = inner_edges[inner_edges <= float(np.finfo(dtype).max)]
+        with np.errstate(over="ignore"):  # edges below -max become -inf
+            rounded = reachable.astype(dtype)
+        below = rounded < reachable
+        rounded[below] = np.nextafter(rounded[below], dtype.type(np.inf))
+        return rounded
+    info = np.iinfo(dtype)
+    ceiling = np.ceil(inner_edges)
+    # info.max + 1 is a power of two, exact in float64.
+    reachable = ceiling[ceiling < float(info.max) + 1.0]
+    return np.maximum(reachable, float(info.min)).astype(dtype)
 
 
-def _edges_in_dtype(inner, dtype):
-    """Inner edges rounded up to ``dtype`` (a float type): for every ``x`` of
-    that type, ``x >= rounded`` exactly when ``x >= edge``, so comparisons
-    need no cast of ``x`` to float64."""
-    with np.errstate(over="ignore"):
-        rounded = inner.astype(dtype)
-    below = rounded < inner
-    rounded[below] = np.nextafter(rounded[below], dtype.type(np.inf))
-    return rounded
+def _comparable(values):
+    """``values`` in a native dtype the edge kernels take (int32, uint32,
+    int64, uint64, float32 or float64), converted without rounding."""
+    dtype = values.dtype
+    if dtype.kind == "f":
+        target = np.float32 if dtype.itemsize <= 4 else np.float64
+    elif dtype.itemsize <= 2:
+        target = np.int32
+    else:
+        target = f"{dtype.kind}{dtype.itemsize}"
+    return values.astype(target, copy=False)
 
 
 def encode_scalar(X, bin_edges, dtype):
@@ -171,12 +163,28 @@ def encode_scalar(X, bin_edges, dtype):
 
     Bin ``i`` is ``[bin_edges[i], bin_edges[i + 1])``; values below the first
     inner edge get code 0 and values at or above the last get the last code,
-    as with :class:`~sklearn.preprocessing.KBinsDiscretizer`.
+    as with :class:`~sklearn.preprocessing.KBinsDiscretizer`. The code of
+    ``x`` is the number of inner edges at or below ``x``, compared exactly
+    (an int64 or float32 ``x`` is not rounded to float64 first).
 
     8- and 16-bit integers are looked up in a table of the code of every
-    possible value (C-contiguous uint8 two pixels at a time). Floats are
-    compared with each edge when there are few, and binary-searched when
-    there are many.
+    possible value; other values are compared with each edge when there are
+    few, and binary-searched when there are many.
+
+    Parameters
+    ----------
+    X : ndarray
+        Real or boolean values of any byte order. A C- or Fortran-contiguous
+        ``X`` is read in place (codes of a Fortran-ordered one are computed
+        in its order, then copied to C order); others are copied first.
+    bin_edges : ndarray of shape (n_bins + 1,)
+        Ascending float64 edges.
+    dtype : dtype
+        uint8 or uint16, holding ``n_bins - 1``.
+
+    Returns
+    -------
+    codes : ndarray of ``X.shape`` and ``dtype``, C-contiguous
 
     Examples
     --------
@@ -186,36 +194,29 @@ def encode_scalar(X, bin_edges, dtype):
     >>> encode_scalar(np.array([[-5, 10, 25, 99]]), edges, np.uint8)
     array([[0, 1, 2, 2]], dtype=uint8)
     """
-    out = np.empty(X.shape, dtype=dtype)
     if X.dtype == bool:
         X = X.view(np.uint8)
-    if X.dtype.kind in "iu" and X.dtype.itemsize <= 2:
-        table = _lookup_table(bin_edges, dtype, X.dtype)
-        if X.dtype.itemsize == 1 and dtype == np.uint8 and X.flags.c_contiguous:
-            return _encode_byte_pairs(X.view(np.uint8), table, out)
-        index = X.view(np.dtype(f"u{X.dtype.itemsize}").newbyteorder(X.dtype.byteorder))
-        return _take_blockwise(table, index, out)
+    order = "F" if X.flags.f_contiguous and not X.flags.c_contiguous else "C"
+    codes = np.empty(X.shape, dtype=dtype, order=order)
+    # Views (copies only for non-contiguous X) in memory order.
+    values = np.asarray(X, order=order).reshape(-1, order=order)
+    flat_codes = codes.reshape(-1, order=order)
     inner = bin_edges[1:-1]
-    elements_per_row = X.shape[1] if X.ndim > 1 else 1
-    if X.dtype.kind == "f" and inner.size <= _MAX_COMPARED_EDGES:
-        edges = _edges_in_dtype(inner, X.dtype.newbyteorder("="))
-
-        def encode(block, out_block):
-            # Counting the edges at or below each value is searchsorted's
-            # "right" side, in a few vectorised comparisons.
-            out_block[...] = 0
-            for edge in edges:
-                out_block += block >= edge
-
-        # Bound by memory bandwidth, like the lookups: no threads.
-        return _blockwise(
-            encode, X, out, elements_per_row, _LOOKUP_BLOCK_ELEMENTS, threaded=False
-        )
-
-    def encode(block, out_block):
-        out_block[...] = np.searchsorted(inner, block, side="right")
-
-    return _blockwise(encode, X, out, elements_per_row)
+    small_integers = X.dtype.kind in "iu" and X.dtype.itemsize <= 2
+    if small_integers and X.size >= _MIN_PIXELS_PER_TABLE_ENTRY * (
+        1 << (8 * X.dtype.itemsize)
+    ):
+        table = _lookup_table(inner, X.dtype, dtype)
+        lookup_codes(values.view(_bits_dtype(X.dtype)), table, flat_codes)
+        return np.ascontiguousarray(codes)
+    values = _comparable(values)
+    edges = _edges_in_dtype(inner, values.dtype)
+    vectorised = values.dtype.kind == "f" or values.dtype.itemsize == 4
+    if vectorised and edges.size <= _MAX_COUNTED_EDGES[values.dtype.itemsize]:
+        count_edges_at_or_below(values, edges, flat_codes)
+    else:
+        search_edges(values, edges, flat_codes)
+    return np.ascontiguousarray(codes)
 
 
 # A colour table (the code of every possible 8-bit colour that occurs) pays

@@ -34,6 +34,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ._histogram import add_value_counts, add_weighted_value_counts
+
 # Pixels handled per step; bounds the temporary memory of summarising a large
 # array to a few tens of megabytes whatever its size.
 _CHUNK_PIXELS = 1 << 20
@@ -315,31 +317,81 @@ def _exact_summary(values, weight, low, high, max_atoms):
 
 
 def _value_counts(values, weight):
-    """Total weight of every possible value of a 1-D uint8 or uint16 array."""
-    size = 1 << (8 * values.dtype.itemsize)
-    if values.dtype == np.uint8 and weight is None and values.flags.c_contiguous:
-        # Count adjacent pairs of bytes as uint16 (half the elements, and
-        # bincount's per-element cost dominates), then add up each byte's
-        # count as the first and as the second of a pair: a value's count
-        # is its row plus its column of the 256 x 256 pair counts, whatever
-        # the machine's byte order.
-        even = values.shape[0] - values.shape[0] % 2
-        pairs = _value_counts(values[:even].view(np.uint16), None).reshape(256, 256)
-        counts = pairs.sum(axis=0) + pairs.sum(axis=1)
-        if even < values.shape[0]:
-            counts[values[-1]] += 1
-        return counts
-    counts = np.zeros(size)
-    # bincount casts its input to intp; one reused buffer spares a fresh
-    # allocation per chunk, which costs twice the count under Dask workers'
-    # eager malloc trimming.
-    index = np.empty(min(values.shape[0], _CHUNK_PIXELS), dtype=np.intp)
-    for start in range(0, values.shape[0], _CHUNK_PIXELS):
-        chunk = values[start : start + _CHUNK_PIXELS]
-        w = None if weight is None else weight[start : start + _CHUNK_PIXELS]
-        np.copyto(index[: chunk.shape[0]], chunk)
-        counts += np.bincount(index[: chunk.shape[0]], weights=w, minlength=size)
-    return counts
+    """Distinct values of a 1-D integer array and the total weight of each.
+
+    Parameters
+    ----------
+    values : ndarray of shape (n_values,)
+        Integers of any byte order.
+    weight : ndarray of shape (n_values,) or None
+        Non-negative weight of each value; ``None`` counts them.
+
+    Returns
+    -------
+    distinct : ndarray of shape (n_distinct,)
+        The values of positive total weight, ascending, in the dtype of
+        ``values``.
+    counts : ndarray of shape (n_distinct,), float64
+        Their total weights.
+
+    8- and 16-bit integers are counted in one pass into a histogram of every
+    value their dtype holds (see :mod:`skvq._histogram`), wider ones into a
+    histogram from their minimum to their maximum when that range is no
+    larger than ``max(n_values, 65536)``, and otherwise sorted.
+    """
+    values = np.ascontiguousarray(values, dtype=values.dtype.newbyteorder("="))
+    if weight is not None:
+        weight = np.ascontiguousarray(weight, dtype=np.float64)
+    if values.dtype.itemsize <= 2:
+        low = int(np.iinfo(values.dtype).min)
+        size = 1 << (8 * values.dtype.itemsize)
+    else:
+        if values.shape[0] == 0:
+            return values, np.empty(0)
+        low, high = int(values.min()), int(values.max())
+        size = high - low + 1
+        if size > max(values.shape[0], 1 << 16):
+            return _value_counts_by_sorting(values, weight)
+    # The kernels subtract the offset modulo 2**64, so a uint64 minimum
+    # beyond the int64 range is passed as its two's complement.
+    offset = low - (1 << 64) if low >= 1 << 63 else low
+    if weight is None:
+        counts = np.zeros(size, dtype=np.int64)
+        add_value_counts(values, offset, counts)
+    else:
+        counts = np.zeros(size)
+        add_weighted_value_counts(values, weight, offset, counts)
+    present = np.flatnonzero(counts)
+    # In the values' own dtype, whose wrapping arithmetic is exact here
+    # since every value present fits in it.
+    distinct = present.astype(values.dtype) + values.dtype.type(low)
+    return distinct, counts[present].astype(np.float64)
+
+
+def _value_counts_by_sorting(values, weight):
+    """:func:`_value_counts` of contiguous native integers, by a sort."""
+    if weight is None:
+        distinct, counts = np.unique(values, return_counts=True)
+        return distinct, counts.astype(np.float64)
+    # A stable sort adds each value's weights in their original order, as
+    # the histogram does.
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    starts = np.flatnonzero(np.concatenate([[True], ordered[1:] != ordered[:-1]]))
+    distinct, counts = ordered[starts], np.add.reduceat(weight[order], starts)
+    positive = counts > 0
+    return distinct[positive], counts[positive]
+
+
+def _float_values(distinct, counts):
+    """Ascending distinct integers as float64 atoms: integers beyond 2**53
+    that round to the same float64 become one atom, so that atoms stay
+    strictly ascending."""
+    keys = distinct.astype(np.float64)
+    if keys.size > 1 and max(-keys[0], keys[-1]) > 2.0**53:
+        starts = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]]))
+        keys, counts = keys[starts], np.add.reduceat(counts, starts)
+    return keys, counts
 
 
 def _distinct_integers(pixels, weight, low, high):
@@ -426,25 +478,23 @@ def summarize(pixels, weight=None, *, max_atoms):
     (array([1., 3.]), array([1., 2.]))
     """
     n_channels = pixels.shape[1]
+    if pixels.dtype == bool:
+        pixels = pixels.view(np.uint8)
+    if n_channels == 1 and pixels.dtype.kind in "iu":
+        # Gray integers: one pass into a histogram (zero weights drop out).
+        distinct, counts = _value_counts(pixels[:, 0], weight)
+        if distinct.shape[0] == 0:
+            return empty_summary(n_channels)
+        values, counts = _float_values(distinct, counts)
+        return _exact_summary(
+            values[:, None], counts, values[:1], values[-1:], max_atoms
+        )
     if weight is not None:
         keep = weight > 0
         if not keep.all():
             pixels, weight = pixels[keep], weight[keep]
     if pixels.shape[0] == 0:
         return empty_summary(n_channels)
-    if pixels.dtype == bool:
-        pixels = pixels.view(np.uint8)
-    if n_channels == 1 and pixels.dtype.kind == "u" and pixels.dtype.itemsize <= 2:
-        # 8- and 16-bit gray: one bincount pass, the extremes read off it.
-        counts = _value_counts(pixels[:, 0], weight)
-        values = np.flatnonzero(counts)
-        return _exact_summary(
-            values[:, None].astype(np.float64),
-            counts[values],
-            values[:1],
-            values[-1:],
-            max_atoms,
-        )
     low = pixels.min(axis=0)
     high = pixels.max(axis=0)
     if (

@@ -1,0 +1,170 @@
+"""Codes of scalar pixels: the index of the bin each value falls in.
+
+A value's code is the number of inner bin edges at or below it, which is
+``numpy.searchsorted(edges, value, side="right")``:
+
+    value maps to code c  iff  edges[c - 1] <= value < edges[c]
+
+(with ``edges[-1] = -inf`` and ``edges[n_edges] = +inf``). Three kernels
+compute it: a lookup table of every possible value's code (8- and 16-bit
+integers), a count of the edges at or below each value (few edges), and a
+binary search (many edges).
+
+The kernels validate nothing: the caller (``skvq._encode``) passes
+C-contiguous arrays in native byte order, edges sorted ascending and of the
+values' own dtype, chosen so that comparing there is exact (see
+``skvq._encode._edges_in_dtype``), and allocates ``codes``.
+"""
+
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
+
+ctypedef fused index_t:
+    uint8_t
+    uint16_t
+
+ctypedef fused value_t:
+    int32_t
+    uint32_t
+    int64_t
+    uint64_t
+    float
+    double
+
+ctypedef fused compared_t:
+    int32_t
+    uint32_t
+    float
+    double
+
+ctypedef fused code_t:
+    uint8_t
+    uint16_t
+
+cdef enum:
+    # Values per block of the edge count: the block and its counters stay
+    # in the L1 cache while every edge is compared with them.
+    BLOCK = 512
+
+
+def lookup_codes(
+    const index_t[::1] index,  # IN
+    const code_t[::1] table,  # IN
+    code_t[::1] codes,  # OUT
+):
+    """``codes[i] = table[index[i]]``.
+
+    Parameters
+    ----------
+    index : ndarray of shape (n_values,), uint8 or uint16, C-contiguous
+        The raw bits of 8- or 16-bit values, read as native unsigned.
+    table : ndarray of shape (256,) or (65536,)
+        The code of the value of every bit pattern.
+    codes : ndarray of shape (n_values,)
+        Written.
+    """
+    cdef Py_ssize_t i, n_values = index.shape[0]
+    cdef Py_ssize_t n_quads = n_values - n_values % 4
+    with nogil:
+        # Four independent lookups per iteration: about 15% faster than one
+        # (benchmarks/bench_transform.py, uint8).
+        for i in range(0, n_quads, 4):
+            codes[i] = table[index[i]]
+            codes[i + 1] = table[index[i + 1]]
+            codes[i + 2] = table[index[i + 2]]
+            codes[i + 3] = table[index[i + 3]]
+        for i in range(n_quads, n_values):
+            codes[i] = table[index[i]]
+
+
+def count_edges_at_or_below(
+    const compared_t[::1] values,  # IN
+    const compared_t[::1] edges,  # IN
+    code_t[::1] codes,  # OUT
+):
+    """``codes[i]`` = number of ``edges`` at or below ``values[i]``.
+
+    Compares every value with every edge, block by block, without branches:
+    the fastest method for a few edges, since the comparisons of a block run
+    as vector instructions.
+
+    Parameters
+    ----------
+    values : ndarray of shape (n_values,), C-contiguous
+        int32, uint32, float32 or float64.
+    edges : ndarray of shape (n_edges,), of the dtype of ``values``
+        Fewer than 2**16 (and fewer than 256 for uint8 codes).
+    codes : ndarray of shape (n_values,)
+        Written.
+    """
+    cdef Py_ssize_t start = 0, i, j, n_block
+    cdef Py_ssize_t n_values = values.shape[0], n_edges = edges.shape[0]
+    cdef const compared_t *block
+    cdef compared_t edge
+    # The counters are as wide as the values, so that each comparison's mask
+    # adds to them as one vector instruction: int32 for 4-byte values, and
+    # float64 (exact up to 2**53) for float64, since SSE2, the baseline of
+    # x86-64, has no 64-bit integer vector comparison to widen them to.
+    cdef int32_t narrow[BLOCK]
+    cdef double wide[BLOCK]
+    with nogil:
+        while start < n_values:
+            n_block = min(<Py_ssize_t> BLOCK, n_values - start)
+            block = &values[start]
+            if compared_t is double:
+                for i in range(n_block):
+                    wide[i] = 0.0
+                for j in range(n_edges):
+                    edge = edges[j]
+                    for i in range(n_block):
+                        wide[i] += 1.0 if block[i] >= edge else 0.0
+                for i in range(n_block):
+                    codes[start + i] = <code_t> wide[i]
+            else:
+                for i in range(n_block):
+                    narrow[i] = 0
+                for j in range(n_edges):
+                    edge = edges[j]
+                    for i in range(n_block):
+                        narrow[i] += block[i] >= edge
+                for i in range(n_block):
+                    codes[start + i] = <code_t> narrow[i]
+            start += n_block
+
+
+def search_edges(
+    const value_t[::1] values,  # IN
+    const value_t[::1] edges,  # IN
+    code_t[::1] codes,  # OUT
+):
+    """``codes[i]`` = number of ``edges`` at or below ``values[i]``.
+
+    A binary search per value, in about ``log2(n_edges)`` steps: the method
+    for many edges.
+
+    Parameters
+    ----------
+    values : ndarray of shape (n_values,), C-contiguous
+    edges : ndarray of shape (n_edges,), of the dtype of ``values``
+        Sorted ascending; fewer than 2**16.
+    codes : ndarray of shape (n_values,)
+        Written.
+    """
+    cdef Py_ssize_t i, n_values = values.shape[0], n_edges = edges.shape[0]
+    cdef Py_ssize_t base, half, length
+    cdef value_t value
+    with nogil:
+        for i in range(n_values):
+            if n_edges == 0:
+                codes[i] = 0
+                continue
+            # Invariant: every edge before ``base`` is at or below ``value``,
+            # every edge from ``base + length`` on is above it.
+            value = values[i]
+            base = 0
+            length = n_edges
+            while length > 1:
+                half = length >> 1
+                if edges[base + half - 1] <= value:
+                    base += half
+                length -= half
+            codes[i] = <code_t> (base + (edges[base] <= value))
