@@ -8,6 +8,12 @@ their reconstruction (``inverse_transform``) against the image. The exact
 minimum MSE, computed by the independent dynamic programme in
 ``optimal_levels.py``, shows whether ``strategy="kmeans"`` reaches it.
 
+Two more tables: skvq's whole 16-bit ``fit`` (from the image) against
+Ckmeans.1d.dp (PyPI ``ckwrap``, compiled C++) on the precomputed histogram,
+with the SSE of each; and ``n_bins`` 4096 and 65535 on an image holding all
+65,536 uint16 values (time, peak extra memory, and for 65535 the exact
+optimum, which merges the one adjacent pair of smallest cost).
+
 Run: ``python benchmarks/bench_gray.py [--smoke]``.
 """
 
@@ -15,18 +21,27 @@ import argparse
 import warnings
 
 import images
-from measure import best_time, mse, peak_value, psnr
+import numpy as np
+from measure import best_time, mse, peak_extra_memory, peak_value, psnr
 from optimal_levels import optimal_mse
 from sklearn.preprocessing import KBinsDiscretizer
-from tables import Table, Target, number, ratio, seconds
+from tables import Table, Target, megabytes, number, ratio, seconds
 
 try:
     from skvq import ImageVectorQuantizer
 except ImportError:  # lets the anchors run on a checkout without the estimator
     ImageVectorQuantizer = None
 
+try:
+    import ckwrap
+except ImportError:  # the benchmark extra installs it
+    ckwrap = None
+
 STRATEGIES = ("kmeans", "uniform", "quantile")
 SPEEDUP_TARGET = 100
+SIXTEEN_BIT_BINS = (8, 64, 256)
+LARGE_BINS = (4096, 65535)
+LARGE_LIMITS = (10.0, 1 << 30)  # seconds, bytes
 
 
 def kbins_fit_transform(image, n_bins, strategy):
@@ -137,7 +152,137 @@ def run(smoke=False):
         table.note += " skvq is not importable here: its columns are n/a."
     if failures:
         table.note += " Failures: " + "; ".join(failures)
-    return [table], targets
+    tables = [table]
+    if ImageVectorQuantizer is not None:
+        sixteen, sixteen_targets = _against_ckmeans(smoke, repeat)
+        large, large_targets = _large_n_bins(smoke)
+        tables += [sixteen, large]
+        targets += sixteen_targets + large_targets
+    return tables, targets
+
+
+def _partition_sse(values, weights, labels):
+    """SSE of a partition of weighted values, each cluster about its mean."""
+    n = labels.max() + 1
+    total = np.bincount(labels, weights, n)
+    mean = np.bincount(labels, weights * values, n) / total
+    return float(np.sum(weights * (values - mean[labels]) ** 2))
+
+
+def _against_ckmeans(smoke, repeat):
+    """skvq's 16-bit fit from the image against ckwrap on the histogram."""
+    image = images.raccoon_gray_16bit()
+    if smoke:
+        image = image[:64, :64]
+    pixels = image.reshape(-1, 1)
+    values, weights = np.unique(image, return_counts=True)
+    values, weights = values.astype(np.float64), weights.astype(np.float64)
+    table = Table(
+        "16-bit exact k-means: skvq's whole fit against Ckmeans.1d.dp",
+        [
+            "bins",
+            "Ckmeans.1d.dp time",
+            "skvq fit time",
+            "speed-up",
+            "Ckmeans.1d.dp SSE",
+            "skvq SSE",
+        ],
+        note=(
+            f"The 16-bit raccoon ({values.size:,} distinct values). "
+            "Ckmeans.1d.dp (ckwrap.ckmeans, compiled C++) runs on the "
+            "precomputed histogram (values and counts); skvq's time is its "
+            "whole fit from the image, histogram included. Both SSEs are "
+            "recomputed here from each one's partition of the values."
+        ),
+    )
+    targets = []
+    for n_bins in SIXTEEN_BIT_BINS:
+        if ckwrap is None:
+            ck_time, ck_sse = None, None
+        else:
+            ck_time, result = best_time(
+                lambda k=n_bins: ckwrap.ckmeans(values, k, weights=weights),
+                repeat=repeat,
+                budget=3.0,
+            )
+            ck_sse = _partition_sse(values, weights, np.asarray(result.labels))
+        sk_time, quantizer = best_time(
+            lambda k=n_bins: ImageVectorQuantizer(k).fit(pixels),
+            repeat=repeat,
+            budget=3.0,
+        )
+        labels = quantizer.transform(values[:, None])[:, 0].astype(np.intp)
+        sk_sse = _partition_sse(values, weights, labels)
+        table.add(
+            n_bins,
+            seconds(ck_time),
+            seconds(sk_time),
+            ratio(ck_time, sk_time),
+            f"{ck_sse:.6g}" if ck_sse is not None else "n/a",
+            f"{sk_sse:.6g}",
+        )
+        equal = ck_sse is None or sk_sse <= ck_sse * (1 + 1e-9)
+        targets.append(
+            Target(
+                f"16-bit exact, {n_bins} bins",
+                "skvq's fit faster than Ckmeans.1d.dp on the histogram, SSE no higher",
+                f"{seconds(sk_time)} vs {seconds(ck_time)} "
+                f"({ratio(ck_time, sk_time)}), SSE {'equal' if equal else 'higher'}",
+                ck_time is not None and sk_time < ck_time and equal,
+            )
+        )
+    return table, targets
+
+
+def _large_n_bins(smoke):
+    """n_bins 4096 and 65535 on every uint16 value."""
+    rng = np.random.default_rng(0)
+    extra = rng.integers(0, 1 << 16, 10_000 if smoke else 1_000_000)
+    pixels = np.r_[np.arange(1 << 16), extra].astype(np.uint16)[:, None]
+    counts = np.bincount(pixels[:, 0], minlength=1 << 16).astype(np.float64)
+    cheapest_merge = float(
+        np.min(counts[:-1] * counts[1:] / (counts[:-1] + counts[1:]))
+    )
+    table = Table(
+        "Many levels: all 65,536 uint16 values",
+        [
+            "bins",
+            "fit time",
+            "peak extra memory (traced)",
+            "SSE",
+            "optimum SSE",
+        ],
+        note=(
+            f"{pixels.shape[0]:,} pixels holding every uint16 value. For "
+            "65535 bins the optimum merges the one adjacent pair of "
+            "smallest cost n_v n_(v+1) / (n_v + n_(v+1)), computed here."
+        ),
+    )
+    targets = []
+    for n_bins in LARGE_BINS:
+        traced, _, elapsed, quantizer = peak_extra_memory(
+            lambda k=n_bins: ImageVectorQuantizer(k).fit(pixels)
+        )
+        sse = -quantizer.score(pixels) * pixels.shape[0]
+        optimum = cheapest_merge if n_bins == 65535 else None
+        table.add(
+            n_bins,
+            seconds(elapsed),
+            megabytes(traced),
+            f"{sse:.6g}",
+            f"{optimum:.6g}" if optimum is not None else "",
+        )
+        exact = optimum is None or abs(sse - optimum) <= 1e-9 * optimum
+        targets.append(
+            Target(
+                f"{n_bins} bins on all uint16 values",
+                f"<= {LARGE_LIMITS[0]:.0f} s, <= 1 GiB extra, exact",
+                f"{seconds(elapsed)}, {megabytes(traced)}"
+                + (f", SSE {sse:.6g} = optimum" if exact and optimum else ""),
+                elapsed <= LARGE_LIMITS[0] and traced <= LARGE_LIMITS[1] and exact,
+            )
+        )
+    return table, targets
 
 
 def _exact_target(name, kb_time, sk_time, sk_mse, optimum):

@@ -38,12 +38,12 @@ from ._kmeans1d_dp import (
 )
 
 # The layered programme runs for up to this many clusters, or this many
-# clusters times atoms (then at most a few milliseconds), the Lagrangian
-# search otherwise: the layered one's time and memory grow with the number
-# of clusters, the Lagrangian's do not (on 55,000 atoms the two are even at
-# about 10 clusters, and the Lagrangian is 2.5x faster at 64).
+# clusters times atoms (every 8-bit image: well under a millisecond), the
+# Lagrangian search otherwise: the layered one's time and memory grow with
+# the number of clusters, the Lagrangian's do not (on 55,000 atoms the two
+# are even at about 10 clusters, and the Lagrangian is 2.5x faster at 64).
 _LAYERS_MAX_CLUSTERS = 12
-_LAYERS_MAX_CELLS = 1 << 20
+_LAYERS_MAX_CELLS = 1 << 16
 
 
 def _run_table(weight, mean):
@@ -180,7 +180,7 @@ def optimal_partition_1d(weight, mean, n_clusters):
     the partitions a 1-D k-means could produce. Weights and values are
     rescaled by powers of two (exactly) so that nothing overflows.
 
-    With at most 12 clusters, or at most 2**20 clusters times atoms (every
+    With at most 12 clusters, or at most 2**16 clusters times atoms (every
     8-bit image), the layered programme runs; it is exact up to rounding of
     the costs it compares. Otherwise the Lagrangian search runs, which
     compares penalised costs: exact up to rounding relative to the penalty
