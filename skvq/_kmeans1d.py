@@ -178,7 +178,11 @@ def optimal_partition_1d(weight, mean, n_clusters):
     rounding of the run costs, over all partitions of the atoms into
     ``n_clusters`` contiguous runs, which for single-value atoms are all
     the partitions a 1-D k-means could produce. Weights and values are
-    rescaled by powers of two (exactly) so that nothing overflows.
+    rescaled by powers of two (exactly) so that nothing overflows: the
+    largest weight to 1, the largest magnitude to ``2**480``. Costs below
+    float64's smallest number in these units (about ``2**-1970`` times the
+    total weight times the largest squared magnitude, as for values one
+    ulp apart among values ``1e300`` times larger) count as zero.
 
     With at most 12 clusters, or at most 2**16 clusters times atoms (every
     8-bit image), the layered programme runs; it is exact up to rounding of
