@@ -47,7 +47,9 @@ class PixelSummary(NamedTuple):
     Atoms are sorted by key (for one channel: by value). ``level`` is ``None``
     while atoms are distinct values (then ``key`` holds them), else the
     exponent of the grid cell width. ``low`` and ``high`` are the per-channel
-    minimum and maximum of the pixels with positive weight.
+    minimum and maximum of the pixels with positive weight. ``weight``,
+    ``sum`` and ``sumsq`` are in units of ``2**weight_exponent`` of the
+    sample weights (a codebook depends on relative weights only).
     """
 
     key: np.ndarray
@@ -58,6 +60,7 @@ class PixelSummary(NamedTuple):
     low: np.ndarray
     high: np.ndarray
     level: int | None
+    weight_exponent: int = 0
 
     @property
     def n_atoms(self):
@@ -264,6 +267,9 @@ def merge_summaries(first, second, max_atoms):
     levels = [lv for lv in (first.level, second.level) if lv is not None]
     level = max(levels) if levels else None
     exponent = max(first.exponent, second.exponent)
+    weight_exponent = max(first.weight_exponent, second.weight_exponent)
+    first = _with_weight_exponent(first, weight_exponent)
+    second = _with_weight_exponent(second, weight_exponent)
     sum_1, sumsq_1 = _rescaled(first, exponent)
     sum_2, sumsq_2 = _rescaled(second, exponent)
     key, weight, total, sumsq = _group(
@@ -272,6 +278,10 @@ def merge_summaries(first, second, max_atoms):
         np.concatenate([sum_1, sum_2]),
         np.concatenate([sumsq_1, sumsq_2]),
     )
+    if not np.all(weight > 0):
+        # Weights far below the other summary's underflowed to zero.
+        keep = weight > 0
+        key, weight, total, sumsq = key[keep], weight[keep], total[keep], sumsq[keep]
     merged = PixelSummary(
         key=key,
         weight=weight,
@@ -281,8 +291,22 @@ def merge_summaries(first, second, max_atoms):
         low=np.minimum(first.low, second.low),
         high=np.maximum(first.high, second.high),
         level=level,
+        weight_exponent=weight_exponent,
     )
     return coarsen(merged, max_atoms)
+
+
+def _with_weight_exponent(summary, weight_exponent):
+    """``summary`` with its weights in units of ``2**weight_exponent``."""
+    shift = summary.weight_exponent - weight_exponent
+    if shift == 0:
+        return summary
+    return summary._replace(
+        weight=np.ldexp(summary.weight, shift),
+        sum=np.ldexp(summary.sum, shift),
+        sumsq=np.ldexp(summary.sumsq, shift),
+        weight_exponent=weight_exponent,
+    )
 
 
 def empty_summary(n_channels):
@@ -461,7 +485,11 @@ def summarize(pixels, weight=None, *, max_atoms):
     pixels : ndarray of shape (n_pixels, n_channels)
         Finite real or boolean values; never modified.
     weight : ndarray of shape (n_pixels,), default=None
-        Non-negative weight of each pixel; ``None`` weighs all pixels one.
+        Non-negative, finite weight of each pixel; ``None`` weighs all
+        pixels one. Weights are scaled by a power of two, exactly, to at
+        most 1 (the scale is kept as ``weight_exponent``), so that no sum
+        overflows; weights below about ``2**-1074`` times the largest count
+        as zero.
     max_atoms : int
         Atom budget; see :func:`coarsen`.
 
@@ -477,6 +505,15 @@ def summarize(pixels, weight=None, *, max_atoms):
     >>> s.mean.ravel(), s.weight
     (array([1., 3.]), array([1., 2.]))
     """
+    if weight is None or weight.size == 0:
+        return _summarize_scaled(pixels, weight, max_atoms)
+    weight_exponent = _max_exponent(weight)
+    summary = _summarize_scaled(pixels, np.ldexp(weight, -weight_exponent), max_atoms)
+    return summary._replace(weight_exponent=weight_exponent)
+
+
+def _summarize_scaled(pixels, weight, max_atoms):
+    """:func:`summarize` with weights of at most 1 (or ``None``)."""
     n_channels = pixels.shape[1]
     if pixels.dtype == bool:
         pixels = pixels.view(np.uint8)
