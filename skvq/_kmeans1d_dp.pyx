@@ -170,6 +170,36 @@ def run_costs(
             cost[r] = _cost(table, first[r], last[r])
 
 
+cdef void _candidates(
+    const double[:, :, ::1] table,
+    const double[::1] previous,
+    Py_ssize_t j,
+    Py_ssize_t first,
+    Py_ssize_t last,
+    double[::1] values,
+) noexcept nogil:
+    """``values[i] = previous[i - 1] + cost(i, j)`` for ``first <= i <= last
+    <= j``, level by level: the runs ``i..j`` whose highest differing bit is
+    ``h`` start in one range of ``i`` and share their right part
+    ``table[h, j]``, so the loop over such ``i`` reads the left parts in
+    order and nothing else."""
+    cdef Py_ssize_t i = last, level, stop
+    cdef Run left, right
+    if i == j:
+        values[i] = previous[i - 1]
+        i -= 1
+    while i >= first:
+        level = skvq_highest_bit(<unsigned long long>(i ^ j))
+        right = _entry(table, level, j)
+        right.mean = right.mean + table[level, j, 3]
+        # The first i with the same highest differing bit.
+        stop = max(first, (j >> (level + 1)) << (level + 1))
+        while i >= stop:
+            left = _entry(table, level, i)
+            values[i] = previous[i - 1] + _merge(left, right).scatter
+            i -= 1
+
+
 # Two candidate values within this relative distance of each other may be
 # ordered either way by rounding; see _layer.
 cdef double _ROUNDING_TOLERANCE = 2.0 ** -40
@@ -209,13 +239,12 @@ cdef void _layer(
         if layer > 1:
             first = max(first, earliest[previous, middle])
         first = min(first, last)
+        _candidates(table, cost[previous], middle, first, last, values)
         smallest = INFINITY
         arg = first
         for i in range(first, last + 1):
-            value = cost[previous, i - 1] + _cost(table, i, middle)
-            values[i] = value
-            if value < smallest:
-                smallest = value
+            if values[i] < smallest:
+                smallest = values[i]
                 arg = i
         near = smallest + smallest * _ROUNDING_TOLERANCE
         first_near = arg
