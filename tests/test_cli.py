@@ -44,13 +44,25 @@ def run(capsys, *argv):
 
 
 def table_rows(out):
-    """Rows of the printed table, as {file: [before, after, bpp, mse, psnr]}."""
+    """Rows of the printed table, as
+    {file: [before, after, bpp, mse, psnr, blurred psnr]}."""
     rows = {}
     for line in out.splitlines()[1:]:
         fields = line.split()
         if fields[0] != "total":
-            rows[fields[0]] = [float(field) for field in fields[1:6]]
+            rows[fields[0]] = [float(field) for field in fields[1:7]]
     return rows
+
+
+def blurred_mse(a, b):
+    """MSE after a Gaussian blur of 1 pixel of both (height, width[, c]) images."""
+    from scipy.ndimage import gaussian_filter
+
+    sigma = (1, 1, 0)[: np.ndim(a)]
+    difference = gaussian_filter(np.asarray(a, float), sigma) - gaussian_filter(
+        np.asarray(b, float), sigma
+    )
+    return np.mean(difference**2)
 
 
 def decoded(path, mode):
@@ -76,16 +88,33 @@ def test_gray_image_becomes_a_palette_png_and_the_row_tells_the_truth(tmp_path, 
     codes, codebook = read_palette_png(output)
     assert codes.shape == (24, 32)
     assert codebook.shape == (4, 1)
-    assert output.read_bytes()[24] == 2  # IHDR bit depth: 4 levels, 2 bits
 
-    before_size, after_size, bits, mse, psnr = table_rows(out)[str(source)]
+    before_size, after_size, bits, mse, psnr, blurred_psnr = table_rows(out)[
+        str(source)
+    ]
     assert before_size == source.stat().st_size
     assert after_size == output.stat().st_size
     assert bits == pytest.approx(8 * output.stat().st_size / (24 * 32), abs=1e-3)
     expected_mse = np.mean((decoded(output, "L") - gray_pixels()) ** 2)
     assert mse == pytest.approx(expected_mse, abs=1e-3)
     assert psnr == pytest.approx(10 * np.log10(255**2 / expected_mse), abs=1e-2)
+    expected_blurred = blurred_mse(decoded(output, "L"), gray_pixels())
+    assert blurred_psnr == pytest.approx(
+        10 * np.log10(255**2 / expected_blurred), abs=1e-2
+    )
     assert digest(source) == before
+
+
+def test_without_optimize_the_bit_depth_is_the_smallest_for_the_palette(
+    tmp_path, capsys
+):
+    source = save(tmp_path / "gray.png", gray_pixels())
+    out_dir = tmp_path / "out"
+    status, _, _ = run(
+        capsys, "quantize", source, "-n", 4, "-o", out_dir, "--no-optimize"
+    )
+    assert status == 0
+    assert (out_dir / "gray.png").read_bytes()[24] == 2  # IHDR: 4 levels, 2 bits
 
 
 def test_colour_jpeg_becomes_an_rgb_palette_png(tmp_path, capsys):
@@ -145,7 +174,15 @@ def test_shared_codebook_is_fitted_to_all_files_together(tmp_path, capsys):
     bright = 128 + gray_pixels(seed=2) // 2
     sources = [save(tmp_path / "dark.png", dark), save(tmp_path / "bright.png", bright)]
     status, _, _ = run(
-        capsys, "quantize", *sources, "-n", 4, "--shared-codebook", "-o", tmp_path / "o"
+        capsys,
+        "quantize",
+        *sources,
+        "-n",
+        4,
+        "--shared-codebook",
+        "--no-optimize",  # oxipng may reorder each file's palette
+        "-o",
+        tmp_path / "o",
     )
     assert status == 0
     _, dark_codebook = read_palette_png(tmp_path / "o" / "dark.png")
@@ -165,9 +202,14 @@ def test_shared_codebook_over_gray_and_colour_files_is_colour(tmp_path, capsys):
         capsys, "quantize", *sources, "-n", 8, "--shared-codebook", "-o", tmp_path / "o"
     )
     assert status == 0
-    for name in ("gray.png", "colour.png"):
-        _, codebook = read_palette_png(tmp_path / "o" / name)
-        assert codebook.shape == (8, 3)
+    codebooks = [read_palette_png(tmp_path / "o" / path.name)[1] for path in sources]
+    # oxipng drops the entries a file does not use, which are fewer for the
+    # gray file; the colour file uses all 8.
+    assert codebooks[1].shape == (8, 3)
+    assert codebooks[0].shape[1] == 3
+    assert {tuple(entry) for entry in codebooks[0]} <= {
+        tuple(entry) for entry in codebooks[1]
+    }
 
 
 def test_quiet_prints_nothing_and_verbose_prints_more(tmp_path, capsys):
@@ -295,8 +337,10 @@ def test_fewer_colours_than_bins_is_a_one_line_warning(tmp_path, capsys):
     source = save(tmp_path / "two.png", pixels)
     status, out, err = run(capsys, "quantize", source, "-n", 8, "-o", tmp_path / "o")
     assert status == 0
-    assert err.startswith(f"skvq: warning: {source}: ")
-    assert "Traceback" not in err
+    assert err == (
+        f"skvq: warning: {source}: only 2 distinct gray levels, fewer than "
+        "--n-bins 8: each has its own palette entry, without loss\n"
+    )
     assert table_rows(out)[str(source)][3] == 0.0
 
 
@@ -523,6 +567,26 @@ def test_output_folder_that_is_a_file(tmp_path, capsys):
             "a.png and b/a.jpg would both be written to o/a.png",
         ),
         (["quantize", "-n", "4", "-o", "o", "a.png", "a.png"], "would both be written"),
+        (
+            ["quantize", "-n", "4", "--dither", "1.5", "-o", "o", "a.png"],
+            "--dither: must be a number from 0 .* to 1 .* got '1.5'",
+        ),
+        (
+            ["quantize", "-n", "4", "--dither", "nan", "-o", "o", "a.png"],
+            "got 'nan'",
+        ),
+        (
+            ["quantize", "-n", "4", "--dither", ".5", "--no-dither", "-o", "o", "a"],
+            "not allowed with argument",
+        ),
+        (
+            ["quantize", "-n", "4", "--optimize", "7", "-o", "o", "a.png"],
+            "--optimize: must be oxipng's level, an integer from 0 to 6, got '7'",
+        ),
+        (
+            ["quantize", "-n", "4", "--optimize", "1", "--no-optimize", "-o", "o", "a"],
+            "not allowed with argument",
+        ),
     ],
 )
 def test_usage_errors_exit_2_with_argparse_message(
@@ -590,6 +654,10 @@ def test_quantize_help_explains_every_option_with_examples(capsys):
         "--shared-codebook",
         "--overwrite",
         "--random-state",
+        "--dither",
+        "--no-dither",
+        "--optimize",
+        "--no-optimize",
         "--quiet",
         "--verbose",
         "examples:",
@@ -646,3 +714,215 @@ def test_only_the_first_frame_of_an_animation_is_used_with_a_warning(tmp_path, c
     assert err == (
         f"skvq: warning: {source}: only the first of its 3 frames is quantized\n"
     )
+
+
+# ------------------------------------------------------------ dithering
+
+
+def default_strength():
+    import inspect
+
+    return inspect.signature(ImageVectorQuantizer.dither).parameters["strength"].default
+
+
+def ramp_pixels(height=32, width=256):
+    """A smooth horizontal ramp over the whole 0..255 range, uint8 gray."""
+    row = np.rint(np.linspace(0, 255, width)).astype(np.uint8)
+    return np.tile(row, (height, 1))
+
+
+@pytest.mark.parametrize("n_channels", [1, 3])
+def test_no_dither_gives_the_codes_of_transform(tmp_path, capsys, n_channels):
+    pixels = gray_pixels() if n_channels == 1 else colour_pixels()
+    source = save(tmp_path / "a.png", pixels)
+    status, _, _ = run(
+        capsys, "quantize", source, "-n", 6, "--no-dither", "-o", tmp_path / "o"
+    )
+    assert status == 0
+    samples = pixels.reshape(-1, n_channels)
+    quantizer = ImageVectorQuantizer(n_bins=6, n_channels=n_channels, random_state=0)
+    codes = quantizer.fit(samples).transform(samples)
+    expected = np.rint(quantizer.codebook_)[codes.ravel()].reshape(pixels.shape)
+    mode = "L" if n_channels == 1 else "RGB"
+    np.testing.assert_array_equal(decoded(tmp_path / "o" / "a.png", mode), expected)
+
+
+@pytest.mark.parametrize("n_channels", [1, 3])
+def test_default_dither_is_the_dither_method_at_its_default_strength(
+    tmp_path, capsys, n_channels
+):
+    pixels = ramp_pixels() if n_channels == 1 else colour_pixels()
+    source = save(tmp_path / "a.png", pixels)
+    status, _, _ = run(capsys, "quantize", source, "-n", 4, "-o", tmp_path / "o")
+    assert status == 0
+    rows = pixels.reshape(pixels.shape[0], -1)
+    quantizer = ImageVectorQuantizer(n_bins=4, n_channels=n_channels, random_state=0)
+    codes = quantizer.fit(rows).dither(rows)
+    expected = np.rint(quantizer.codebook_)[codes].reshape(pixels.shape)
+    mode = "L" if n_channels == 1 else "RGB"
+    np.testing.assert_array_equal(decoded(tmp_path / "o" / "a.png", mode), expected)
+
+    status, _, _ = run(
+        capsys,
+        "quantize",
+        source,
+        "-n",
+        4,
+        "--dither",
+        repr(default_strength()),
+        "-o",
+        tmp_path / "explicit",
+    )
+    assert status == 0
+    np.testing.assert_array_equal(
+        decoded(tmp_path / "explicit" / "a.png", mode), expected
+    )
+
+
+def test_dithering_lowers_the_blurred_error_of_a_smooth_ramp(tmp_path, capsys):
+    pixels = ramp_pixels()
+    source = save(tmp_path / "ramp.png", pixels)
+    errors = {}
+    for name, option in [("plain", ["--no-dither"]), ("dithered", ["--dither", 1])]:
+        status, out, _ = run(
+            capsys, "quantize", source, "-n", 4, *option, "-o", tmp_path / name
+        )
+        assert status == 0
+        written = decoded(tmp_path / name / "ramp.png", "L")
+        errors[name] = blurred_mse(written, pixels)
+        row = table_rows(out)[str(source)]
+        assert row[5] == pytest.approx(10 * np.log10(255**2 / errors[name]), abs=1e-2)
+    assert errors["dithered"] < 0.5 * errors["plain"]
+
+
+def test_dither_zero_is_no_dither(tmp_path, capsys):
+    source = save(tmp_path / "a.png", colour_pixels())
+    for name, option in [("zero", ["--dither", "0"]), ("none", ["--no-dither"])]:
+        status, _, _ = run(
+            capsys, "quantize", source, "-n", 5, *option, "-o", tmp_path / name
+        )
+        assert status == 0
+    np.testing.assert_array_equal(
+        decoded(tmp_path / "zero" / "a.png", "RGB"),
+        decoded(tmp_path / "none" / "a.png", "RGB"),
+    )
+
+
+# ------------------------------------------------------------ optimize
+
+
+def test_optimize_is_on_by_default_when_oxipng_is_installed(tmp_path, capsys):
+    pytest.importorskip("oxipng")
+    source = save(tmp_path / "ramp.png", ramp_pixels(64, 256))
+    sizes, images = {}, {}
+    from skvq._png import DEFAULT_OPTIMIZE_LEVEL
+
+    for name, option in [
+        ("default", []),
+        ("level", ["--optimize", DEFAULT_OPTIMIZE_LEVEL]),
+        ("plain", ["--no-optimize"]),
+    ]:
+        status, _, err = run(
+            capsys, "quantize", source, "-n", 64, *option, "-o", tmp_path / name
+        )
+        assert (status, err) == (0, "")
+        sizes[name] = (tmp_path / name / "ramp.png").stat().st_size
+        images[name] = decoded(tmp_path / name / "ramp.png", "L")
+    assert sizes["default"] == sizes["level"] < sizes["plain"]
+    np.testing.assert_array_equal(images["default"], images["plain"])
+
+
+def test_without_oxipng_files_are_written_by_pillow_alone(
+    tmp_path, capsys, monkeypatch
+):
+    monkeypatch.setattr("skvq._cli._oxipng_installed", lambda: False)
+    monkeypatch.setitem(sys.modules, "oxipng", None)  # import oxipng now fails
+    source = save(tmp_path / "a.png", gray_pixels())
+    status, _, err = run(capsys, "quantize", source, "-n", 4, "-o", tmp_path / "o")
+    assert (status, err) == (0, "")
+    assert read_palette_png(tmp_path / "o" / "a.png")[1].shape == (4, 1)
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["quantize", str(source), "-n", "4", "-o", "x", "--optimize", "3"])
+    assert exit_info.value.code == 2
+    assert "--optimize needs oxipng, which is not installed: pip install pyoxipng" in (
+        capsys.readouterr().err
+    )
+
+
+# ------------------------------------------------------------ the report
+
+
+def test_a_file_name_with_a_newline_stays_on_one_row(tmp_path, capsys):
+    sources = [
+        save(tmp_path / "two\nlines.png", gray_pixels()),
+        save(tmp_path / "tab\there.png", gray_pixels(seed=1)),
+    ]
+    status, out, err = run(capsys, "quantize", *sources, "-n", 4, "-o", tmp_path / "o")
+    assert (status, err) == (0, "")
+    lines = out.splitlines()
+    assert len(lines) == 4  # header, two rows, total
+    assert lines[1].startswith(str(tmp_path / "two\\nlines.png") + " ")
+    assert lines[2].startswith(str(tmp_path / "tab\\there.png") + " ")
+    assert sorted(os.listdir(tmp_path / "o")) == ["tab\there.png", "two\nlines.png"]
+
+
+def test_errors_about_a_file_name_with_a_newline_are_one_line(tmp_path, capsys):
+    missing = tmp_path / "no\nsuch.png"
+    status, _, err = run(capsys, "quantize", missing, "-n", 4, "-o", tmp_path / "o")
+    assert status == 1
+    assert err == f"skvq: error: {tmp_path / 'no'}\\nsuch.png: no such file\n"
+
+
+def test_no_table_when_nothing_is_written_whatever_the_reason(tmp_path, capsys):
+    missing = [tmp_path / "a.png", tmp_path / "b.png"]
+    status, out, _ = run(capsys, "quantize", *missing, "-n", 4, "-o", tmp_path / "o")
+    assert (status, out) == (1, "")
+
+    sources = [save(tmp_path / f"{name}.png", gray_pixels()) for name in "ab"]
+    for path in sources:
+        (tmp_path / "o" / path.name).write_bytes(b"exists")
+    status, out, _ = run(capsys, "quantize", *sources, "-n", 4, "-o", tmp_path / "o")
+    assert (status, out) == (1, "")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs (POSIX)")
+def test_a_fifo_is_refused_and_the_others_are_done(tmp_path):
+    # In a child process with a timeout: opening a FIFO for reading waits for
+    # a writer, so a regression would hang, not fail.
+    fifo = tmp_path / "pipe.png"
+    os.mkfifo(fifo)
+    good = save(tmp_path / "good.png", gray_pixels())
+    for shared in ([], ["--shared-codebook"]):
+        out_dir = tmp_path / f"o{len(shared)}"
+        command = ["quantize", str(fifo), str(good), "-n", "4", "-o", str(out_dir)]
+        result = subprocess.run(
+            [sys.executable, "-m", "skvq", *command, *shared],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 1
+        assert result.stderr == (
+            f"skvq: error: {fifo}: is not a regular file (a FIFO)\n"
+        )
+        assert listing(out_dir) == ["good.png"]
+
+
+def test_start_up_imports_no_heavy_module():
+    heavy = ("numpy", "PIL", "sklearn", "scipy", "tqdm", "oxipng")
+    script = (
+        "import sys, contextlib, io\n"
+        "import skvq\n"
+        "from skvq._cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    try:\n"
+        "        main(['--help'])\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        f"print(sorted(m for m in {heavy!r} if m in sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert result.stdout == "[]\n"
