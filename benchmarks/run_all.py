@@ -20,6 +20,7 @@ import tempfile
 import time
 
 import bench_color
+import bench_fixed_cost
 import bench_gray
 import bench_memory
 import bench_transform
@@ -27,7 +28,7 @@ import numpy
 import sklearn
 from tables import targets_table
 
-BENCHMARKS = [bench_gray, bench_transform, bench_memory, bench_color]
+BENCHMARKS = [bench_gray, bench_fixed_cost, bench_transform, bench_memory, bench_color]
 DOC_PAGE = pathlib.Path(__file__).resolve().parent.parent / "doc/benchmark_results.rst"
 
 

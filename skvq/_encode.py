@@ -26,7 +26,7 @@ _MIN_THREADED_ELEMENTS = 1 << 22
 # (vectorised comparisons) is faster than a binary search per value, for
 # values of 4 and 8 bytes (measured on x86-64 with SSE2 code; 64-bit
 # integers have no vector comparison there and are always searched).
-_MAX_COUNTED_EDGES = {4: 15, 8: 11}
+_MAX_COUNTED_EDGES = {4: 63, 8: 11}
 # 16-bit integers go through a table of the code of all 65,536 values once
 # there are this many pixels per table entry; fewer are converted to int32
 # and compared with the edges.
@@ -99,18 +99,22 @@ def _lookup_table(inner_edges, input_dtype, dtype):
     """Code of the value of every bit pattern of an 8- or 16-bit integer
     dtype (of either byte order), indexed by the pattern read as a native
     unsigned integer."""
+    if input_dtype.itemsize == 1:
+        patterns = np.arange(256, dtype=np.uint8).view(input_dtype)
+        return np.searchsorted(inner_edges, patterns, side="right").astype(dtype)
+    # 65,536 binary searches would cost more than most lookups: the table is
+    # made of runs instead, in the order of the values from info.min up, code
+    # k running from the k-th edge (as an integer) to the next.
     native = input_dtype.newbyteorder("=")
     info = np.iinfo(native)
-    # Values from info.min up: code k for the run from the k-th edge (as an
-    # integer) to the next.
     bounds = np.concatenate(
         [[info.min], _edges_in_dtype(inner_edges, native), [info.max + 1]]
     )
     table = np.repeat(np.arange(bounds.size - 1).astype(dtype), np.diff(bounds))
     if native.kind == "i":
-        # Patterns 0 .. 2**(bits - 1) - 1 are the non-negative values.
+        # Patterns 0 .. 2**15 - 1 are the non-negative values.
         table = np.roll(table, table.size // 2)
-    if not input_dtype.isnative and input_dtype.itemsize == 2:
+    if not input_dtype.isnative:
         # Swapping the two bytes of a pattern swaps the row (high byte) and
         # column (low byte) of the table viewed as 256 x 256.
         table = np.ascontiguousarray(table.reshape(256, 256).T).reshape(-1)

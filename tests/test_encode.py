@@ -56,7 +56,7 @@ def _values_of(dtype, n, rng):
 
 # Inner edge counts: none (one bin), one, the default 8 bins, both sides of
 # the switch from counting edges to a binary search, and uint16 codes.
-@pytest.mark.parametrize("n_inner", [0, 1, 7, 11, 12, 15, 16, 255, 300])
+@pytest.mark.parametrize("n_inner", [0, 1, 7, 11, 12, 63, 64, 255, 300])
 @pytest.mark.parametrize("dtype", INTEGER_DTYPES + FLOAT_DTYPES)
 def test_codes_count_the_edges_at_or_below_each_value(dtype, n_inner):
     rng = np.random.default_rng(n_inner)
@@ -120,15 +120,23 @@ def test_read_only_input():
     )
 
 
-@pytest.mark.parametrize("dtype", ["i1", "i2"])
-def test_negative_small_integers_go_through_the_table(dtype):
+@pytest.mark.parametrize("dtype", ["u1", "i1", "<u2", ">u2", "<i2", ">i2"])
+@pytest.mark.parametrize("n_inner", [9, 300])
+def test_every_value_of_small_integers_through_the_table(dtype, n_inner):
+    dtype = np.dtype(dtype)
     info = np.iinfo(dtype)
-    # Every value of the dtype, many times: the lookup-table path.
-    X = np.tile(np.arange(info.min, info.max + 1, dtype=dtype), 4).reshape(4, -1)
-    bin_edges = _edges([info.min + 0.5, -100.0, -1.0, -0.5, 0.0, 99.5, info.max])
-    assert_array_equal(
-        encode_scalar(X, bin_edges, np.uint8), _reference_codes(X, bin_edges)
+    # Every value of the dtype, several times: the lookup-table path.
+    X = np.tile(np.arange(info.min, info.max + 1), 4).astype(dtype).reshape(4, -1)
+    # Edges beyond the dtype's range, at its limits, between integers.
+    special = [-1e300, info.min - 0.5, info.min, -0.5, 0.0, 99.5, info.max]
+    special += [info.max + 0.5, 1e300]
+    rng = np.random.default_rng(n_inner)
+    inner = np.concatenate(
+        [special, rng.uniform(info.min, info.max, n_inner - len(special))]
     )
+    bin_edges = _edges(inner)
+    codes = encode_scalar(X, bin_edges, _code_dtype(bin_edges))
+    assert_array_equal(codes, _reference_codes(X, bin_edges))
 
 
 @pytest.mark.parametrize("dtype", ["f2", "f4", "f8"])
