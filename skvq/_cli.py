@@ -22,6 +22,12 @@ _STRATEGIES = ("kmeans", "uniform", "quantile")
 _MAX_BINS = 256  # a PNG palette holds at most 256 colours
 _SIXTEEN_BIT_MODES = ("I;16", "I;16B", "I;16L", "I;16N")
 _OPTIMIZE_LEVELS = range(7)  # oxipng's levels
+# The command's oxipng level when none is given. On the photos of
+# benchmarks/bench_pngquant.py, level 2 (oxipng's default, and
+# write_palette_png's for optimize=True) made the dithered files 0.3% (16
+# colours) to 5% (64 colours) smaller but took about twice as long, and
+# writing is the slowest stage of a batch.
+_DEFAULT_OPTIMIZE_LEVEL = 1
 # The blurred error: both images through a Gaussian of this many pixels.
 _BLUR_SIGMA = 1.0
 
@@ -144,11 +150,9 @@ class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
         if action.dest == "dither":
             text = text.replace("{default}", f"{_default_strength():g}")
         elif action.dest == "optimize":
-            from ._png import DEFAULT_OPTIMIZE_LEVEL
-
             text = text.replace(
                 "{default}",
-                f"{DEFAULT_OPTIMIZE_LEVEL}"
+                f"{_DEFAULT_OPTIMIZE_LEVEL}"
                 if _oxipng_installed()
                 else "none, as pyoxipng is not installed",
             )
@@ -303,8 +307,7 @@ def main(argv=None):
     parser, quantize = _build_parser()
     args = parser.parse_args(argv)
     if args.optimize is None:
-        # write_palette_png's level for optimize=True.
-        args.optimize = _oxipng_installed()
+        args.optimize = _DEFAULT_OPTIMIZE_LEVEL if _oxipng_installed() else False
     elif args.optimize is not False and not _oxipng_installed():
         quantize.error(
             "--optimize needs oxipng, which is not installed: pip install "

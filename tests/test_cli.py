@@ -815,11 +815,11 @@ def test_optimize_is_on_by_default_when_oxipng_is_installed(tmp_path, capsys):
     pytest.importorskip("oxipng")
     source = save(tmp_path / "ramp.png", ramp_pixels(64, 256))
     sizes, images = {}, {}
-    from skvq._png import DEFAULT_OPTIMIZE_LEVEL
+    from skvq._cli import _DEFAULT_OPTIMIZE_LEVEL
 
     for name, option in [
         ("default", []),
-        ("level", ["--optimize", DEFAULT_OPTIMIZE_LEVEL]),
+        ("level", ["--optimize", _DEFAULT_OPTIMIZE_LEVEL]),
         ("plain", ["--no-optimize"]),
     ]:
         status, _, err = run(
