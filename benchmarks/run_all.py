@@ -20,15 +20,25 @@ import tempfile
 import time
 
 import bench_color
+import bench_dither
 import bench_fixed_cost
 import bench_gray
 import bench_memory
+import bench_pngquant
 import bench_transform
 import numpy
 import sklearn
 from tables import targets_table
 
-BENCHMARKS = [bench_gray, bench_fixed_cost, bench_transform, bench_memory, bench_color]
+BENCHMARKS = [
+    bench_gray,
+    bench_fixed_cost,
+    bench_transform,
+    bench_memory,
+    bench_color,
+    bench_dither,
+    bench_pngquant,
+]
 DOC_PAGE = pathlib.Path(__file__).resolve().parent.parent / "doc/benchmark_results.rst"
 
 
