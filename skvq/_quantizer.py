@@ -1,6 +1,6 @@
 """The scikit-learn estimator: validation, fitted state, and the API."""
 
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
@@ -14,6 +14,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from ._dither import floyd_steinberg
 from ._encode import code_dtype, encode_scalar, nearest_codeword
 from ._scalar_codebook import scalar_codebook
 from ._summary import merge_summaries, summarize
@@ -392,6 +393,94 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
             return transform_dask(self, X)
         self._check_n_channels_unchanged()
         return self._encode(self._validate_pixels(X, reset=False))
+
+    def dither(self, X, *, strength=0.85):
+        """Codes of the pixels of X with Floyd–Steinberg error diffusion.
+
+        Each pixel is quantized from its value plus a share of the errors of
+        the pixels quantized before it, so that the local mean of the image
+        is kept and smooth areas are rendered by a mix of codewords instead
+        of bands. The rows of X are the rows of one image (a pixel being
+        ``n_channels`` consecutive features, as in :meth:`transform`),
+        scanned in serpentine order: even rows left to right, odd rows
+        right to left.
+
+        Read more in the :ref:`User Guide <dithering>`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_rows, n_features)
+            One image, one image row per row, with the features seen in
+            :meth:`fit`: ``img`` for a gray image, ``img.reshape(h, -1)`` for
+            a colour one. Never modified.
+        strength : float in [0, 1], default=0.85
+            Fraction of each pixel's error passed on to its neighbours.
+            ``0`` gives the codes of :meth:`transform`; ``1`` is classic
+            Floyd–Steinberg. Larger values raise the mean squared error and,
+            up to about 0.85, lower the error seen at a distance; the
+            default was chosen by measurement (see Notes).
+
+        Returns
+        -------
+        codes : ndarray of shape (n_rows, n_features // n_channels)
+            Codes in ``[0, n_bins_)``, as uint8 when ``n_bins_ <= 256``, else
+            uint16, like those of :meth:`transform`.
+
+        Notes
+        -----
+        A pixel is quantized from the value ``v``, its own value plus the
+        errors diffused to it, clamped per channel to the range of the
+        codebook (widened to the pixel's own value if that lies outside):
+        errors can pull a value back toward the codewords but never push it
+        beyond them, so they cannot run away. ``v`` gets the code
+        :meth:`transform` would give it: by ``bin_edges_`` with one channel,
+        the nearest codeword with several. Its error ``strength * (v - c)``
+        goes to the unquantized neighbours with Floyd and Steinberg's (1976)
+        weights 7/16 (next in the row), 3/16, 5/16 and 1/16 (the row below).
+
+        With ``strength=1`` the mean of a flat area is kept; with less, the
+        error kept back biases it toward the nearest codeword (a flat 100
+        between the levels 0 and 255 averages 100 at strength 1, 98 at
+        0.85, 95.5 at 0.75).
+
+        The default strength was measured with ``benchmarks/bench_dither.py``
+        on eight cases, china.jpg, flower.jpg and the colour raccoon at 16
+        and 64 colours and the gray raccoon at 4 and 8 levels, against
+        Pillow's Floyd–Steinberg with the same palette. Of the strengths 0,
+        0.05, ..., 1 whose mean squared error is no higher than Pillow's in
+        every case (up to 0.9), 0.85 has the lowest *blurred error* (the
+        mean squared error after a Gaussian blur of one pixel of both
+        images, a proxy for the error seen at a distance): 0.86 times
+        Pillow's in geometric mean over the cases (0.89 at 0.75, 1.07 at 1),
+        for a mean squared error 0.78 times Pillow's (0.72 at 0.75, 1.00 at
+        1). The blurred error of the colour photos is lowest at 0.85–0.9;
+        that of the gray raccoon falls up to strength 1.
+
+        The error diffusion is sequential: a dask array is refused, since
+        blocks dithered apart would show seams; compute it first.
+        """
+        check_is_fitted(self)
+        if _is_dask_collection(X):
+            raise TypeError(
+                "dither does not take a dask array: error diffusion runs "
+                "through the whole image in order, so blocks dithered apart "
+                "would show seams. Compute the image first (X.compute())."
+            )
+        if isinstance(strength, (bool, np.bool_)) or not isinstance(strength, Real):
+            raise TypeError(
+                f"strength must be a real number in [0, 1], got {strength!r}."
+            )
+        if not 0 <= strength <= 1:
+            raise ValueError(
+                "strength must be in [0, 1] (0: no dithering, 1: full "
+                f"Floyd-Steinberg), got {strength!r}."
+            )
+        self._check_n_channels_unchanged()
+        X = self._validate_pixels(X, reset=False)
+        inner_edges = self.bin_edges_[1:-1] if self.n_channels == 1 else None
+        return floyd_steinberg(
+            X, self.codebook_, inner_edges, strength, code_dtype(self.n_bins_)
+        )
 
     def _encode(self, X):
         """Codes of validated pixels."""

@@ -1,0 +1,489 @@
+"""Floyd–Steinberg error diffusion: codes of pixels that keep local means.
+
+Each pixel is quantized from its value plus the error diffused to it by the
+pixels quantized before it, and passes its own error ``v - c`` (the value
+``v`` it was quantized from minus its codeword ``c``), scaled by
+``strength``, to the neighbours not yet quantized, with the weights of Floyd
+and Steinberg (1976)::
+
+                 pixel   7/16
+        3/16     5/16    1/16
+
+The scan is serpentine (Ulichney 1987): even rows from left to right, odd
+rows from right to left, the weights mirrored with the direction, so that
+errors do not drift toward one side. Errors that would leave the image are
+dropped.
+
+The value a pixel is quantized from is clamped, per channel, to the range of
+the codebook widened to include the pixel itself: diffused errors can pull a
+value back toward the codewords but never push it beyond them, so they stay
+bounded whatever the image (no error "runs away"), and with ``strength=0``
+every pixel is quantized from its own value, exactly as by ``transform``.
+
+Memory: one row of incoming errors and one being filled for the next row,
+never a copy of the image. The kernels validate nothing:
+:func:`floyd_steinberg` prepares their arguments.
+"""
+
+import numpy as np
+
+from libc.stdint cimport int32_t, int64_t, intptr_t, uint8_t, uint16_t
+
+# The dtypes of images (8- and 16-bit, 32- and 64-bit integers and floats);
+# others are converted first, see _kernel_input.
+ctypedef fused pixel_t:
+    uint8_t
+    uint16_t
+    int32_t
+    int64_t
+    float
+    double
+
+ctypedef fused code_t:
+    uint8_t
+    uint16_t
+
+# Exact conversions of the dtypes the kernels do not read (64-bit unsigned
+# integers are rounded to float64 as the kernels round every value).
+_CONVERTED = {
+    np.dtype(np.bool_): np.dtype(np.uint8),
+    np.dtype(np.int8): np.dtype(np.int32),
+    np.dtype(np.int16): np.dtype(np.int32),
+    np.dtype(np.uint32): np.dtype(np.int64),
+    np.dtype(np.uint64): np.dtype(np.float64),
+    np.dtype(np.float16): np.dtype(np.float32),
+}
+
+# Pixels of several channels are clipped to this many units of the scaled
+# codebook, as by ``nearest_codeword`` (skvq._encode), so that squares cannot
+# overflow.
+cdef double _LARGEST_SCALED = 2.0 ** 500
+
+# Squared distances closer than this (relative, and absolute for underflow)
+# are compared by their difference computed without cancellation, as in
+# skvq._nearest_codeword, whose codes ``transform`` returns.
+cdef double _RELATIVE = 1e-9
+cdef double _ABSOLUTE = 1e-290
+
+# Up to this many edges, counting those at or below a value beats a binary
+# search.
+cdef Py_ssize_t _MAX_COUNTED_EDGES = 16
+
+# Length of each codeword's list of nearest codewords (itself first).
+_N_NEIGHBOURS = 32
+
+# Margins of the neighbour lists' reach, above those of the comparisons
+# (relative, and absolute for distances near underflow).
+_REACH_RELATIVE = 1e-8
+_REACH_ABSOLUTE = 1e-140
+
+
+def floyd_steinberg(X, codebook, inner_edges, strength, dtype):
+    """Codes of the pixels of ``X`` by Floyd–Steinberg error diffusion.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_rows, n_columns * n_channels)
+        Finite real pixel values; rows of ``X`` are rows of the image and a
+        pixel is ``n_channels`` consecutive values. Never modified.
+    codebook : ndarray of shape (n_codes, n_channels)
+        The codewords, finite.
+    inner_edges : ndarray of shape (n_codes - 1,) or None
+        With one channel, the ascending thresholds between cells: a value
+        ``v`` gets the number of edges at or below it, as in
+        :func:`skvq._encode.encode_scalar`. ``None``: the nearest codeword
+        (squared Euclidean distance, first of equals), as in
+        :func:`skvq._encode.nearest_codeword`.
+    strength : float in [0, 1]
+        Fraction of each pixel's error that is diffused; 0 gives the codes
+        of every pixel on its own.
+    dtype : dtype
+        ``uint8`` or ``uint16``, the dtype of the codes.
+
+    Returns
+    -------
+    codes : ndarray of shape (n_rows, n_columns)
+    """
+    n_channels = codebook.shape[1]
+    X = _kernel_input(X)
+    codes = np.empty((X.shape[0], X.shape[1] // n_channels), dtype=dtype)
+    strength = float(strength)
+    codebook = np.asarray(codebook, dtype=np.float64)
+    if inner_edges is not None:
+        floyd_steinberg_scalar(
+            X,
+            np.ascontiguousarray(inner_edges, dtype=np.float64),
+            np.ascontiguousarray(codebook[:, 0]),
+            strength,
+            codes,
+        )
+        return codes
+    # Distances in units of a power of two above every coordinate of the
+    # codebook, as ``nearest_codeword`` computes them, so that no square
+    # overflows and codes at strength 0 are those of ``transform``.
+    largest = float(np.max(np.abs(codebook)))
+    exponent = max(int(np.frexp(largest)[1]) if largest > 0 else 0, -1000)
+    scaled = np.ldexp(codebook, -exponent)
+    # Codewords sorted along the channel of widest spread, where that channel
+    # alone rules out most of them, for the search beyond the neighbours.
+    key = int(np.argmax(np.ptp(scaled, axis=0)))
+    order = np.argsort(scaled[:, key], kind="stable")
+    scaled = np.ascontiguousarray(scaled[order])
+    neighbours, reach = _neighbour_lists(scaled)
+    floyd_steinberg_vector(
+        X,
+        scaled,
+        order.astype(np.intp),
+        neighbours,
+        reach,
+        key,
+        float(np.ldexp(1.0, -exponent)),
+        strength,
+        codes,
+    )
+    return codes
+
+
+def _neighbour_lists(codebook):
+    """Each codeword's nearest codewords, and how far each one reaches.
+
+    Returns ``neighbours`` of shape (n_codes, n_neighbours), the rows of
+    ``codebook`` by increasing distance from each row (itself first), and
+    ``reach``, a lower bound of a quarter of the squared distance to each:
+    a point ``v`` with squared distance ``d`` to codeword ``a`` is nearer
+    to codeword ``m`` than to ``a``, or as near, only if ``|a - m| <= 2
+    |a - v|`` (triangle inequality), that is only if ``reach[a, l] <= d``.
+    The margins cover both rounding and the near-ties that
+    :func:`_nearer` settles by another formula.
+    """
+    from scipy.spatial import KDTree
+
+    n_neighbours = min(_N_NEIGHBOURS, codebook.shape[0])
+    distance, neighbours = KDTree(codebook).query(codebook, k=n_neighbours)
+    distance = distance.reshape(codebook.shape[0], n_neighbours)
+    neighbours = neighbours.reshape(codebook.shape[0], n_neighbours)
+    # A codeword with duplicates may come after them, or not at all when
+    # they fill the list: put it first, before the other codewords at
+    # distance 0, dropping the last entry if needed (a shorter list is only
+    # searched further).
+    itself = np.arange(codebook.shape[0])[:, None]
+    missing = np.flatnonzero(np.all(neighbours != itself, axis=1))
+    neighbours[missing] = np.roll(neighbours[missing], 1, axis=1)
+    distance[missing] = np.roll(distance[missing], 1, axis=1)
+    neighbours[missing, 0] = missing
+    distance[missing, 0] = 0.0
+    first = np.argsort(neighbours != itself, axis=1, kind="stable")
+    neighbours = np.take_along_axis(neighbours, first, axis=1)
+    distance = np.take_along_axis(distance, first, axis=1)
+    lower = np.maximum(distance * (1.0 - _REACH_RELATIVE) - _REACH_ABSOLUTE, 0.0)
+    reach = np.square(0.5 * lower)
+    return np.ascontiguousarray(neighbours, dtype=np.intp), reach
+
+
+def _kernel_input(X):
+    """``X`` as a C-contiguous array of native byte order and of a dtype the
+    kernels read, copied only when it is not one already."""
+    dtype = X.dtype.newbyteorder("=")
+    dtype = _CONVERTED.get(dtype, dtype)
+    if dtype.kind not in "iuf" or dtype.itemsize > 8:
+        dtype = np.dtype(np.float64)
+    return np.ascontiguousarray(X, dtype=dtype)
+
+
+cdef inline Py_ssize_t _count_at_or_below(
+    const double* edges, Py_ssize_t n_edges, double value
+) noexcept nogil:
+    """Number of ``edges`` (ascending) at or below ``value``, without
+    branches on ``value``: a dithered value jumps between cells, where a
+    branch would often be mispredicted."""
+    cdef Py_ssize_t count = 0, half, k
+    cdef const double* base = edges
+    if n_edges <= _MAX_COUNTED_EDGES:
+        for k in range(n_edges):
+            count += edges[k] <= value
+        return count
+    while n_edges > 1:
+        half = n_edges // 2
+        base += half * (base[half] <= value)
+        n_edges -= half
+    return (base - edges) + (base[0] <= value)
+
+
+cdef inline double _squared_distance(
+    const double* v, const double* word, Py_ssize_t n_channels
+) noexcept nogil:
+    """``sum((v - word) ** 2)``, summed in channel order."""
+    cdef double total = 0.0, difference, d0, d1, d2
+    cdef Py_ssize_t c
+    if n_channels == 3:
+        # Colours, unrolled: the search spends most of its time here.
+        d0, d1, d2 = v[0] - word[0], v[1] - word[1], v[2] - word[2]
+        return (d0 * d0 + d1 * d1) + d2 * d2
+    for c in range(n_channels):
+        difference = v[c] - word[c]
+        total += difference * difference
+    return total
+
+
+cdef inline bint _nearer(
+    const double* v,
+    const double* word_j,
+    const double* word_k,
+    Py_ssize_t n_channels,
+    double distance_j,
+    double distance_k,
+    intptr_t j,
+    intptr_t k,
+) noexcept nogil:
+    """Whether codeword ``j`` is nearer to ``v`` than codeword ``k`` (of
+    equals, the lower code), given their squared distances: the rule of
+    ``skvq._nearest_codeword``, so that codes at strength 0 are those of
+    ``transform``. Squared distances within rounding of each other are
+    compared by their difference ``sum((k - j) * ((v - j) + (v - k)))``,
+    which does not cancel far from the codewords."""
+    cdef double difference = 0.0
+    cdef Py_ssize_t c
+    if distance_j < distance_k * (1.0 - _RELATIVE) - _ABSOLUTE:
+        return True
+    if distance_j > distance_k * (1.0 + _RELATIVE) + _ABSOLUTE:
+        return False
+    for c in range(n_channels):
+        difference += (word_k[c] - word_j[c]) * (
+            (v[c] - word_j[c]) + (v[c] - word_k[c])
+        )
+    if difference != 0.0:
+        return difference < 0.0
+    return j < k
+
+
+def floyd_steinberg_scalar(
+    const pixel_t[:, ::1] X,          # IN (n_rows, n_columns)
+    const double[::1] inner_edges,    # IN (n_codes - 1,), ascending
+    const double[::1] codebook,       # IN (n_codes,)
+    double strength,                  # IN, in [0, 1]
+    code_t[:, ::1] codes,             # OUT (n_rows, n_columns)
+):
+    """Error diffusion over a one-channel image, codes by bin edges.
+
+    Writes ``codes[i, j]``, the number of ``inner_edges`` at or below the
+    value ``v`` pixel ``(i, j)`` is quantized from: ``X[i, j]`` plus the
+    diffused error, clamped to ``[min(X[i, j], min(codebook)),
+    max(X[i, j], max(codebook))]``. A neighbour of weight ``w`` receives
+    ``w * strength * v - w * strength * codebook[code]``.
+
+    Every weight ``w * strength`` is below 1/2, so each share is finite
+    whatever the magnitudes of ``v`` and the codeword; a sum of shares may
+    overflow to an infinity, but never to both, and the clamp brings the
+    value back to a finite bound. So no NaN arises, and with ``strength=0``
+    every ``v`` is the pixel's own value.
+    """
+    cdef Py_ssize_t n_rows = X.shape[0], n_columns = X.shape[1]
+    cdef Py_ssize_t n_edges = inner_edges.shape[0]
+    cdef Py_ssize_t i, t, j, step, code
+    cdef double x, v, low_x, high_x
+    cdef double carry, behind, below
+    cdef double low = np.min(codebook), high = np.max(codebook)
+    cdef double w_right = strength * 7.0 / 16.0
+    cdef double w_behind = strength * 3.0 / 16.0
+    cdef double w_below = strength * 5.0 / 16.0
+    cdef double w_ahead = strength * 1.0 / 16.0
+    # The codewords times each weight, looked up rather than multiplied on
+    # the chain of dependent operations from one pixel to the next.
+    cdef double[:, ::1] shares = np.multiply.outer(
+        [w_right, w_behind, w_below, w_ahead], codebook
+    )
+    # Errors reaching the current row and the next; entry j + 1 is column
+    # j, entries 0 and n_columns + 1 catch what leaves the image.
+    cdef double[:, ::1] rows = np.zeros((2, n_columns + 2))
+    cdef const double* edges = &inner_edges[0] if n_edges else NULL
+    cdef double* this_row
+    cdef double* next_row
+
+    with nogil:
+        for i in range(n_rows):
+            this_row = &rows[i % 2, 1]
+            next_row = &rows[(i + 1) % 2, 1]
+            step = 1 if i % 2 == 0 else -1
+            # Shares pending for the next row, below-behind and below the
+            # current pixel, written once complete.
+            carry = behind = below = 0.0
+            for t in range(n_columns):
+                j = t if step == 1 else n_columns - 1 - t
+                x = <double> X[i, j]
+                low_x = x if x < low else low
+                high_x = x if x > high else high
+                v = (x + this_row[j]) + carry
+                v = v if v > low_x else low_x
+                v = v if v < high_x else high_x
+                code = _count_at_or_below(edges, n_edges, v)
+                codes[i, j] = <code_t> code
+                carry = w_right * v - shares[0, code]
+                next_row[j - step] = behind + (w_behind * v - shares[1, code])
+                behind = below + (w_below * v - shares[2, code])
+                below = w_ahead * v - shares[3, code]
+            # The last pixel's share below it has no below-behind share to
+            # wait for.
+            next_row[n_columns - 1 if step == 1 else 0] = behind
+
+
+def floyd_steinberg_vector(
+    const pixel_t[:, ::1] X,          # IN (n_rows, n_columns * n_channels)
+    const double[:, ::1] codebook,    # IN (n_codes, n_channels), scaled, sorted
+    const intptr_t[::1] code_of,      # IN (n_codes,) code of each sorted row
+    const intptr_t[:, ::1] neighbours,  # IN (n_codes, n_neighbours)
+    const double[:, ::1] reach,       # IN (n_codes, n_neighbours)
+    Py_ssize_t key,                   # IN channel the codebook is sorted by
+    double scale,                     # IN power of two, pixels to codebook units
+    double strength,                  # IN, in [0, 1]
+    code_t[:, ::1] codes,             # OUT (n_rows, n_columns)
+):
+    """Error diffusion over an image of ``n_channels`` channels, codes of
+    the nearest codeword.
+
+    Pixel values are first multiplied by ``scale`` (to the units of
+    ``codebook``) and clipped to ``+-2 ** 500``, as ``nearest_codeword``
+    does. Writes ``codes[i, j] = code_of[m]`` for the row ``m`` of
+    ``codebook`` nearest to the value ``v`` pixel ``(i, j)`` is quantized
+    from (compared by :func:`_nearer`): the pixel plus the diffused error,
+    each channel clamped to the codebook's range widened to include the
+    pixel. A neighbour of weight ``w`` receives ``w * strength * (v -
+    codebook[m])``.
+
+    The search starts from the previous pixel's codeword ``a``, at squared
+    distance ``d``, and evaluates its ``neighbours`` (by increasing
+    distance from ``a``) until ``reach[a, l] > d``: no codeword further
+    from ``a`` can be as near to ``v`` (Orchard 1991); whenever a nearer
+    one turns up, it goes on from that one's list. When a list ends first,
+    it goes on through all rows of ``codebook``, sorted by channel ``key``,
+    outward from ``v[key]`` in both directions, stopping on each side at
+    the first row whose ``key`` term alone exceeds the best distance (with
+    the margin of :func:`_nearer`): a sum of non-negative terms is never
+    below any of its terms, in floating point as in exact arithmetic.
+    """
+    cdef Py_ssize_t n_rows = X.shape[0], n_codes = codebook.shape[0]
+    cdef Py_ssize_t n_channels = codebook.shape[1]
+    cdef Py_ssize_t n_columns = X.shape[1] // n_channels
+    cdef Py_ssize_t n_neighbours = neighbours.shape[1]
+    cdef Py_ssize_t i, t, j, c, l, m, step, start, stop, middle, last
+    cdef Py_ssize_t best_row = 0
+    cdef double x, value, low_x, high_x, distance, best, term, error
+    cdef bint listed
+    cdef double w_right = strength * 7.0 / 16.0
+    cdef double w_behind = strength * 3.0 / 16.0
+    cdef double w_below = strength * 5.0 / 16.0
+    cdef double w_ahead = strength * 1.0 / 16.0
+    cdef double[::1] low = np.min(codebook, axis=0)
+    cdef double[::1] high = np.max(codebook, axis=0)
+    cdef double[::1] keys = np.ascontiguousarray(codebook[:, key])
+    cdef double[::1] v = np.empty(n_channels)
+    # Per channel: the share carried to the next pixel, and the shares
+    # pending for the next row below-behind and below the current pixel.
+    cdef double[:, ::1] pending = np.zeros((3, n_channels))
+    cdef double* carry = &pending[0, 0]
+    cdef double* behind = &pending[1, 0]
+    cdef double* below = &pending[2, 0]
+    # Errors reaching the current row and the next; row j + 1 is column j,
+    # rows 0 and n_columns + 1 catch what leaves the image.
+    cdef double[:, ::1] rows = np.zeros((2, (n_columns + 2) * n_channels))
+    cdef const pixel_t* pixel
+    cdef const double* words = &codebook[0, 0]
+    cdef const double* word
+    cdef double* this_row
+    cdef double* next_row
+    cdef double* here
+
+    with nogil:
+        for i in range(n_rows):
+            this_row = &rows[i % 2, n_channels]
+            next_row = &rows[(i + 1) % 2, n_channels]
+            step = 1 if i % 2 == 0 else -1
+            for c in range(3 * n_channels):
+                carry[c] = 0.0
+            for t in range(n_columns):
+                j = t if step == 1 else n_columns - 1 - t
+                pixel = &X[i, j * n_channels]
+                here = this_row + j * n_channels
+                for c in range(n_channels):
+                    x = (<double> pixel[c]) * scale
+                    x = x if x < _LARGEST_SCALED else _LARGEST_SCALED
+                    x = x if x > -_LARGEST_SCALED else -_LARGEST_SCALED
+                    low_x = x if x < low[c] else low[c]
+                    high_x = x if x > high[c] else high[c]
+                    value = (x + here[c]) + carry[c]
+                    value = value if value > low_x else low_x
+                    v[c] = value if value < high_x else high_x
+
+                best = _squared_distance(
+                    &v[0], words + best_row * n_channels, n_channels
+                )
+                # Walk from codeword to nearer codeword through their lists.
+                listed = False
+                l = 1
+                while l < n_neighbours:
+                    if reach[best_row, l] > best:
+                        listed = True
+                        break
+                    m = neighbours[best_row, l]
+                    distance = _squared_distance(
+                        &v[0], words + m * n_channels, n_channels
+                    )
+                    if _nearer(
+                        &v[0], words + m * n_channels,
+                        words + best_row * n_channels, n_channels,
+                        distance, best, code_of[m], code_of[best_row],
+                    ):
+                        best, best_row = distance, m
+                        l = 1
+                    else:
+                        l += 1
+                if not listed and n_neighbours < n_codes:
+                    # First row whose key is at or above v[key].
+                    start, stop = 0, n_codes
+                    while start < stop:
+                        middle = (start + stop) // 2
+                        if keys[middle] < v[key]:
+                            start = middle + 1
+                        else:
+                            stop = middle
+                    for m in range(start, n_codes):
+                        term = v[key] - keys[m]
+                        if term * term > best * (1.0 + _RELATIVE) + _ABSOLUTE:
+                            break
+                        distance = _squared_distance(
+                            &v[0], words + m * n_channels, n_channels
+                        )
+                        if _nearer(
+                            &v[0], words + m * n_channels,
+                            words + best_row * n_channels, n_channels,
+                            distance, best, code_of[m], code_of[best_row],
+                        ):
+                            best, best_row = distance, m
+                    for m in range(start - 1, -1, -1):
+                        term = v[key] - keys[m]
+                        if term * term > best * (1.0 + _RELATIVE) + _ABSOLUTE:
+                            break
+                        distance = _squared_distance(
+                            &v[0], words + m * n_channels, n_channels
+                        )
+                        if _nearer(
+                            &v[0], words + m * n_channels,
+                            words + best_row * n_channels, n_channels,
+                            distance, best, code_of[m], code_of[best_row],
+                        ):
+                            best, best_row = distance, m
+                codes[i, j] = <code_t> code_of[best_row]
+
+                word = words + best_row * n_channels
+                for c in range(n_channels):
+                    error = v[c] - word[c]
+                    carry[c] = w_right * error
+                    next_row[(j - step) * n_channels + c] = (
+                        behind[c] + w_behind * error
+                    )
+                    behind[c] = below[c] + w_below * error
+                    below[c] = w_ahead * error
+            # The last pixel's share below it has no below-behind share to
+            # wait for.
+            last = n_columns - 1 if step == 1 else 0
+            for c in range(n_channels):
+                next_row[last * n_channels + c] = behind[c]

@@ -1,0 +1,298 @@
+"""ImageVectorQuantizer.dither: Floyd–Steinberg error diffusion."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_array_equal
+from sklearn.datasets import load_sample_image
+from sklearn.exceptions import NotFittedError
+from skvq._dither import floyd_steinberg
+
+from skvq import ImageVectorQuantizer
+
+STRATEGIES = ["kmeans", "uniform", "quantile"]
+
+
+def reference_dither(image, codebook, inner_edges, strength):
+    """Floyd–Steinberg written plainly, independently of skvq's kernel.
+
+    Serpentine scan; the value quantized is the pixel plus the shares
+    received, clamped per channel to the codebook's range widened to the
+    pixel; codes by bin edges (one channel) or nearest codeword (first of
+    equals). The shares are summed in the order the pixels are visited (the
+    row above first, then the pixel to the left), as any direct
+    implementation does, so that results agree to the last bit.
+    """
+    height, width, n_channels = image.shape
+    x = image.astype(np.float64)
+    low, high = codebook.min(axis=0), codebook.max(axis=0)
+    right, behind, below, ahead = (strength * k / 16.0 for k in (7.0, 3.0, 5.0, 1.0))
+    # Shares from the row above, column j at index j + 1.
+    from_above = np.zeros((height + 1, width + 2, n_channels))
+    codes = np.zeros((height, width), dtype=np.intp)
+    for i in range(height):
+        step = 1 if i % 2 == 0 else -1
+        from_left = np.zeros(n_channels)
+        for j in range(width) if step == 1 else range(width - 1, -1, -1):
+            v = (x[i, j] + from_above[i, j + 1]) + from_left
+            v = np.clip(v, np.minimum(x[i, j], low), np.maximum(x[i, j], high))
+            if inner_edges is not None:
+                code = int(np.sum(inner_edges <= v[0]))
+            else:
+                code = int(np.argmin(np.sum((v - codebook) ** 2, axis=1)))
+            codes[i, j] = code
+            c = codebook[code]
+            if inner_edges is not None:
+                # One channel: w*v - w*c, the kernel's overflow-free form.
+                share = {w: w * v - w * c for w in (right, behind, below, ahead)}
+            else:
+                share = {w: w * (v - c) for w in (right, behind, below, ahead)}
+            from_left = share[right]
+            from_above[i + 1, j + 1 - step] += share[behind]
+            from_above[i + 1, j + 1] += share[below]
+            from_above[i + 1, j + 1 + step] += share[ahead]
+    return codes
+
+
+@pytest.fixture(scope="module")
+def china():
+    return load_sample_image("china.jpg")
+
+
+def crop(image, height=40, width=56, top=150, left=250):
+    return np.ascontiguousarray(image[top : top + height, left : left + width])
+
+
+def gray(image):
+    return np.rint(image @ np.array([0.299, 0.587, 0.114])).astype(np.uint8)
+
+
+def rows(image):
+    return image.reshape(image.shape[0], -1)
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+@pytest.mark.parametrize("n_channels", [1, 3])
+@pytest.mark.parametrize(
+    "dtype", [np.uint8, np.uint16, np.int64, np.float32, np.float64]
+)
+def test_strength_zero_equals_transform(china, strategy, n_channels, dtype):
+    image = crop(china) if n_channels == 3 else gray(crop(china))
+    X = rows(image).astype(dtype)
+    if dtype == np.uint16:
+        X *= 257
+    quantizer = ImageVectorQuantizer(
+        n_bins=12, n_channels=n_channels, strategy=strategy, random_state=0
+    ).fit(X)
+    # Pixels the codebook was not fitted on, some beyond its range.
+    other = rows(crop(china, top=0, left=0) if n_channels == 3 else gray(china))
+    other = other[:40, : X.shape[1]].astype(dtype)
+    if dtype in (np.float32, np.float64, np.int64):
+        other[::7, ::5] = -300
+        other[3::7, 2::5] = 700
+    for data in (X, other):
+        assert_array_equal(
+            quantizer.dither(data, strength=0), quantizer.transform(data)
+        )
+
+
+@pytest.mark.parametrize("strength", [0.3, 0.75, 1.0])
+@pytest.mark.parametrize(
+    "n_channels, n_bins, strategy",
+    [
+        (1, 4, "kmeans"),
+        (1, 8, "quantile"),
+        (1, 40, "uniform"),  # enough edges for a binary search
+        (2, 6, "kmeans"),
+        (3, 16, "kmeans"),
+        (3, 100, "quantile"),  # more codewords than the neighbour lists
+        (4, 10, "uniform"),
+    ],
+)
+def test_codes_are_those_of_plain_floyd_steinberg(
+    china, strength, n_channels, n_bins, strategy
+):
+    rng = np.random.default_rng(n_channels * n_bins)
+    height, width = 23, 17  # odd sizes: both scan directions end unevenly
+    if n_channels == 3:
+        image = crop(china, height, width).astype(np.float64)
+    else:
+        image = rng.normal(100, 40, size=(height, width, n_channels))
+    X = rows(image)
+    quantizer = ImageVectorQuantizer(
+        n_bins=n_bins, n_channels=n_channels, strategy=strategy, random_state=0
+    ).fit(X)
+    inner_edges = quantizer.bin_edges_[1:-1] if n_channels == 1 else None
+    expected = reference_dither(image, quantizer.codebook_, inner_edges, strength)
+    assert_array_equal(quantizer.dither(X, strength=strength), expected)
+
+
+def test_many_duplicate_codewords_keep_the_first():
+    # More copies of one codeword than a codeword's list of neighbours.
+    codebook = np.vstack([np.full((40, 3), 100.0), [[0, 0, 0], [255, 255, 255]]])
+    codebook = np.roll(codebook, 5, axis=0)
+    rng = np.random.default_rng(0)
+    image = rng.uniform(0, 255, size=(15, 21, 3))
+    for strength in (0.0, 0.8):
+        codes = floyd_steinberg(rows(image), codebook, None, strength, np.uint8)
+        expected = reference_dither(image, codebook, None, strength)
+        assert_array_equal(codes, expected)
+        assert not np.isin(codes, np.arange(6, 45)).any()
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+@pytest.mark.parametrize("n_channels", [1, 3])
+def test_image_of_codewords_is_unchanged(china, strategy, n_channels):
+    image = crop(china) if n_channels == 3 else gray(crop(china))
+    quantizer = ImageVectorQuantizer(
+        n_bins=10, n_channels=n_channels, strategy=strategy, random_state=0
+    ).fit(rows(image))
+    rng = np.random.default_rng(0)
+    chosen = rng.integers(0, quantizer.n_bins_, size=(30, 56))
+    codewords = quantizer.inverse_transform(chosen)
+    assert_array_equal(quantizer.dither(codewords, strength=1), chosen)
+
+
+@pytest.mark.parametrize("n_channels", [1, 3])
+def test_mean_of_a_flat_area_is_kept(n_channels):
+    # Levels 0 and 255 (and all the corners of the RGB cube for colours).
+    corners = np.array(np.meshgrid(*[[0, 255]] * n_channels)).reshape(n_channels, -1)
+    train = np.resize(corners.T.ravel(), (2, 256 * n_channels))
+    quantizer = ImageVectorQuantizer(n_bins=2**n_channels, n_channels=n_channels).fit(
+        train
+    )
+    colour = np.array([100, 150, 30][:n_channels])
+    flat = np.tile(colour, (256, 256)).astype(np.uint8)
+    restored = quantizer.inverse_transform(quantizer.dither(flat, strength=1))
+    means = restored.reshape(256, 256, n_channels).mean(axis=(0, 1))
+    assert np.all(np.abs(means - colour) <= 0.5)
+    # Both levels are used: the flat area is not rendered by one of them.
+    assert np.unique(restored).size == 2
+
+
+def test_errors_of_pixels_far_beyond_the_codebook_do_not_run_away():
+    train = np.tile([0, 255], (2, 64))
+    quantizer = ImageVectorQuantizer(n_bins=2).fit(train)
+    image = np.full((128, 128), 100.0)
+    image[:, :64] = 1e6  # far brighter than the brightest codeword
+    restored = quantizer.inverse_transform(quantizer.dither(image, strength=1))
+    # Past the few columns next to the boundary, the flat half keeps its mean.
+    assert abs(restored[:, 68:].mean() - 100) <= 0.5
+
+
+def test_codes_are_in_range_and_of_transform_dtype():
+    rng = np.random.default_rng(0)
+    X = rng.normal(0, 1, size=(60, 300))
+    for n_bins, n_channels in [(300, 1), (300, 3), (5, 3)]:
+        quantizer = ImageVectorQuantizer(
+            n_bins=n_bins, n_channels=n_channels, random_state=0
+        ).fit(X)
+        codes = quantizer.dither(X)
+        assert codes.dtype == quantizer.transform(X).dtype
+        assert codes.shape == (60, 300 // n_channels)
+        assert codes.min() >= 0 and codes.max() < quantizer.n_bins_
+    assert codes.max() > 0
+
+
+def test_dither_is_deterministic(china):
+    X = rows(crop(china))
+    quantizer = ImageVectorQuantizer(n_bins=16, n_channels=3, random_state=0)
+    first = quantizer.fit(X).dither(X)
+    assert_array_equal(quantizer.dither(X), first)
+    assert_array_equal(
+        ImageVectorQuantizer(n_bins=16, n_channels=3, random_state=0).fit(X).dither(X),
+        first,
+    )
+
+
+@pytest.mark.parametrize(
+    "dtype", [np.uint8, np.uint16, np.int16, np.int64, np.float32, np.float64]
+)
+def test_input_is_never_modified(china, dtype):
+    X = rows(crop(china)).astype(dtype)
+    quantizer = ImageVectorQuantizer(n_bins=8, n_channels=3).fit(X)
+    kept = X.copy()
+    X.flags.writeable = False  # a read-only image works, and stays as it is
+    quantizer.dither(X)
+    assert_array_equal(X, kept)
+
+
+def test_integer_and_float_inputs_give_the_same_codes(china):
+    # The same values as uint16, int64, float32 and float64.
+    image = gray(crop(china)).astype(np.uint16) * 257
+    quantizer = ImageVectorQuantizer(n_bins=6).fit(image)
+    expected = quantizer.dither(image.astype(np.float64))
+    for dtype in (np.uint16, np.int64, np.float32, ">f8", np.uint32):
+        assert_array_equal(quantizer.dither(image.astype(dtype)), expected)
+    colour = rows(crop(china)).astype(np.uint16) * 257
+    quantizer = ImageVectorQuantizer(n_bins=6, n_channels=3).fit(colour)
+    expected = quantizer.dither(colour.astype(np.float64))
+    for dtype in (np.uint16, np.float32, np.int32):
+        assert_array_equal(quantizer.dither(colour.astype(dtype)), expected)
+
+
+def test_layout_of_the_input_does_not_matter(china):
+    X = rows(crop(china))
+    quantizer = ImageVectorQuantizer(n_bins=8, n_channels=3).fit(X)
+    expected = quantizer.dither(X)
+    assert_array_equal(quantizer.dither(np.asfortranarray(X)), expected)
+    wide = np.zeros((X.shape[0] * 2, X.shape[1]), dtype=X.dtype)
+    wide[::2] = X
+    assert_array_equal(quantizer.dither(wide[::2]), expected)
+
+
+def test_bool_input():
+    X = np.random.default_rng(0).random((20, 30)) < 0.3
+    quantizer = ImageVectorQuantizer(n_bins=2).fit(X)
+    assert_array_equal(quantizer.dither(X, strength=0), quantizer.transform(X))
+    assert_array_equal(quantizer.dither(X), quantizer.dither(X.astype(np.uint8)))
+
+
+@pytest.mark.parametrize("strength", [-0.1, 1.5, np.nan, np.inf])
+def test_strength_out_of_range_is_refused(strength):
+    X = np.arange(12, dtype=np.uint8).reshape(3, 4)
+    quantizer = ImageVectorQuantizer(n_bins=2).fit(X)
+    with pytest.raises(ValueError, match=r"strength must be in \[0, 1\]"):
+        quantizer.dither(X, strength=strength)
+
+
+@pytest.mark.parametrize("strength", ["0.5", None, True, [0.5]])
+def test_strength_that_is_not_a_number_is_refused(strength):
+    X = np.arange(12, dtype=np.uint8).reshape(3, 4)
+    quantizer = ImageVectorQuantizer(n_bins=2).fit(X)
+    with pytest.raises(TypeError, match="strength must be a real number"):
+        quantizer.dither(X, strength=strength)
+
+
+def test_strength_of_numpy_types_is_accepted():
+    X = np.arange(12, dtype=np.uint8).reshape(3, 4)
+    quantizer = ImageVectorQuantizer(n_bins=2).fit(X)
+    assert_array_equal(
+        quantizer.dither(X, strength=np.float32(0.5)), quantizer.dither(X, strength=0.5)
+    )
+    assert_array_equal(
+        quantizer.dither(X, strength=np.int64(0)), quantizer.transform(X)
+    )
+
+
+def test_unfitted_quantizer_raises_not_fitted():
+    with pytest.raises(NotFittedError):
+        ImageVectorQuantizer().dither(np.zeros((2, 2)))
+
+
+def test_wrong_number_of_features_raises_as_transform():
+    quantizer = ImageVectorQuantizer(n_bins=2).fit(np.arange(12).reshape(3, 4))
+    X = np.zeros((3, 5))
+    with pytest.raises(ValueError) as transform_error:
+        quantizer.transform(X)
+    with pytest.raises(ValueError) as dither_error:
+        quantizer.dither(X)
+    assert str(dither_error.value) == str(transform_error.value)
+
+
+def test_dask_array_is_refused():
+    da = pytest.importorskip("dask.array")
+    X = np.arange(48, dtype=np.uint8).reshape(6, 8)
+    quantizer = ImageVectorQuantizer(n_bins=2).fit(X)
+    message = r"does not take a dask array.*Compute the image first"
+    with pytest.raises(TypeError, match=message):
+        quantizer.dither(da.from_array(X, chunks=(3, 8)))
