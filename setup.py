@@ -10,6 +10,7 @@ from pathlib import Path
 
 from Cython.Build import cythonize
 from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
 
 # Kernels validate nothing: the Python modules calling them check dtypes,
 # shapes, contiguity and index ranges first (see each .pyx's docstring).
@@ -27,4 +28,26 @@ extensions = [
     for path in sorted(Path("skvq").glob("*.pyx"))
 ]
 
-setup(ext_modules=cythonize(extensions, compiler_directives=COMPILER_DIRECTIVES))
+
+class OptimizedBuildExt(build_ext):
+    """Compile at -O3 with GCC and Clang, whatever the Python's own flags.
+
+    Many Pythons (Debian's and Ubuntu's, for example) compile extensions at
+    -O2, where GCC leaves most loops unvectorised: the edge count of
+    skvq/_binning.pyx then runs 3.5x slower (float32, 7 edges: 0.5 instead
+    of 1.8 gigapixels per second). MSVC's default (/O2) already vectorises.
+    No -march: wheels must run on every processor of their platform.
+    """
+
+    def build_extensions(self):
+        if self.compiler.compiler_type != "msvc":
+            for extension in self.extensions:
+                # After the Python's flags on the command line, so it wins.
+                extension.extra_compile_args.append("-O3")
+        super().build_extensions()
+
+
+setup(
+    ext_modules=cythonize(extensions, compiler_directives=COMPILER_DIRECTIVES),
+    cmdclass={"build_ext": OptimizedBuildExt},
+)
