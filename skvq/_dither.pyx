@@ -23,6 +23,12 @@ every pixel is quantized from its own value, exactly as by ``transform``.
 Memory: one row of incoming errors and one being filled for the next row,
 never a copy of the image. The kernels validate nothing:
 :func:`floyd_steinberg` prepares their arguments.
+
+References: Floyd, R. W. and Steinberg, L. (1976), An adaptive algorithm for
+spatial greyscale, Proceedings of the Society for Information Display 17(2),
+75-77; Ulichney, R. (1987), Digital Halftoning, MIT Press; Orchard, M. T.
+(1991), A fast nearest-neighbor search algorithm, Proceedings of ICASSP 91,
+2297-2300.
 """
 
 import numpy as np

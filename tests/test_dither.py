@@ -126,6 +126,22 @@ def test_codes_are_those_of_plain_floyd_steinberg(
     assert_array_equal(quantizer.dither(X, strength=strength), expected)
 
 
+@pytest.mark.parametrize("shape", [(1, 1), (1, 9), (9, 1), (2, 2)])
+@pytest.mark.parametrize("n_channels", [1, 3])
+def test_thin_images_match_plain_floyd_steinberg(shape, n_channels):
+    rng = np.random.default_rng(0)
+    image = rng.uniform(0, 255, size=(*shape, n_channels))
+    for n_codes in (1, 5):
+        codebook = rng.uniform(0, 255, size=(n_codes, n_channels))
+        codebook = codebook[np.argsort(codebook[:, 0])]
+        inner_edges = None
+        if n_channels == 1:
+            inner_edges = 0.5 * (codebook[1:, 0] + codebook[:-1, 0])
+        codes = floyd_steinberg(rows(image), codebook, inner_edges, 1.0, np.uint8)
+        expected = reference_dither(image, codebook, inner_edges, 1.0)
+        assert_array_equal(codes, expected)
+
+
 def test_many_duplicate_codewords_keep_the_first():
     # More copies of one codeword than a codeword's list of neighbours.
     codebook = np.vstack([np.full((40, 3), 100.0), [[0, 0, 0], [255, 255, 255]]])
