@@ -23,10 +23,16 @@ _BLOCK_ELEMENTS = 1 << 21
 # Below this many elements, starting threads costs more than they save.
 _MIN_THREADED_ELEMENTS = 1 << 22
 # Up to this many inner edges, counting the edges at or below each value
-# (vectorised comparisons) is faster than a binary search per value, for
-# values of 4 and 8 bytes (measured on x86-64 with SSE2 code; 64-bit
-# integers have no vector comparison there and are always searched).
-_MAX_COUNTED_EDGES = {4: 63, 8: 11}
+# (vectorised comparisons) is faster than a binary search per value, and
+# for uint8 faster than a table lookup (measured on x86-64 with SSE2 code;
+# 64-bit integers have no vector comparison there and are always searched).
+_MAX_COUNTED_EDGES = {
+    np.dtype(np.uint8): 11,
+    np.dtype(np.int32): 63,
+    np.dtype(np.uint32): 63,
+    np.dtype(np.float32): 63,
+    np.dtype(np.float64): 11,
+}
 # 16-bit integers go through a table of the code of all 65,536 values once
 # there are this many pixels per table entry; fewer are converted to int32
 # and compared with the edges.
@@ -171,9 +177,10 @@ def encode_scalar(X, bin_edges, dtype):
     ``x`` is the number of inner edges at or below ``x``, compared exactly
     (an int64 or float32 ``x`` is not rounded to float64 first).
 
-    8- and 16-bit integers are looked up in a table of the code of every
-    possible value; other values are compared with each edge when there are
-    few, and binary-searched when there are many.
+    Values are compared with each edge when there are few edges and
+    binary-searched when there are many, except that 8- and 16-bit integers
+    (uint8 only with many edges) are looked up in a table of the code of
+    every possible value.
 
     Parameters
     ----------
@@ -206,6 +213,10 @@ def encode_scalar(X, bin_edges, dtype):
     values = np.asarray(X, order=order).reshape(-1, order=order)
     flat_codes = codes.reshape(-1, order=order)
     inner = bin_edges[1:-1]
+    if X.dtype == np.uint8 and inner.size <= _MAX_COUNTED_EDGES[X.dtype]:
+        edges = _edges_in_dtype(inner, X.dtype)
+        count_edges_at_or_below(values, edges, flat_codes)
+        return np.ascontiguousarray(codes)
     small_integers = X.dtype.kind in "iu" and X.dtype.itemsize <= 2
     if small_integers and X.size >= _MIN_PIXELS_PER_TABLE_ENTRY * (
         1 << (8 * X.dtype.itemsize)
@@ -215,8 +226,7 @@ def encode_scalar(X, bin_edges, dtype):
         return np.ascontiguousarray(codes)
     values = _comparable(values)
     edges = _edges_in_dtype(inner, values.dtype)
-    vectorised = values.dtype.kind == "f" or values.dtype.itemsize == 4
-    if vectorised and edges.size <= _MAX_COUNTED_EDGES[values.dtype.itemsize]:
+    if edges.size <= _MAX_COUNTED_EDGES.get(values.dtype, -1):
         count_edges_at_or_below(values, edges, flat_codes)
     else:
         search_edges(values, edges, flat_codes)
