@@ -66,7 +66,9 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
         The codeword of each cell: the weighted mean of the training pixels
         in it (the minimum-MSE decoder for the cells), the middle of the cell
         (the bin centres of :class:`~sklearn.preprocessing.KBinsDiscretizer`
-        for one channel), or the weighted per-channel median.
+        for one channel and one feature, except in the cases listed in the
+        :ref:`User Guide <kbins_differences>`), or the weighted per-channel
+        median.
 
     max_atoms : int, default=65536
         Most distinct values (atoms) kept in the statistics. Beyond it,
