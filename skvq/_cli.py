@@ -9,6 +9,7 @@ import argparse
 import contextlib
 import errno
 import importlib.util
+import math
 import os
 import stat
 import sys
@@ -770,7 +771,11 @@ def _measure_and_write(args, path, pixels, palette, codes):
 
     output = args.outputs[path]
     height, width, n_channels = pixels.shape
-    mse, blurred_mse = _errors(palette.visible(pixels), palette.shown, codes)
+    if args.quiet:
+        # Nothing reports the errors: don't spend time measuring them.
+        mse = blurred_mse = math.nan
+    else:
+        mse, blurred_mse = _errors(palette.visible(pixels), palette.shown, codes)
     try:
         write_palette_png(
             output,
@@ -796,9 +801,9 @@ def _measure_and_write(args, path, pixels, palette, codes):
 
 
 def _psnr(mse):
-    import math
-
-    return 10 * math.log10(255.0**2 / mse) if mse > 0 else float("inf")
+    if math.isnan(mse):
+        return math.nan
+    return 10 * math.log10(255.0**2 / mse) if mse > 0 else math.inf
 
 
 def _errors(visible, table, codes):
