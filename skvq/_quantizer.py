@@ -396,7 +396,7 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
         self._check_n_channels_unchanged()
         return self._encode(self._validate_pixels(X, reset=False))
 
-    def dither(self, X, *, strength=0.85):
+    def dither(self, X, *, strength=0.8):
         """Codes of the pixels of X with Floyd–Steinberg error diffusion.
 
         Each pixel is quantized from its value plus a share of the errors of
@@ -415,7 +415,7 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
             One image, one image row per row, with the features seen in
             :meth:`fit`: ``img`` for a gray image, ``img.reshape(h, -1)`` for
             a colour one. Never modified.
-        strength : float in [0, 1], default=0.85
+        strength : float in [0, 1], default=0.8
             Fraction of each pixel's error passed on to its neighbours.
             ``0`` gives the codes of :meth:`transform`; ``1`` is classic
             Floyd–Steinberg. Larger values raise the mean squared error and,
@@ -442,21 +442,25 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
 
         With ``strength=1`` the mean of a flat area is kept; with less, the
         error kept back biases it toward the nearest codeword (a flat 100
-        between the levels 0 and 255 averages 100 at strength 1, 98 at
-        0.85, 95.5 at 0.75).
+        between the levels 0 and 255 averages 100 at strength 1, 97 at
+        0.8, 95.5 at 0.75).
 
         The default strength was measured with ``benchmarks/bench_dither.py``
         on eight cases, china.jpg, flower.jpg and the colour raccoon at 16
         and 64 colours and the gray raccoon at 4 and 8 levels, against
-        Pillow's Floyd–Steinberg with the same palette. Of the strengths 0,
-        0.05, ..., 1 whose mean squared error is no higher than Pillow's in
-        every case (up to 0.9), 0.85 has the lowest *blurred error* (the
-        mean squared error after a Gaussian blur of one pixel of both
-        images, a proxy for the error seen at a distance): 0.86 times
-        Pillow's in geometric mean over the cases (0.89 at 0.75, 1.07 at 1),
-        for a mean squared error 0.78 times Pillow's (0.72 at 0.75, 1.00 at
-        1). The blurred error of the colour photos is lowest at 0.85–0.9;
-        that of the gray raccoon falls up to strength 1.
+        Pillow's Floyd–Steinberg with the same palette, and with
+        ``benchmarks/bench_pngquant.py`` against pngquant's default output.
+        Of the strengths 0, 0.05, ..., 1 whose mean squared error is no
+        higher than Pillow's in every case (up to 0.9) nor than pngquant's
+        on its batches (up to 0.8: at 0.85 the photos at 16 colours had an
+        MSE of 129.2 against pngquant's 123.3, at 0.8 123.0), 0.8 has the
+        lowest *blurred error* (the mean squared error after a Gaussian blur
+        of one pixel of both images, a proxy for the error seen at a
+        distance): 0.88 times Pillow's in geometric mean over the cases
+        (0.87 at 0.85, 0.89 at 0.75, 1.07 at 1), for a mean squared error
+        0.75 times Pillow's (0.78 at 0.85, 1.00 at 1). The blurred error of
+        the colour photos is lowest at 0.85–0.9; that of the gray raccoon
+        falls up to strength 1.
 
         The error diffusion is sequential: a dask array is refused, since
         blocks dithered apart would show seams; compute it first.
