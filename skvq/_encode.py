@@ -16,6 +16,7 @@ import numpy as np
 from threadpoolctl import ThreadpoolController
 
 from ._binning import count_edges_at_or_below, lookup_codes, search_edges
+from ._nearest_codeword import nearest_by_cells, nearest_by_projection
 
 # Elements per block of work: large enough to amortise the Python overhead,
 # small enough that a block's temporaries stay in the tens of megabytes.
@@ -233,111 +234,49 @@ def encode_scalar(X, bin_edges, dtype):
     return np.ascontiguousarray(codes)
 
 
-# A colour table (the code of every possible 8-bit colour that occurs) pays
-# off once there are this many pixel-codeword pairs per table entry or more:
-# building it reads the table once, instead of every pixel against every
-# codeword.
-_TABLE_MIN_PAIRS_PER_ENTRY = 0.25
-
-# Relative rounding margin of distances computed as |c|^2 / 2 - x.c: pixels
-# whose two nearest codewords are closer than this get their distances
-# computed again as |x - c|^2, so that codes are exact up to true ties.
-_ROUNDING_MARGIN = 64 * np.finfo(np.float64).eps
+# Pixels converted to float64 per block, for dtypes the kernels do not take.
+_CONVERTED_BLOCK_ROWS = 1 << 16
+# uint8 pixels of up to four channels go through nested cells of pixel space
+# (see skvq._nearest_codeword), indexed by this many leading bits per channel
+# at each level.
+_CELL_BITS = {1: (4, 8), 2: (3, 5, 8), 3: (3, 5), 4: (2, 4)}
 
 
-def _nearest_rows(x, codebook, half_norm):
-    """Index of the nearest row of ``codebook`` to every row of ``x``."""
-    distance = x @ codebook.T
-    np.subtract(half_norm, distance, out=distance)
-    n_rows, n_codes = distance.shape
-    nearest = np.argmin(distance, axis=1)
-    if n_codes == 1 or n_rows == 0:
-        return nearest
-    flat = distance.reshape(-1)
-    at = np.arange(0, n_rows * n_codes, n_codes) + nearest
-    best = flat[at]
-    flat[at] = np.inf
-    runner_up = flat[
-        np.arange(0, n_rows * n_codes, n_codes) + np.argmin(distance, axis=1)
-    ]
-    scale = 1.0 + np.abs(x).sum(axis=1)
-    close = np.flatnonzero(runner_up - best <= _ROUNDING_MARGIN * scale)
-    if close.size:
-        difference = x[close, None, :] - codebook[None, :, :]
-        nearest[close] = np.argmin(
-            np.einsum("ijk,ijk->ij", difference, difference), axis=1
-        )
-    return nearest
-
-
-def _colour_keys(pixels):
-    """Index of every uint8 pixel among all colours: its channels' bytes,
-    most significant first."""
-    key = pixels[:, 0].astype(np.int32)
-    for c in range(1, pixels.shape[1]):
-        key <<= 8
-        key |= pixels[:, c]
-    return key
-
-
-def _nearest_by_colour_table(pixels, codebook, dtype):
-    """:func:`nearest_codeword` of uint8 pixels of 1 to 3 channels, through
-    a table of the code of every colour that occurs."""
-    n_channels = pixels.shape[1]
-    size = 1 << (8 * n_channels)
-    occurs = np.zeros(size, dtype=bool)
-    step = max(1, _BLOCK_ELEMENTS // n_channels)
-    for start in range(0, pixels.shape[0], step):
-        occurs[_colour_keys(pixels[start : start + step])] = True
-    colours = np.flatnonzero(occurs)
-    del occurs
-    values = np.empty((colours.size, n_channels), dtype=np.uint8)
-    for c in range(n_channels):
-        values[:, n_channels - 1 - c] = (colours >> (8 * c)) & 255
-    table = np.zeros(size, dtype=dtype)
-    table[colours] = _nearest_brute_force(values, codebook, dtype)
-    out = np.empty(pixels.shape[0], dtype=dtype)
-
-    def encode(block, out_block):
-        np.take(table, _colour_keys(block), out=out_block)
-
-    return _blockwise(encode, pixels, out, n_channels)
-
-
-def _nearest_brute_force(pixels, codebook, dtype):
-    """:func:`nearest_codeword` by the distances to every codeword."""
-    # Distances are computed in units of a power of two above every
-    # coordinate of the codebook, and pixels are clipped to 2**500 such
-    # units, so that no square or product overflows whatever the input.
-    largest = float(np.max(np.abs(codebook))) if codebook.size else 0.0
-    exponent = int(np.frexp(largest)[1]) if largest > 0 else 0
-    scaled = np.ldexp(codebook, -exponent)
-    half_norm = 0.5 * np.einsum("ij,ij->i", scaled, scaled)
-    out = np.empty(pixels.shape[0], dtype=dtype)
-
-    def encode(block, out_block):
-        x = np.ldexp(block.astype(np.float64), -exponent)
-        np.clip(x, -(2.0**500), 2.0**500, out=x)
-        out_block[...] = _nearest_rows(x, scaled, half_norm)
-
-    return _blockwise(encode, pixels, out, max(codebook.shape[0], 1) * pixels.shape[1])
+def _principal_direction(points):
+    """Unit vector along which ``points`` spread most (any unit vector if they
+    do not spread)."""
+    centred = points - points.mean(axis=0)
+    if not np.any(centred):
+        direction = np.zeros(points.shape[1])
+        direction[0] = 1.0
+        return direction
+    return np.linalg.svd(centred, full_matrices=False)[2][0]
 
 
 def nearest_codeword(pixels, codebook, dtype):
     """Index of the nearest codeword (Euclidean) of every pixel.
 
-    Exact: distances are computed by a fast expansion, and again by
-    differences for pixels whose two nearest codewords are within rounding
-    of each other; of equally near codewords, the first is chosen. Large
-    images of uint8 colours go through a table of the code of every colour
-    that occurs in them.
+    Two codewords whose squared distances to a pixel differ by more than
+    their rounding are ranked by them, others by the sign of that
+    difference computed without cancellation (so that pixels far outside the
+    codebook's range still get the codeword furthest along their
+    direction); of equally near codewords, the first is chosen. Distances
+    are computed in units of a power of two at or above every codeword
+    coordinate, so that nothing overflows whatever the input; where this
+    stops being exact: pixel coordinates beyond ``2**500`` such units are
+    clipped to it, and differences below ``2**-1074`` units (the float64
+    resolution there) are lost. uint8 pixels of up to four channels go
+    through cells of pixel space, others through a search along a
+    projection (see :mod:`skvq._nearest_codeword`).
 
     Parameters
     ----------
     pixels : ndarray of shape (n_pixels, n_channels)
+        Finite real or boolean values.
     codebook : ndarray of shape (n_codes, n_channels)
+        Finite float64 codewords.
     dtype : dtype
-        Unsigned integer dtype of the result.
+        Unsigned integer dtype of the result (uint8 or uint16).
 
     Returns
     -------
@@ -353,11 +292,39 @@ def nearest_codeword(pixels, codebook, dtype):
     array([0, 1], dtype=uint8)
     """
     n_pixels, n_channels = pixels.shape
-    if (
-        pixels.dtype == np.uint8
-        and 1 <= n_channels <= 3
-        and n_pixels * codebook.shape[0]
-        >= _TABLE_MIN_PAIRS_PER_ENTRY * (1 << (8 * n_channels))
+    codes = np.empty(n_pixels, dtype=dtype)
+    if codebook.shape[0] == 1 or n_pixels == 0:
+        codes[:] = 0
+        return codes
+    largest = float(np.max(np.abs(codebook)))
+    # A power of two at or above every coordinate, finite and invertible.
+    exponent = max(int(np.frexp(largest)[1]) if largest > 0 else 0, -1000)
+    scaled = np.ldexp(codebook, -exponent)
+    scale = float(np.ldexp(1.0, -exponent))
+    if pixels.dtype == bool:
+        pixels = pixels.view(np.uint8)
+    if pixels.dtype == np.uint8 and n_channels in _CELL_BITS:
+        bits = np.array(_CELL_BITS[n_channels], dtype=np.intc)
+        nearest_by_cells(np.ascontiguousarray(pixels), scaled, scale, bits, codes)
+        return codes
+    direction = _principal_direction(scaled)
+    projection = scaled @ direction
+    index = np.argsort(projection, kind="stable")
+    arguments = (
+        np.ascontiguousarray(scaled[index]),
+        index,
+        np.ascontiguousarray(projection[index]),
+        direction,
+        scale,
+    )
+    native = pixels.dtype.newbyteorder("=")
+    if native in (np.uint8, np.uint16, np.float32, np.float64) and (
+        pixels.dtype.isnative and pixels.flags.c_contiguous
     ):
-        return _nearest_by_colour_table(pixels, codebook, dtype)
-    return _nearest_brute_force(pixels, codebook, dtype)
+        nearest_by_projection(pixels, *arguments, codes)
+        return codes
+    for start in range(0, n_pixels, _CONVERTED_BLOCK_ROWS):
+        rows = slice(start, start + _CONVERTED_BLOCK_ROWS)
+        block = np.ascontiguousarray(pixels[rows], dtype=np.float64)
+        nearest_by_projection(block, *arguments, codes[rows])
+    return codes

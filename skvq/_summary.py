@@ -34,6 +34,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ._colour_histogram import count_cells, count_colours, mark_colours, pool_colours
 from ._histogram import add_value_counts, add_weighted_value_counts
 
 # Pixels handled per step; bounds the temporary memory of summarising a large
@@ -326,7 +327,7 @@ def empty_summary(n_channels):
 def _exact_summary(values, weight, low, high, max_atoms):
     """Summary whose atoms are the given distinct values and their weights."""
     exponent = _max_exponent(values)
-    scaled = np.ldexp(values, -exponent)
+    scaled = _times_power_of_two(values, -exponent)
     summary = PixelSummary(
         key=values,
         weight=weight,
@@ -477,6 +478,71 @@ def _distinct_integers(pixels, weight, low, high):
     return values, counts
 
 
+def _unpacked_keys(keys, n_channels, bits):
+    """Rows of the channel values packed in ``keys``, ``bits`` per channel,
+    the first channel most significant, as float64."""
+    values = np.empty((keys.shape[0], n_channels))
+    mask = (1 << bits) - 1
+    for c in range(n_channels):
+        values[:, c] = (keys >> (bits * (n_channels - 1 - c))) & mask
+    return values
+
+
+def _colour_summary(pixels, weight, max_atoms):
+    """Summary of uint8 pixels of two or three channels.
+
+    The colours present are marked in a bitmap over every possible colour
+    and counted in one more pass, in key order (see
+    :mod:`skvq._colour_histogram`); over ``max_atoms`` colours, they are
+    pooled into the cells of the coarsest-needed level. The summary is the
+    one :func:`coarsen` makes of the distinct colours.
+    """
+    n_channels = pixels.shape[1]
+    pixels = np.ascontiguousarray(pixels)
+    if weight is not None:
+        weight = np.ascontiguousarray(weight, dtype=np.float64)
+    present = np.empty(1 << (8 * n_channels - 6), dtype=np.uint64)
+    low = np.empty(n_channels, dtype=np.uint8)
+    high = np.empty(n_channels, dtype=np.uint8)
+    n_colours = mark_colours(pixels, weight, present, low, high)
+    if n_colours == 0:
+        return empty_summary(n_channels)
+    low, high = low.astype(np.float64), high.astype(np.float64)
+    keys = np.empty(n_colours, dtype=np.uint32)
+    counts = np.empty(n_colours)
+    rank = np.empty(present.shape[0], dtype=np.uint32)
+    count_colours(pixels, weight, present, rank, keys, counts)
+    if n_colours <= max_atoms:
+        return _exact_summary(
+            _unpacked_keys(keys, n_channels, 8), counts, low, high, max_atoms
+        )
+    # The cells of level 8 hold every uint8 colour in one: the search ends.
+    for level in range(1, 9):
+        cells = np.empty(1 << max((8 - level) * n_channels - 6, 0), dtype=np.uint64)
+        n_cells = count_cells(keys, n_channels, level, cells)
+        if n_cells <= max_atoms:
+            break
+    cell_keys = np.empty(n_cells, dtype=np.uint32)
+    total_weight = np.empty(n_cells)
+    sums = np.empty((n_cells, n_channels))
+    sumsq = np.empty(n_cells)
+    pool_colours(
+        keys, counts, n_channels, level, cells, rank[: cells.shape[0]],
+        cell_keys, total_weight, sums, sumsq,
+    )  # fmt: skip
+    exponent = _max_exponent(high)
+    return PixelSummary(
+        key=_unpacked_keys(cell_keys, n_channels, 8 - level),
+        weight=total_weight,
+        sum=_times_power_of_two(sums, -exponent),
+        sumsq=_times_power_of_two(sumsq, -2 * exponent),
+        exponent=exponent,
+        low=low,
+        high=high,
+        level=level,
+    )
+
+
 def summarize(pixels, weight=None, *, max_atoms):
     """Summarise pixels, one per row of ``pixels``, into weighted atoms.
 
@@ -526,6 +592,8 @@ def _summarize_scaled(pixels, weight, max_atoms):
         return _exact_summary(
             values[:, None], counts, values[:1], values[-1:], max_atoms
         )
+    if pixels.dtype == np.uint8 and n_channels in (2, 3):
+        return _colour_summary(pixels, weight, max_atoms)
     if weight is not None:
         keep = weight > 0
         if not keep.all():

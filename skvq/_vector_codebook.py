@@ -10,18 +10,22 @@ no distance overflows.
 import warnings
 
 import numpy as np
-from scipy.special import ndtr
 
-from ._encode import single_threaded_blas
+from ._atom_grid import grid_cells, pool_atoms
+from ._lloyd import smoothed_lloyd as lloyd_kernel
 from ._scalar_codebook import uniform_edges, weighted_median
-from ._summary import one_atom_per_codeword
+from ._summary import _times_power_of_two, one_atom_per_codeword
+from ._variance_split import variance_split as variance_split_kernel
 
 # k-means first runs on atoms pooled in a grid with at most this many cells
 # (and at least 16 per cluster), where iterations are cheap, then polishes
 # with a few iterations on the full summary.
 _COARSE_ATOMS = 8192
 # Smoothed Lloyd iterations on the full summary after the coarse one.
-_FINE_ITER = 2
+_FINE_ITER = 1
+# Over-relaxation of the iterations on the coarse atoms: about a third fewer
+# iterations, for the same quality (see skvq._lloyd).
+_RELAXATION = 1.8
 # Stop Lloyd's iterations once the centres' squared moves sum to less than
 # this fraction of the data's mean variance (as scikit-learn's KMeans).
 _TOL = 1e-4
@@ -98,20 +102,6 @@ def _median_cut_labels(points, weight, n_bins):
     for i, members in enumerate(boxes):
         labels[members] = i
     return labels, len(boxes)
-
-
-def _half_distances(points, centres):
-    """``|c|^2 / 2 - x.c`` for every point and centre: the squared distance
-    halved, less ``|x|^2 / 2``, which does not change the nearest centre."""
-    out = points @ centres.T
-    np.subtract(0.5 * np.einsum("ij,ij->i", centres, centres), out, out=out)
-    return out
-
-
-def _with_ones(points):
-    """``points`` with a column of ones, so that one matrix product gives
-    :func:`_half_distances` (see :func:`_two_nearest`)."""
-    return np.hstack([points, np.ones((points.shape[0], 1))])
 
 
 def weighted_kmeans_plusplus(points, weight, n_clusters, random_state, centres=None):
@@ -193,45 +183,6 @@ def weighted_kmeans_plusplus(points, weight, n_clusters, random_state, centres=N
     return np.vstack([centres, points[chosen]])
 
 
-def _best_cut(keys, mass, members, n_steps):
-    """Best split of a box of points by a threshold on one channel's key:
-    the largest decrease of the weighted squared error, as ``(decrease,
-    channel, key)``; ``(0, None, None)`` for a box that cannot be split.
-    ``keys`` hold each point's step per channel, offset by ``n_steps`` times
-    the channel; ``mass`` each point's weight and weighted coordinates."""
-    n_channels, width = keys.shape[1], mass.shape[1]
-    box = mass[members]
-    total = box.sum(axis=0)
-    key = keys[members]
-    # Sums of the box's points at every step of every channel, at once.
-    index = (key[:, :, None] * width + np.arange(width)).reshape(-1)
-    sums = np.bincount(
-        index,
-        np.repeat(box, n_channels, axis=0).reshape(-1),
-        n_channels * n_steps * width,
-    ).reshape(n_channels, n_steps, width)
-    left = np.cumsum(sums, axis=1)[:, :-1]
-    counts = np.cumsum(
-        np.bincount(key.reshape(-1), minlength=n_channels * n_steps).reshape(
-            n_channels, n_steps
-        ),
-        axis=1,
-    )[:, :-1]
-    valid = (counts > 0) & (counts < members.size)
-    if not valid.any():
-        return 0.0, None, None
-    left = left[valid]
-    right = total - left
-    after = np.einsum("ij,ij->i", left[:, 1:], left[:, 1:]) / left[:, 0]
-    after += np.einsum("ij,ij->i", right[:, 1:], right[:, 1:]) / right[:, 0]
-    i = int(np.argmax(after))
-    decrease = after[i] - total[1:] @ total[1:] / total[0]
-    if not decrease > 0:
-        return 0.0, None, None
-    channel, step = np.argwhere(valid)[i]
-    return float(decrease), int(channel), int(step)
-
-
 def variance_split(points, weight, n_clusters, n_steps=256):
     """Centres of the boxes of a greedy variance split (Wu 1991).
 
@@ -246,7 +197,7 @@ def variance_split(points, weight, n_clusters, n_steps=256):
     weight : ndarray of shape (n_points,)
         Positive weights.
     n_clusters : int
-    n_steps : int, default=64
+    n_steps : int, default=256
 
     Returns
     -------
@@ -262,66 +213,44 @@ def variance_split(points, weight, n_clusters, n_steps=256):
     array([[0. , 0.5],
            [9. , 0.5]])
     """
+    return _variance_split_boxes(points, weight, n_clusters, n_steps)[0]
+
+
+def _variance_split_boxes(points, weight, n_clusters, n_steps=256):
+    """:func:`variance_split`, with the box of every point."""
     low = np.array([column.min() for column in points.T])
     span = np.array([column.max() for column in points.T]) - low
     step = span / n_steps
     # A span too small to divide (below n_steps times the smallest float) is
     # one step; no span at all, any.
     step[step == 0] = np.where(span[step == 0] > 0, span[step == 0], 1.0)
-    keys = np.minimum((points - low) / step, n_steps - 1).astype(np.intp)
-    keys += n_steps * np.arange(points.shape[1])
+    steps = np.minimum((points - low) / step, n_steps - 1).astype(np.intp)
     mass = np.hstack([weight[:, None], points * weight[:, None]])
-    boxes = [np.arange(points.shape[0])]
-    cuts = [_best_cut(keys, mass, boxes[0], n_steps)]
-    while len(boxes) < n_clusters:
-        b = max(range(len(boxes)), key=lambda i: cuts[i][0])
-        _, channel, key = cuts[b]
-        if channel is None:
-            break
-        members = boxes[b]
-        below = keys[members, channel] <= key + n_steps * channel
-        parts = [members[below], members[~below]]
-        boxes[b : b + 1] = parts
-        cuts[b : b + 1] = [_best_cut(keys, mass, part, n_steps) for part in parts]
-    totals = np.array([mass[members].sum(axis=0) for members in boxes])
-    return totals[:, 1:] / totals[:, :1]
+    totals = np.empty((n_clusters, points.shape[1] + 1))
+    labels = np.empty(points.shape[0], dtype=np.intp)
+    n_boxes = variance_split_kernel(steps, mass, n_steps, n_clusters, totals, labels)
+    return totals[:n_boxes, 1:] / totals[:n_boxes, :1], labels
 
 
-def _two_nearest(points_ones, centres):
-    """Nearest and second nearest centre of every point (rows of
-    ``points_ones``, from :func:`_with_ones`), with the distance of each
-    point to the plane halfway between the two, and the distances between
-    the centres."""
-    n_points, n_clusters = points_ones.shape[0], centres.shape[0]
-    half_norm = 0.5 * np.einsum("ij,ij->i", centres, centres)
-    distance = points_ones @ np.vstack([-centres.T, half_norm])
-    flat = distance.reshape(-1)
-    offset = np.arange(0, n_points * n_clusters, n_clusters)
-    first = np.argmin(distance, axis=1)
-    at_first = offset + first
-    nearest = flat[at_first]
-    flat[at_first] = np.inf
-    second = np.argmin(distance, axis=1)
-    between = np.zeros((n_clusters, n_clusters))
-    for column in centres.T:
-        between += (column[:, None] - column) ** 2
-    np.sqrt(between, out=between)
-    gap = between[first, second]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        margin = (flat[offset + second] - nearest) / gap
-    # Coincident centres (gap 0) share their atoms by the nearest one alone.
-    margin[gap == 0] = np.inf
-    return first, second, np.maximum(margin, 0, out=margin), between
-
-
-def smoothed_lloyd(points, weight, sums, spread, centres, max_iter, tol):
+def smoothed_lloyd(
+    points,
+    weight,
+    sums,
+    spread,
+    centres,
+    max_iter,
+    tol,
+    labels=None,
+    relaxation=1.0,
+    n_candidates=4,
+):
     """Lloyd's iterations on atoms, each atom taken as an isotropic Gaussian.
 
     An atom whose pixels are spread (standard deviation ``spread`` per
     channel around ``points``) across the boundary between its two nearest
     centres gives each the share of its weight that falls on its side, and
-    that share's mean, instead of all of it to the nearest. Without spread
-    this is Lloyd's algorithm.
+    that share's mean, instead of all of it to the nearest (see
+    :mod:`skvq._lloyd`). Without spread this is Lloyd's algorithm.
 
     Parameters
     ----------
@@ -334,70 +263,53 @@ def smoothed_lloyd(points, weight, sums, spread, centres, max_iter, tol):
     tol : float
         Stop once the centres move by at most this much (squared norm, summed
         over centres).
+    labels : ndarray of shape (n_atoms,), default=None
+        A guess of the nearest centre of every atom, which speeds up the
+        first iteration; ``None`` guesses the first centre.
+    relaxation : float, default=1.0
+        Centres move this many times their Lloyd step (from 1 to 2), except
+        on the last iteration, which converges in fewer iterations.
+    n_candidates : int, default=4
+        Candidate centres each atom keeps, from 1 to 4 (see
+        :mod:`skvq._lloyd`): 4 for many iterations, 1 for a few.
 
     Returns
     -------
     centres : ndarray of shape (n_clusters, n_channels)
+    labels : ndarray of shape (n_atoms,)
+        The nearest of the returned centres to every atom.
     n_iter : int
     """
-    n_clusters, n_channels = centres.shape
-    points_ones = _with_ones(points)
-    mass = np.hstack([weight[:, None], sums])
-    spread_mass = weight * spread / np.sqrt(2 * np.pi)
-    width = n_channels + 1
-    columns = np.arange(width)
-    flat_mass = mass.ravel()
-    n_iter = 0
-    while n_iter < max_iter:
-        n_iter += 1
-        first, second, margin, between = _two_nearest(points_ones, centres)
-        # Beyond 4 standard deviations, the share across is below 1e-4.
-        split = np.flatnonzero(margin < 4 * spread)
-        alpha = margin[split] / spread[split]
-        across = ndtr(-alpha)
-        # The part of a Gaussian beyond the plane has its mean moved along
-        # the normal by spread * pdf(alpha) / across (the part on the near
-        # side moves back by as much in total), so its sum is the atom's sum
-        # times ``across`` plus ``spread_mass * exp(-alpha**2 / 2)`` along
-        # the unit normal.
-        near, far = first[split], second[split]
-        normal = centres[far] - centres[near]
-        normal /= between[near, far][:, None]
-        moved = mass[split] * across[:, None]
-        moved[:, 1:] += (
-            normal * (spread_mass[split] * np.exp(-0.5 * alpha * alpha))[:, None]
-        )
-        # One bincount per term, over (cluster, column) pairs.
-        size = n_clusters * (n_channels + 1)
-        totals = (
-            np.bincount((first[:, None] * width + columns).ravel(), flat_mass, size)
-            - np.bincount(
-                (near[:, None] * width + columns).ravel(), moved.ravel(), size
-            )
-            + np.bincount((far[:, None] * width + columns).ravel(), moved.ravel(), size)
-        ).reshape(n_clusters, width)
-        new = centres.copy()
-        filled = totals[:, 0] > 0
-        new[filled] = totals[filled, 1:] / totals[filled, :1]
-        shift = float(np.sum((new - centres) ** 2))
-        centres = new
-        if shift <= tol:
-            break
-    return centres, n_iter
+    centres = np.array(centres, dtype=np.float64, order="C")
+    if labels is None:
+        labels = np.zeros(points.shape[0], dtype=np.intp)
+    else:
+        labels = np.array(labels, dtype=np.intp)
+    n_iter = lloyd_kernel(
+        np.ascontiguousarray(points, dtype=np.float64),
+        np.ascontiguousarray(weight, dtype=np.float64),
+        np.ascontiguousarray(sums, dtype=np.float64),
+        np.ascontiguousarray(spread, dtype=np.float64),
+        centres,
+        labels,
+        max_iter,
+        tol,
+        relaxation,
+        n_candidates,
+    )
+    return centres, labels, n_iter
 
 
-def _nearest_labels(points, weight, centres):
-    """Label of the nearest centre of every atom, moving atoms so that no
-    cluster is left empty: an empty cluster takes the atom with the largest
-    weighted squared distance among clusters of two or more atoms."""
-    distance = _half_distances(points, centres)
-    labels = np.argmin(distance, axis=1)
+def _fill_empty_clusters(points, weight, centres, labels):
+    """Move atoms so that no cluster is left empty: an empty cluster takes
+    the atom with the largest weighted squared distance to its centre among
+    clusters of two or more atoms."""
     n_clusters = centres.shape[0]
     sizes = np.bincount(labels, minlength=n_clusters)
     if sizes.all():
         return labels
-    norm = np.einsum("ij,ij->i", points, points)
-    error = weight * (2 * distance[np.arange(labels.size), labels] + norm)
+    labels = labels.copy()
+    error = weight * np.sum((points - centres[labels]) ** 2, axis=1)
     for cluster in np.flatnonzero(sizes == 0):
         movable = sizes[labels] > 1
         atom = int(np.argmax(np.where(movable, error, -np.inf)))
@@ -413,44 +325,46 @@ def _pooled_atoms(points, weight, spread, cell, width):
     cells being of side ``width``): means, weights, weighted sums and
     per-channel spreads of the pools."""
     n_cells = int(cell.max()) + 1
-    n_channels = points.shape[1]
-    pooled_weight = np.bincount(cell, weight, n_cells)
-    pooled_sums = np.stack(
-        [np.bincount(cell, weight * column, n_cells) for column in points.T], axis=1
-    )
-    means = pooled_sums / pooled_weight[:, None]
-    # Scatter about the pool's mean: the atoms' own, plus their means'.
-    squares = weight * (n_channels * spread**2 + np.einsum("ij,ij->i", points, points))
-    scatter = np.bincount(cell, squares, n_cells) - np.einsum(
-        "ij,ij->i", pooled_sums, means
-    )
-    pooled_spread = np.sqrt(np.maximum(scatter, 0) / pooled_weight / n_channels)
-    # Pixels of a cell are within it, whatever rounding says.
-    return means, pooled_weight, pooled_sums, np.minimum(pooled_spread, width / 2)
+    means = np.empty((n_cells, points.shape[1]))
+    pooled_sums = np.empty_like(means)
+    pooled_weight = np.empty(n_cells)
+    pooled_spread = np.empty(n_cells)
+    pool_atoms(
+        cell, points, weight, spread, width / 2,
+        means, pooled_weight, pooled_sums, pooled_spread,
+    )  # fmt: skip
+    return means, pooled_weight, pooled_sums, pooled_spread
+
+
+# Most possible cells of a grid counted in a dense array (16 MiB).
+_MAX_DENSE_CELLS = 1 << 22
 
 
 def _grid_cells(points, max_cells):
     """Cell of every point in the finest power-of-two grid, anchored at the
     points' minimum, with at most ``max_cells`` non-empty cells; cells are
-    numbered from 0 in the order of their packed keys. Returns the cells and
+    numbered from 0 in the order of their coordinates. Returns the cells and
     their side."""
-    offset = points - np.array([column.min() for column in points.T])
-    widest = float(offset.max())
+    low = np.array([column.min() for column in points.T])
+    widest = float(np.max([column.max() for column in points.T] - low))
     # Start from about 64 cells along the widest channel.
     level = int(np.frexp(widest)[1]) - 6 if widest > 0 else 0
+    shift = -1
+    if 64.0 ** points.shape[1] <= _MAX_DENSE_CELLS:
+        cells = np.empty(points.shape[0], dtype=np.intp)
+        scratch = np.empty(1 << (6 * points.shape[1]), dtype=np.uint32)
+        shift = grid_cells(
+            points, low, np.ldexp(1.0, -level), max_cells, cells, scratch
+        )
+    if shift >= 0:
+        return cells, np.ldexp(1.0, level + shift)
+    # Many channels: count the cells of each grid by sorting.
+    coordinates = np.floor(np.ldexp(points - low, -level)).astype(np.int64)
     while True:
-        keys = np.floor(np.ldexp(offset, -level)).astype(np.int64)
-        shape = np.array([column.max() for column in keys.T]) + 1
-        if np.prod(shape.astype(float)) <= 1 << 22:
-            packed = np.ravel_multi_index(tuple(keys.T), tuple(shape))
-            occupied = np.zeros(int(np.prod(shape)), dtype=np.intp)
-            occupied[packed] = 1
-            if np.count_nonzero(occupied) <= max_cells:
-                return (np.cumsum(occupied) - 1)[packed], np.ldexp(1.0, level)
-        else:
-            cells = np.unique(keys, axis=0, return_inverse=True)[1].reshape(-1)
-            if cells.max() < max_cells:
-                return cells, np.ldexp(1.0, level)
+        cells = np.unique(coordinates, axis=0, return_inverse=True)[1].reshape(-1)
+        if cells.max() < max_cells:
+            return cells, np.ldexp(1.0, level)
+        coordinates >>= 1
         level += 1
 
 
@@ -472,7 +386,11 @@ def _kmeans_labels(summary, n_bins, max_iter, random_state):
     # Distances are taken about the middle of the data, so that colours far
     # from zero keep their differences instead of cancelling them.
     origin = np.ldexp(summary.low / 2 + summary.high / 2, -exponent)
-    points = np.ldexp(summary.mean, -exponent) - origin
+    if summary.level is None:
+        points = _times_power_of_two(summary.key, -exponent)
+    else:
+        points = summary.sum / summary.weight[:, None]
+    points -= origin
     weight = summary.weight
     if summary.level is None:
         spread = np.zeros(summary.n_atoms)
@@ -480,36 +398,55 @@ def _kmeans_labels(summary, n_bins, max_iter, random_state):
         spread = np.sqrt(summary.scatter / weight / summary.n_channels)
         np.minimum(spread, np.ldexp(0.5, summary.level - exponent), out=spread)
     levels = [(points, weight, points * weight[:, None], spread)]
+    cell = None
     budget = max(_COARSE_ATOMS, 16 * n_bins)
     if summary.n_atoms > budget:
-        coarse = _pooled_atoms(points, weight, spread, *_grid_cells(points, budget))
+        cell, width = _grid_cells(points, budget)
+        coarse = _pooled_atoms(points, weight, spread, cell, width)
         # A grid too coarse to hold several atoms per cluster is no help.
         if coarse[1].shape[0] >= 4 * n_bins:
             levels.insert(0, coarse)
+        else:
+            cell = None
     # Tolerance on the centres' squared moves: as scikit-learn's KMeans, a
     # fraction of the data's mean variance.
+    # (einsum, not matrix products: BLAS threads cost more than they save on
+    # these few flops.)
     total = np.sum(weight)
-    mean = weight @ points / total
+    mean = np.einsum("i,ij->j", weight, points) / total
     squares = np.einsum("ij,ij->i", points, points) + summary.n_channels * spread**2
-    variance = (weight @ squares / total - mean @ mean) / summary.n_channels
+    variance = (np.einsum("i,i->", weight, squares) / total - mean @ mean) / (
+        summary.n_channels
+    )
     tol = _TOL * max(variance, 0.0)
-    with single_threaded_blas():
-        centres = variance_split(levels[0][0], levels[0][1], n_bins)
-        if centres.shape[0] < n_bins:
-            # Boxes too small to cut further: k-means++ picks the rest.
-            centres = weighted_kmeans_plusplus(
-                levels[0][0], levels[0][1], n_bins, random_state, centres
-            )
-        n_iter = 0
-        for i, atoms in enumerate(levels):
-            budget = min(_FINE_ITER, max_iter) if i else max_iter
-            centres, iterations = smoothed_lloyd(*atoms, centres, budget, tol)
-            n_iter += iterations
-        # Codewords in lexicographic order, so that rounding differences
-        # that only permute the clusters (e.g. partial_fit of float data)
-        # give the same codebook.
-        centres = centres[np.lexsort(centres.T[::-1])]
-        labels = _nearest_labels(points, weight, centres)
+    centres, labels = _variance_split_boxes(levels[0][0], levels[0][1], n_bins)
+    if centres.shape[0] < n_bins:
+        # Boxes too small to cut further: k-means++ picks the rest.
+        centres = weighted_kmeans_plusplus(
+            levels[0][0], levels[0][1], n_bins, random_state, centres
+        )
+    n_iter = 0
+    for i, atoms in enumerate(levels):
+        fine = i == len(levels) - 1 and len(levels) > 1
+        # Searches start from the box, or the coarse atom's nearest centre.
+        centres, labels, iterations = smoothed_lloyd(
+            *atoms,
+            centres,
+            min(_FINE_ITER, max_iter) if fine else max_iter,
+            tol,
+            labels[cell] if fine else labels,
+            1.0 if fine else _RELAXATION,
+            1 if fine else 4,
+        )
+        n_iter += iterations
+    # Codewords in lexicographic order, so that rounding differences that
+    # only permute the clusters (e.g. partial_fit of float data) give the
+    # same codebook.
+    order = np.lexsort(centres.T[::-1])
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size)
+    centres, labels = centres[order], rank[labels]
+    labels = _fill_empty_clusters(points, weight, centres, labels)
     return labels, centres.shape[0], n_iter
 
 

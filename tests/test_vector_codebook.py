@@ -1,5 +1,7 @@
 """k-means codebooks of colours and the nearest-codeword search."""
 
+from fractions import Fraction
+
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
@@ -8,7 +10,14 @@ from sklearn.datasets import load_sample_image
 
 from skvq import ImageVectorQuantizer
 from skvq._encode import nearest_codeword
-from skvq._vector_codebook import smoothed_lloyd, weighted_kmeans_plusplus
+from skvq._summary import _exact_summary, summarize
+from skvq._vector_codebook import (
+    _grid_cells,
+    _pooled_atoms,
+    _variance_split_boxes,
+    smoothed_lloyd,
+    weighted_kmeans_plusplus,
+)
 
 
 def _nearest_by_differences(pixels, codebook):
@@ -17,17 +26,98 @@ def _nearest_by_differences(pixels, codebook):
     return np.argmin(np.sum(difference**2, axis=2), axis=1)
 
 
-@pytest.mark.parametrize("n_channels", [1, 2, 3])
-@pytest.mark.parametrize("n_codes", [2, 64, 300])
-def test_colour_table_codes_are_the_nearest_codewords(n_channels, n_codes):
-    # All but 3 channels with 2 codewords take the colour table path.
+def _nearest_exactly(pixels, codebook):
+    """Reference: squared distances in exact rational arithmetic, first of
+    equal minima (small inputs only)."""
+    codes = []
+    for pixel in pixels.tolist():
+        distance = [
+            sum(
+                (Fraction(x) - Fraction(c)) ** 2
+                for x, c in zip(pixel, row, strict=True)
+            )
+            for row in codebook.tolist()
+        ]
+        codes.append(distance.index(min(distance)))
+    return np.array(codes)
+
+
+@pytest.mark.parametrize("n_channels", [1, 2, 3, 4, 5])
+@pytest.mark.parametrize("n_codes", [1, 2, 7, 64, 300])
+@pytest.mark.parametrize(
+    "dtype", [np.uint8, bool, np.uint16, np.int16, np.float32, np.float64]
+)
+def test_codes_are_the_nearest_codewords(n_channels, n_codes, dtype):
+    # Codewords on a half-integer grid: squares are exact in float64, so
+    # the reference is exact, and ties (first codeword wins) are common.
     rng = np.random.default_rng(n_channels * 1000 + n_codes)
-    pixels = rng.integers(0, 256, size=(70_000, n_channels), dtype=np.uint8)
-    codebook = rng.uniform(-20, 275, size=(n_codes, n_channels))
-    dtype = np.uint8 if n_codes <= 256 else np.uint16
-    codes = nearest_codeword(pixels, codebook, dtype)
-    assert codes.dtype == dtype
+    high = 2 if dtype is bool else 256
+    pixels = rng.integers(0, high, size=(3000, n_channels)).astype(dtype)
+    if dtype is np.int16:
+        pixels = pixels.astype(np.int16) - 128
+    codebook = rng.integers(-40, 2 * high + 40, size=(n_codes, n_channels)) / 2
+    out_dtype = np.uint8 if n_codes <= 256 else np.uint16
+    codes = nearest_codeword(pixels, codebook, out_dtype)
+    assert codes.dtype == out_dtype
     assert_array_equal(codes, _nearest_by_differences(pixels, codebook))
+
+
+@pytest.mark.parametrize("n_codes", [2, 64, 300])
+def test_codes_of_every_colour_are_the_nearest_codewords(n_codes):
+    # Every colour of a 64-level cube against dense codebooks: cells of
+    # pixel space with many candidates and colours on the planes between
+    # codewords (half-integer codewords).
+    levels = np.arange(0, 256, 4, dtype=np.uint8)
+    pixels = np.stack(np.meshgrid(levels, levels, levels), axis=-1).reshape(-1, 3)
+    rng = np.random.default_rng(n_codes)
+    codebook = rng.integers(0, 511, size=(n_codes, 3)) / 2
+    out_dtype = np.uint8 if n_codes <= 256 else np.uint16
+    codes = nearest_codeword(pixels, codebook, out_dtype)
+    assert_array_equal(codes, _nearest_by_differences(pixels, codebook))
+
+
+@pytest.mark.parametrize(
+    "pixels, codebook",
+    [
+        # One pixel, one codeword.
+        ([[3.0, 4.0]], [[0.0, 0.0]]),
+        # Equally near: the first.
+        ([[1.0, 1.0], [2.0, 0.0]], [[0.0, 0.0], [2.0, 2.0], [0.0, 0.0], [4.0, 0.0]]),
+        # Values near the float64 limits, both signs.
+        (
+            [[1.7e308, -1.7e308], [-1.79e308, 1.79e308], [1e308, 1e308], [0.0, 0.0]],
+            [[1.6e308, -1.6e308], [-1.7e308, 1.7e308], [0.0, 0.0], [1.7e308, 0.0]],
+        ),
+        # Huge values and tiny differences between codewords.
+        (
+            [[1e308, 1.0], [1e308, -1.0], [-1e308, 0.0]],
+            [[1e308, 0.5], [1e308, -0.5], [-1e308, 1e300]],
+        ),
+        # Distances too close for |c|^2 / 2 - x.c (ulp-adjacent codewords).
+        (
+            [[1.0 + 2**-52, 0.0], [1.0, 0.0]],
+            [[1.0, 0.0], [1.0 + 2**-51, 0.0]],
+        ),
+        # Subnormal values.
+        ([[5e-324, 0.0], [2e-323, 0.0]], [[0.0, 0.0], [1.5e-323, 0.0]]),
+    ],
+)
+def test_codes_are_exact_on_extreme_values(pixels, codebook):
+    pixels, codebook = np.array(pixels), np.array(codebook)
+    for dtype in (np.float64, np.float32):
+        if dtype is np.float32 and np.any(np.abs(pixels) > 3e38):
+            continue
+        typed = pixels.astype(dtype)
+        assert_array_equal(
+            nearest_codeword(typed, codebook, np.uint8),
+            _nearest_exactly(typed.astype(np.float64), codebook),
+        )
+
+
+def test_no_pixels_give_no_codes():
+    codes = nearest_codeword(np.empty((0, 3), np.uint8), np.ones((4, 3)), np.uint8)
+    assert codes.shape == (0,)
+    assert codes.dtype == np.uint8
 
 
 @pytest.mark.parametrize("n_pixels", [10, 70_000])
@@ -75,13 +165,44 @@ def test_smoothed_lloyd_without_spread_is_lloyd():
     points = rng.uniform(size=(500, 3))
     weight = rng.uniform(0.5, 2.0, size=500)
     init = points[:8].copy()
-    centres, _ = smoothed_lloyd(
+    centres, labels, _ = smoothed_lloyd(
         points, weight, points * weight[:, None], np.zeros(500), init, 300, 0.0
     )
     reference = KMeans(8, init=init, n_init=1, max_iter=300, tol=0.0).fit(
         points, sample_weight=weight
     )
     assert_allclose(centres, reference.cluster_centers_, rtol=1e-10)
+    assert_array_equal(labels, reference.labels_)
+
+
+@pytest.mark.parametrize("relaxation", [1.0, 1.8])
+@pytest.mark.parametrize("n_candidates", [1, 2, 4])
+def test_lloyd_ends_at_a_fixed_point_with_nearest_labels(relaxation, n_candidates):
+    # Whatever the search and the over-relaxation, converged centres (tol=0)
+    # are the weighted means of the atoms nearest to them, and the labels
+    # are those nearest centres (brute force).
+    rng = np.random.RandomState(2)
+    points = np.vstack([rng.normal(c, 0.3, size=(100, 2)) for c in range(6)])
+    weight = rng.uniform(0.5, 2.0, size=points.shape[0])
+    centres, labels, n_iter = smoothed_lloyd(
+        points,
+        weight,
+        points * weight[:, None],
+        np.zeros(points.shape[0]),
+        points[::61][:9],
+        300,
+        0.0,
+        relaxation=relaxation,
+        n_candidates=n_candidates,
+    )
+    assert n_iter < 300
+    distance = ((points[:, None, :] - centres[None]) ** 2).sum(axis=2)
+    assert_array_equal(labels, np.argmin(distance, axis=1))
+    for j in np.unique(labels):
+        members = labels == j
+        assert_allclose(
+            centres[j], np.average(points[members], axis=0, weights=weight[members])
+        )
 
 
 def test_smoothed_lloyd_splits_an_atom_at_the_boundary():
@@ -90,11 +211,30 @@ def test_smoothed_lloyd_splits_an_atom_at_the_boundary():
     # 2 * sqrt(2 / pi) from the boundary (the half-normal mean).
     points = np.zeros((1, 3))
     init = np.array([[-1.0, 0.0, 0.0], [1.0, 0.0, 0.0]])
-    centres, _ = smoothed_lloyd(
+    centres, _, _ = smoothed_lloyd(
         points, np.array([4.0]), points.copy(), np.array([2.0]), init, 1, 0.0
     )
     half_normal_mean = 2 * np.sqrt(2 / np.pi)
-    assert_allclose(centres, [[-half_normal_mean, 0, 0], [half_normal_mean, 0, 0]])
+    # The normal distribution is tabulated: within 1e-6.
+    assert_allclose(
+        centres, [[-half_normal_mean, 0, 0], [half_normal_mean, 0, 0]], atol=1e-6
+    )
+
+
+def test_smoothed_lloyd_moves_the_gaussian_share_beyond_the_plane():
+    # An atom of spread 1 at distance 0.5 from the plane between two
+    # centres: the far centre gets the share Phi(-0.5) of its weight, whose
+    # mean is phi(0.5) / Phi(-0.5) from the atom's (a truncated normal).
+    from scipy.stats import norm
+
+    points = np.array([[-0.5, 0.0, 0.0]])
+    init = np.array([[-1.0, 0.0, 0.0], [1.0, 0.0, 0.0]])
+    centres, _, _ = smoothed_lloyd(
+        points, np.array([1.0]), points.copy(), np.array([1.0]), init, 1, 0.0
+    )
+    far_mean = -0.5 + norm.pdf(0.5) / norm.sf(0.5)
+    near_mean = -0.5 - norm.pdf(0.5) / norm.cdf(0.5)
+    assert_allclose(centres[:, 0], [near_mean, far_mean], atol=1e-6)
 
 
 @pytest.fixture(scope="module")
@@ -172,3 +312,112 @@ def test_kmeans_plusplus_completes_boxes_that_cannot_be_cut():
     assert quantizer.n_bins_ == 10
     assert np.unique(quantizer.transform(X)).size == 10
     assert -quantizer.score(X) < 1e-3
+
+
+def _summary_by_sorting(pixels, weight, max_atoms):
+    """Reference summary: distinct rows by np.unique, then coarsen."""
+    if weight is not None:
+        pixels, weight = pixels[weight > 0], weight[weight > 0]
+    values, inverse = np.unique(pixels, axis=0, return_inverse=True)
+    counts = np.bincount(
+        inverse.reshape(-1),
+        weights=None if weight is None else weight,
+        minlength=values.shape[0],
+    )
+    return _exact_summary(
+        values.astype(np.float64),
+        counts.astype(np.float64),
+        pixels.min(axis=0),
+        pixels.max(axis=0),
+        max_atoms,
+    )
+
+
+@pytest.mark.parametrize("n_channels", [2, 3])
+@pytest.mark.parametrize("max_atoms", [2, 50, 1000, 65536])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_colour_summary_is_that_of_the_distinct_colours(
+    n_channels, max_atoms, weighted
+):
+    # uint8 colours are counted through a bitmap of every colour, and pooled
+    # into grid cells straight from the counts: the same summary as sorting
+    # the distinct colours and coarsening them.
+    rng = np.random.default_rng(n_channels + max_atoms)
+    pixels = rng.integers(0, 256, size=(5000, n_channels)).astype(np.uint8)
+    pixels[:2000] = pixels[:2000] // 16 * 16  # repeated colours
+    weight = rng.integers(0, 4, size=5000).astype(np.float64) if weighted else None
+    summary = summarize(pixels, weight, max_atoms=max_atoms)
+    if weighted:
+        # Weights are kept scaled by a power of two (see skvq._summary).
+        weight = np.ldexp(weight, -getattr(summary, "weight_exponent", 0))
+    reference = _summary_by_sorting(pixels, weight, max_atoms)
+    assert summary.level == reference.level
+    assert summary.exponent == reference.exponent
+    for field in ("key", "weight", "sum", "sumsq", "low", "high"):
+        assert_array_equal(getattr(summary, field), getattr(reference, field))
+
+
+def test_colour_summary_of_pixels_without_weight_is_empty():
+    pixels = np.array([[1, 2, 3], [4, 5, 6]], dtype=np.uint8)
+    summary = summarize(pixels, np.zeros(2), max_atoms=16)
+    assert summary.n_atoms == 0
+
+
+def test_variance_split_makes_the_best_first_cut():
+    # Reference: every threshold of every channel, by brute force.
+    rng = np.random.default_rng(5)
+    points = rng.normal(size=(300, 3)) * [1.0, 3.0, 0.5]
+    weight = rng.uniform(0.5, 2.0, size=300)
+    centres, labels = _variance_split_boxes(points, weight, 2, n_steps=16)
+    low, high = points.min(axis=0), points.max(axis=0)
+    steps = np.minimum((points - low) / ((high - low) / 16), 15).astype(int)
+
+    def error(members):
+        mean = np.average(points[members], axis=0, weights=weight[members])
+        return np.sum(weight[members] * np.sum((points[members] - mean) ** 2, axis=1))
+
+    best = min(
+        (error(steps[:, c] <= t) + error(steps[:, c] > t), c, t)
+        for c in range(3)
+        for t in range(15)
+        if 0 < np.sum(steps[:, c] <= t) < 300
+    )
+    below = steps[:, best[1]] <= best[2]
+    assert_array_equal(labels, np.where(below, 0, 1))
+    assert_allclose(
+        centres[0], np.average(points[below], axis=0, weights=weight[below])
+    )
+
+
+def test_pooled_atoms_are_the_weighted_moments_of_their_cells():
+    rng = np.random.default_rng(6)
+    points = rng.uniform(size=(2000, 3))
+    weight = rng.uniform(0.5, 2.0, size=2000)
+    spread = rng.uniform(0, 0.01, size=2000)
+    cell, width = _grid_cells(points, 100)
+    keys = np.floor((points - points.min(axis=0)) / width).astype(int)
+    # Cells of side ``width``, numbered in the order of their coordinates.
+    _, reference = np.unique(keys, axis=0, return_inverse=True)
+    assert_array_equal(cell, reference.reshape(-1))
+    assert cell.max() < 100
+    # The next finer grid has too many cells.
+    finer = np.floor((points - points.min(axis=0)) / (width / 2)).astype(int)
+    assert np.unique(finer, axis=0).shape[0] > 100
+    means, pooled_weight, sums, pooled_spread = _pooled_atoms(
+        points, weight, spread, cell, width
+    )
+    for j in [0, 17, int(cell.max())]:
+        members = cell == j
+        w = weight[members]
+        assert_allclose(pooled_weight[j], w.sum())
+        assert_allclose(sums[j], w @ points[members])
+        mean = sums[j] / w.sum()
+        assert_allclose(means[j], mean)
+        # Per-channel variance of the pixels: their atoms' spreads plus the
+        # scatter of the atoms' means.
+        scatter = w @ (
+            3 * spread[members] ** 2 + np.sum((points[members] - mean) ** 2, 1)
+        )
+        assert_allclose(
+            pooled_spread[j], min(np.sqrt(scatter / w.sum() / 3), width / 2)
+        )

@@ -1,0 +1,283 @@
+"""Distinct colours of uint8 images of two or three channels, and their cells.
+
+A colour is keyed by its channels' bytes, the first channel most significant,
+so that keys sort colours lexicographically. The colours present are marked
+in a bitmap over every possible key (2 MiB for three channels), which is then
+read in key order: counting needs no sort, and costs two passes over the
+pixels plus one over the bitmap. A colour's rank among those present (the
+index of its count) is the number of bits set before its own.
+
+The cell of a colour at grid level ``e`` is ``floor(v / 2**e)`` per channel
+(``v >> e``), keyed the same way with ``8 - e`` bits per channel; cells are
+counted and pooled from the distinct colours, the same way.
+
+The kernels validate nothing: the caller (``skvq._summary``) passes
+C-contiguous arrays of two or three channels, allocates the outputs with the
+sizes the docstrings give, and passes ``weight`` of the pixels' length, or
+``None`` to weigh every pixel one. Pixels of weight zero are skipped.
+"""
+
+from libc.stdint cimport uint8_t, uint32_t, uint64_t
+from libc.string cimport memset
+
+
+cdef extern from *:
+    """
+    /* Bits set in a word, and the index of its lowest set bit (word != 0):
+       portable C that compilers turn into single instructions where the
+       target has them. */
+    static inline int skvq_popcount64(uint64_t x) {
+        x = x - ((x >> 1) & 0x5555555555555555ULL);
+        x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+        x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0FULL;
+        return (int)((x * 0x0101010101010101ULL) >> 56);
+    }
+    static inline int skvq_lowest_bit64(uint64_t x) {
+    #if defined(__GNUC__) || defined(__clang__)
+        return __builtin_ctzll(x);
+    #else
+        return skvq_popcount64((x & (0 - x)) - 1);
+    #endif
+    }
+    """
+    int _popcount "skvq_popcount64"(uint64_t word) noexcept nogil
+    int _lowest_bit "skvq_lowest_bit64"(uint64_t word) noexcept nogil
+
+
+# The loops below take the number of channels as an argument of inline
+# functions called with a constant (2 or 3), so that the compiler unrolls the
+# loops over channels: half the instructions of a loop over a variable count.
+
+cdef inline uint64_t _key(const uint8_t* pixel, const int n_channels, const int level) noexcept nogil:
+    """Key of the cell at ``level`` (the colour itself at level 0)."""
+    cdef uint64_t key = 0
+    cdef int c
+    for c in range(n_channels):
+        key = (key << (8 - level)) | (pixel[c] >> level)
+    return key
+
+
+cdef inline void _set(uint64_t* bitmap, uint64_t key) noexcept nogil:
+    bitmap[key >> 6] |= (<uint64_t>1) << (key & 63)
+
+
+cdef inline Py_ssize_t _rank(
+    const uint64_t* bitmap, const uint32_t* rank, uint64_t key
+) noexcept nogil:
+    """Index of ``key`` among the keys set (it must be set)."""
+    cdef uint64_t below = bitmap[key >> 6] & (((<uint64_t>1) << (key & 63)) - 1)
+    return rank[key >> 6] + _popcount(below)
+
+
+cdef Py_ssize_t _count_bits(const uint64_t* bitmap, Py_ssize_t n_words) noexcept nogil:
+    cdef Py_ssize_t w, n = 0
+    for w in range(n_words):
+        n += _popcount(bitmap[w])
+    return n
+
+
+cdef void _rank_and_list(
+    const uint64_t* bitmap, Py_ssize_t n_words, uint32_t* rank, uint32_t* keys
+) noexcept nogil:
+    """``rank[w]``: number of bits set in the words before ``w``; ``keys``:
+    the keys set, ascending."""
+    cdef Py_ssize_t w, n = 0
+    cdef uint64_t word
+    for w in range(n_words):
+        rank[w] = <uint32_t>n
+        word = bitmap[w]
+        while word:
+            keys[n] = <uint32_t>(64 * w + _lowest_bit(word))
+            n += 1
+            word &= word - 1
+
+
+cdef inline void _mark(
+    const uint8_t* pixels,
+    const double* weight,
+    Py_ssize_t n_pixels,
+    const int n_channels,
+    uint64_t* present,
+    uint8_t* low,
+    uint8_t* high,
+) noexcept nogil:
+    cdef Py_ssize_t i
+    cdef int c
+    cdef uint8_t lowest[3]
+    cdef uint8_t highest[3]
+    cdef const uint8_t* pixel
+    for c in range(n_channels):
+        lowest[c], highest[c] = 255, 0
+    for i in range(n_pixels):
+        if weight != NULL and not weight[i] > 0:
+            continue
+        pixel = pixels + i * n_channels
+        for c in range(n_channels):
+            lowest[c] = min(lowest[c], pixel[c])
+            highest[c] = max(highest[c], pixel[c])
+        _set(present, _key(pixel, n_channels, 0))
+    for c in range(n_channels):
+        low[c], high[c] = lowest[c], highest[c]
+
+
+def mark_colours(
+    const uint8_t[:, ::1] pixels,  # IN
+    const double[::1] weight,  # IN, or None
+    uint64_t[::1] present,  # OUT, 2**(8 * n_channels) bits
+    uint8_t[::1] low,  # OUT, (n_channels,)
+    uint8_t[::1] high,  # OUT, (n_channels,)
+):
+    """Mark the colours of the pixels of positive weight in ``present``.
+
+    Bit ``key % 64`` of ``present[key // 64]`` is set for every colour key
+    present; ``low`` and ``high`` receive the per-channel minimum and
+    maximum of those pixels (255 and 0 when there are none).
+
+    Returns
+    -------
+    n_colours : int
+        Number of distinct colours present.
+    """
+    cdef Py_ssize_t n_pixels = pixels.shape[0], n_words = present.shape[0]
+    cdef const double* w = NULL if weight is None else &weight[0]
+    cdef const uint8_t* start = &pixels[0, 0] if n_pixels else NULL
+    with nogil:
+        memset(&present[0], 0, n_words * sizeof(uint64_t))
+        if pixels.shape[1] == 3:
+            _mark(start, w, n_pixels, 3, &present[0], &low[0], &high[0])
+        else:
+            _mark(start, w, n_pixels, 2, &present[0], &low[0], &high[0])
+        n_words = _count_bits(&present[0], n_words)
+    return n_words
+
+
+cdef inline void _count(
+    const uint8_t* pixels,
+    const double* weight,
+    Py_ssize_t n_pixels,
+    const int n_channels,
+    const uint64_t* present,
+    const uint32_t* rank,
+    double* counts,
+) noexcept nogil:
+    cdef Py_ssize_t i
+    cdef const uint8_t* pixel = pixels
+    for i in range(n_pixels):
+        if weight == NULL:
+            counts[_rank(present, rank, _key(pixel, n_channels, 0))] += 1.0
+        elif weight[i] > 0:
+            counts[_rank(present, rank, _key(pixel, n_channels, 0))] += weight[i]
+        pixel += n_channels
+
+
+def count_colours(
+    const uint8_t[:, ::1] pixels,  # IN
+    const double[::1] weight,  # IN, or None
+    const uint64_t[::1] present,  # IN, from mark_colours
+    uint32_t[::1] rank,  # scratch, (present.shape[0],)
+    uint32_t[::1] keys,  # OUT, (n_colours,)
+    double[::1] counts,  # OUT, (n_colours,)
+):
+    """The keys of the colours present, ascending, and the total weight of
+    the pixels of each, added in the pixels' order."""
+    cdef Py_ssize_t n_pixels = pixels.shape[0]
+    cdef const double* w = NULL if weight is None else &weight[0]
+    with nogil:
+        _rank_and_list(&present[0], present.shape[0], &rank[0], &keys[0])
+        memset(&counts[0], 0, counts.shape[0] * sizeof(double))
+        if pixels.shape[1] == 3:
+            _count(&pixels[0, 0], w, n_pixels, 3, &present[0], &rank[0], &counts[0])
+        else:
+            _count(&pixels[0, 0], w, n_pixels, 2, &present[0], &rank[0], &counts[0])
+
+
+cdef inline uint64_t _cell_of_key(uint64_t key, const int n_channels, int level) noexcept nogil:
+    """Key of the cell at ``level`` of the colour keyed ``key``."""
+    cdef uint64_t cell = 0
+    cdef int c
+    for c in range(n_channels):
+        cell = (cell << (8 - level)) | (((key >> (8 * (n_channels - 1 - c))) & 255) >> level)
+    return cell
+
+
+cdef inline Py_ssize_t _count_cells(
+    const uint32_t* keys, Py_ssize_t n_keys, const int n_channels, int level,
+    uint64_t* cells, Py_ssize_t n_words,
+) noexcept nogil:
+    cdef Py_ssize_t i
+    memset(cells, 0, n_words * sizeof(uint64_t))
+    for i in range(n_keys):
+        _set(cells, _cell_of_key(keys[i], n_channels, level))
+    return _count_bits(cells, n_words)
+
+
+def count_cells(
+    const uint32_t[::1] keys,  # IN, from count_colours
+    int n_channels,
+    int level,
+    uint64_t[::1] cells,  # OUT, 2**((8 - level) * n_channels) bits
+):
+    """Mark in ``cells`` the cells at ``level`` (``1 <= level <= 8``) of the
+    colours keyed ``keys``, and return their number."""
+    cdef Py_ssize_t n_cells
+    with nogil:
+        if n_channels == 3:
+            n_cells = _count_cells(&keys[0], keys.shape[0], 3, level, &cells[0], cells.shape[0])
+        else:
+            n_cells = _count_cells(&keys[0], keys.shape[0], 2, level, &cells[0], cells.shape[0])
+    return n_cells
+
+
+cdef inline void _pool(
+    const uint32_t* keys,
+    const double* counts,
+    Py_ssize_t n_keys,
+    const int n_channels,
+    int level,
+    const uint64_t* cells,
+    const uint32_t* rank,
+    double* total_weight,
+    double* sums,
+    double* sumsq,
+) noexcept nogil:
+    cdef Py_ssize_t i, j
+    cdef int c
+    cdef double w, value, squares
+    for i in range(n_keys):
+        j = _rank(cells, rank, _cell_of_key(keys[i], n_channels, level))
+        w = counts[i]
+        total_weight[j] += w
+        squares = 0.0
+        for c in range(n_channels):
+            value = (keys[i] >> (8 * (n_channels - 1 - c))) & 255
+            sums[j * n_channels + c] += w * value
+            squares += value * value
+        sumsq[j] += w * squares
+
+
+def pool_colours(
+    const uint32_t[::1] keys,  # IN (n_colours,), from count_colours
+    const double[::1] counts,  # IN (n_colours,)
+    int n_channels,
+    int level,
+    const uint64_t[::1] cells,  # IN, from count_cells at this level
+    uint32_t[::1] rank,  # scratch, (cells.shape[0],)
+    uint32_t[::1] cell_keys,  # OUT, (n_cells,)
+    double[::1] total_weight,  # OUT, (n_cells,)
+    double[:, ::1] sums,  # OUT, (n_cells, n_channels)
+    double[::1] sumsq,  # OUT, (n_cells,)
+):
+    """Keys of the cells at ``level``, ascending, and per cell the total
+    weight of its colours, their weighted sum and their weighted sum of
+    squared norms (in pixel values), added in the order of the colours."""
+    with nogil:
+        _rank_and_list(&cells[0], cells.shape[0], &rank[0], &cell_keys[0])
+        memset(&total_weight[0], 0, total_weight.shape[0] * sizeof(double))
+        memset(&sums[0, 0], 0, sums.shape[0] * n_channels * sizeof(double))
+        memset(&sumsq[0], 0, sumsq.shape[0] * sizeof(double))
+        if n_channels == 3:
+            _pool(&keys[0], &counts[0], keys.shape[0], 3, level, &cells[0], &rank[0],
+                  &total_weight[0], &sums[0, 0], &sumsq[0])
+        else:
+            _pool(&keys[0], &counts[0], keys.shape[0], 2, level, &cells[0], &rank[0],
+                  &total_weight[0], &sums[0, 0], &sumsq[0])
