@@ -5,7 +5,9 @@ Every method goes from the (h, w, 3) uint8 image to a palette index per pixel
 palette is over all pixels and channels, on the 0-255 scale. The anchors:
 
 - ``KMeans(n_clusters=64, n_init=1)`` on every pixel (fit + predict), the
-  quality reference;
+  quality reference: its MSE moves by about 1% from seed to seed, so the
+  reference is its mean over ``KMEANS_SEEDS`` seeds (the row shows the
+  time and MSE of the first);
 - scikit-learn's colour-quantization example: ``KMeans(n_clusters=64)`` fit
   on 1,000 shuffled pixels of the image scaled to [0, 1], then ``predict`` on
   all pixels, the speed reference;
@@ -36,6 +38,7 @@ except ImportError:  # lets the anchors run on a checkout without the estimator
 N_COLORS = 64
 MSE_TOLERANCE = 0.01  # relative to full-data KMeans
 SEED = 0
+KMEANS_SEEDS = (0, 1, 2)
 
 
 def skvq_method(strategy):
@@ -50,11 +53,19 @@ def skvq_method(strategy):
     return quantize
 
 
-def kmeans_full(image):
+def kmeans_full(image, seed=SEED):
     pixels = image.reshape(-1, 3).astype(np.float64)
-    estimator = KMeans(n_clusters=N_COLORS, n_init=1, random_state=SEED)
+    estimator = KMeans(n_clusters=N_COLORS, n_init=1, random_state=seed)
     labels = estimator.fit(pixels).predict(pixels)
     return lambda: estimator.cluster_centers_[labels].reshape(image.shape)
+
+
+def kmeans_reference_mse(image, first_mse):
+    """Mean MSE of full-data KMeans over KMEANS_SEEDS (the first given)."""
+    errors = [first_mse] + [
+        mse(image, kmeans_full(image, seed)()) for seed in KMEANS_SEEDS[1:]
+    ]
+    return float(np.mean(errors))
 
 
 def sklearn_example(image):
@@ -134,9 +145,11 @@ def run(smoke=False):
         note=(
             "Time from the uint8 image to one palette index per pixel. "
             "Speed-up: the sklearn example's time divided by the method's. "
+            "MSE / KMeans: the method's MSE divided by the mean MSE of "
+            f"KMeans(n_init=1) on all pixels over {len(KMEANS_SEEDS)} seeds. "
             "KMeans runs OpenMP threads, which other processes on the machine "
-            "slow down far more than NumPy code (several times over on a "
-            "busy 2-core machine)."
+            "slow down far more than single-threaded code (several times over "
+            "on a busy 2-core machine)."
         ),
     )
     targets = []
@@ -152,6 +165,8 @@ def run(smoke=False):
                 failures.append(f"{name}, {label}: {results[label][2]}")
         example_time = results["sklearn example (1,000-pixel fit)"][0]
         reference = results["KMeans, all pixels"][1]
+        if reference is not None and not smoke:
+            reference = kmeans_reference_mse(image, reference)
         for label, (elapsed, error, _) in results.items():
             table.add(
                 name,
@@ -172,7 +187,8 @@ def run(smoke=False):
             Target(
                 f"colour, {name}, {N_COLORS} colours",
                 f"MSE <= {(1 + MSE_TOLERANCE) * reference:.2f} (KMeans "
-                f"{reference:.2f} + 1%) in <= {seconds(example_time)} (example)",
+                f"{reference:.2f}, mean of {len(KMEANS_SEEDS)} seeds, + 1%) "
+                f"in <= {seconds(example_time)} (example)",
                 f"MSE {number(ours_mse)} in {seconds(ours_time)}",
                 met,
             )

@@ -109,8 +109,11 @@ def weighted_kmeans_plusplus(points, weight, n_clusters, random_state, centres=N
 
     Each new centre is the best, by weighted potential, of
     ``2 + log(n_clusters)`` candidates drawn with probability proportional
-    to weight times squared distance to the nearest centre so far (as
-    :func:`sklearn.cluster.kmeans_plusplus` does for unweighted samples).
+    to weight times squared distance to the nearest centre so far, as
+    :func:`sklearn.cluster.kmeans_plusplus` does. That function is not used
+    because its only use here is to complete the centres of the variance
+    split, and it cannot start from centres already chosen: it draws every
+    centre itself, the first at random, so it would discard the split's.
 
     Parameters
     ----------
