@@ -4,25 +4,16 @@ Scalars are located among bin edges by the kernels of
 :mod:`skvq._binning`: a lookup table of every possible value's code for 8-
 and 16-bit integers, a count of the edges at or below each value when there
 are few edges, a binary search when there are many. Vectors go to their
-nearest codeword. The scalar kernels run on the calling thread and release
-the GIL.
+nearest codeword (:mod:`skvq._nearest_codeword`). The kernels run on the
+calling thread and release the GIL; nothing here starts threads or changes
+thread pools.
 """
 
-import functools
-import os
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
-from threadpoolctl import ThreadpoolController
 
 from ._binning import count_edges_at_or_below, lookup_codes, search_edges
 from ._nearest_codeword import nearest_by_cells, nearest_by_projection
 
-# Elements per block of work: large enough to amortise the Python overhead,
-# small enough that a block's temporaries stay in the tens of megabytes.
-_BLOCK_ELEMENTS = 1 << 21
-# Below this many elements, starting threads costs more than they save.
-_MIN_THREADED_ELEMENTS = 1 << 22
 # Up to this many inner edges, counting the edges at or below each value
 # (vectorised comparisons) is faster than a binary search per value, and
 # for uint8 faster than a table lookup (measured on x86-64 with SSE2 code;
@@ -50,56 +41,6 @@ def code_dtype(n_codes):
     (dtype('uint8'), dtype('uint16'))
     """
     return np.dtype(np.uint8) if n_codes <= 256 else np.dtype(np.uint16)
-
-
-def _n_threads():
-    return min(
-        len(os.sched_getaffinity(0))
-        if hasattr(os, "sched_getaffinity")
-        else os.cpu_count() or 1,
-        8,
-    )
-
-
-@functools.cache
-def _threadpool_controller():
-    # Creating a controller scans the loaded libraries, which costs
-    # milliseconds: one is made per process.
-    return ThreadpoolController()
-
-
-def single_threaded_blas():
-    """Context manager holding BLAS to one thread, for code that runs its
-    own threads or whose matrix products are too small to share."""
-    return _threadpool_controller().limit(limits=1, user_api="blas")
-
-
-def _blockwise(
-    function,
-    source,
-    out,
-    elements_per_row,
-    block_elements=_BLOCK_ELEMENTS,
-    threaded=True,
-):
-    """Apply ``function(source[rows], out[rows])`` over row blocks, on a few
-    threads if ``threaded`` and the input is large."""
-    n_rows = source.shape[0]
-    step = max(1, block_elements // max(elements_per_row, 1))
-    blocks = [slice(start, start + step) for start in range(0, n_rows, step)]
-    if (
-        not threaded
-        or source.size < _MIN_THREADED_ELEMENTS
-        or len(blocks) == 1
-        or _n_threads() == 1
-    ):
-        for rows in blocks:
-            function(source[rows], out[rows])
-        return out
-    with single_threaded_blas():
-        with ThreadPoolExecutor(_n_threads()) as pool:
-            list(pool.map(lambda rows: function(source[rows], out[rows]), blocks))
-    return out
 
 
 def _lookup_table(inner_edges, input_dtype, dtype):
