@@ -20,6 +20,8 @@ from numbers import Integral
 
 import numpy as np
 
+from ._encode import code_dtype
+
 __all__ = ["pack_codes", "unpack_codes"]
 
 _MAX_BITS = 16
@@ -40,10 +42,6 @@ def _check_n_bits(n_bits):
 
 def _n_packed_bytes(n_codes, n_bits):
     return -(-n_codes * n_bits // 8)
-
-
-def _code_dtype(n_bits):
-    return np.dtype(np.uint8) if n_bits <= 8 else np.dtype(np.uint16)
 
 
 def pack_codes(codes, n_bits):
@@ -110,7 +108,7 @@ def pack_codes(codes, n_bits):
                 f"codes must be smaller than 2**n_bits = {1 << n_bits} to fit "
                 f"in n_bits={n_bits} bits, found {high}."
             )
-    flat = flat.astype(_code_dtype(n_bits), copy=False)
+    flat = flat.astype(code_dtype(1 << n_bits), copy=False)
     if n_bits == 8:
         return flat.copy() if np.shares_memory(flat, codes) else flat
     if n_bits == 16:
@@ -274,7 +272,7 @@ def _unpack_sub_byte(packed, n_bits, n_codes):
 
 def _unpack_groups_of_eight(packed, n_bits, n_codes):
     n_groups = -(-n_codes // 8)
-    dtype = _code_dtype(n_bits)
+    dtype = code_dtype(1 << n_bits)
     groups = np.zeros((n_groups, n_bits), dtype=dtype)
     groups.ravel()[: packed.size] = packed
     codes = np.zeros((n_groups, 8), dtype=dtype)
