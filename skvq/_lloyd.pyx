@@ -148,28 +148,52 @@ cdef inline double _nearest_list(
     const Geometry* g,
     Py_ssize_t start,
     Py_ssize_t n_kept,
+    const Py_ssize_t* known,
+    const double* known_distance,
+    Py_ssize_t n_known,
     Py_ssize_t* kept,
     double* kept_distance,
 ) noexcept nogil:
     """Write to ``kept`` the ``n_kept + 1`` nearest centres to ``x``
     (ascending distance, -1 for none) and to ``kept_distance`` their squared
-    distances (inf for none), and return the distance of the last. ``start``
-    is a guess of the nearest centre."""
-    cdef Py_ssize_t t, j, u, n = 0
+    distances (inf for none), and return the distance of the last.
+
+    ``start`` is a guess of the nearest centre; the ``n_known`` centres
+    ``known`` (distinct, with ``start`` among them if ``n_known > 0``) have
+    squared distances ``known_distance`` already."""
+    cdef Py_ssize_t t, j, u
     cdef double d, reach, beyond
     cdef const Py_ssize_t* order
     cdef const double* row
+    cdef bint skip
     # Squared distances of the n_kept + 1 nearest so far, ascending.
     for u in range(n_kept + 1):
         kept_distance[u] = INF
         kept[u] = -1
+    for t in range(n_known + (n_known == 0)):
+        if n_known:
+            j, d = known[t], known_distance[t]
+        else:
+            j = start
+            d = _squared_distance(x, centres + j * n_channels, n_channels)
+        if j == start:
+            reach = sqrt(d)
+        u = n_kept
+        if d < kept_distance[u]:
+            while u > 0 and kept_distance[u - 1] > d:
+                kept_distance[u] = kept_distance[u - 1]
+                kept[u] = kept[u - 1]
+                u -= 1
+            kept_distance[u] = d
+            kept[u] = j
     if n_clusters <= MAX_ORDERED:
-        reach = sqrt(_squared_distance(x, centres + start * n_channels, n_channels))
         order = g.order + start * (n_clusters - 1)
         row = g.between + start * n_clusters
     for t in range(n_clusters):
         if n_clusters <= MAX_ORDERED:
-            j = start if t == 0 else order[t - 1]
+            if t == n_clusters - 1:
+                break
+            j = order[t]
             # |x - c_j| >= |c_start - c_j| - |x - c_start|: once that is
             # beyond the last distance kept, so are the next centres'.
             beyond = row[j] - reach
@@ -177,6 +201,11 @@ cdef inline double _nearest_list(
                 break
         else:
             j = t
+        skip = j == start
+        for u in range(n_known):
+            skip = skip or known[u] == j
+        if skip:
+            continue
         d = _squared_distance(x, centres + j * n_channels, n_channels)
         if d < kept_distance[n_kept]:
             u = n_kept
@@ -215,8 +244,9 @@ cdef inline int _iterate(
     """Lloyd's iterations with split atoms; returns the number done, and
     leaves in ``labels`` the nearest centre of every atom to the final
     centres."""
-    cdef Py_ssize_t i, j, k, a, b, width = n_channels + 1
+    cdef Py_ssize_t i, j, k, a, b, n_known, width = n_channels + 1
     cdef Py_ssize_t* kept
+    cdef double* known_distance = scratch + N_CANDIDATES + 1
     cdef int n_iter = 0, t
     cdef double sigma, margin, d, da, db, inverse_gap, across, density, shift
     cdef double largest_move, w, factor, position, fraction, alpha
@@ -244,12 +274,15 @@ cdef inline int _iterate(
             kept = candidates + i * N_CANDIDATES
             sigma = spread[i]
             valid = False
+            n_known = 0
             if outside[i] > -INF:
                 # The two nearest candidates (a loop of constant length).
+                n_known = n_kept
                 a, b, da, db = kept[0], kept[0], INF, INF
                 for k in range(n_kept):
                     j = kept[k]
                     d = _squared_distance(x, centres + j * n_channels, n_channels)
+                    known_distance[k] = d
                     if d < db:
                         if d < da:
                             b, db = a, da
@@ -268,17 +301,22 @@ cdef inline int _iterate(
                 # Within half the distance from its last centre to that
                 # centre's nearest other, and farther from that boundary than
                 # the split width, an atom stays whole with its centre.
-                a = labels[i]
-                da = _squared_distance(x, centres + a * n_channels, n_channels)
+                if n_known == 0:
+                    a = labels[i]
+                    da = _squared_distance(x, centres + a * n_channels, n_channels)
+                    kept[0], known_distance[0], n_known = a, da, 1
                 d = g.between[a * n_clusters + g.order[a * (n_clusters - 1)]] - sqrt(da)
                 if d - sqrt(da) > 2 * SPLIT_WIDTH * sigma:
-                    kept[0], b, db = a, a, INF
+                    b, db = a, INF
                     outside[i] = drift + d
                     valid = True
             if not valid:
+                # Searched from the nearest candidate, whose distances are
+                # known.
                 outside[i] = drift + _nearest_list(
-                    x, centres, n_clusters, n_channels, g, labels[i], n_kept,
-                    found, scratch,
+                    x, centres, n_clusters, n_channels, g,
+                    a if n_known else labels[i], n_kept, kept, known_distance,
+                    n_known, found, scratch,
                 )
                 for k in range(n_kept):
                     kept[k] = found[k]
@@ -417,7 +455,8 @@ def smoothed_lloyd(
         )
         scratch = <double*>malloc(
             (2 * n_atoms + 2 * n_ordered * n_ordered
-             + (2 * n_channels + 1) * n_clusters + N_CANDIDATES + 1) * sizeof(double)
+             + (2 * n_channels + 1) * n_clusters + 2 * N_CANDIDATES + 1)
+            * sizeof(double)
         )
         if indices == NULL or scratch == NULL:
             failed = True
