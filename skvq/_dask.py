@@ -1,36 +1,56 @@
-"""Dask arrays: statistics summed over blocks, codes computed blockwise.
+"""Dask arrays: statistics and errors summed over blocks, codes computed
+blockwise.
 
 A codebook depends on the pixels only through their
 :class:`~skvq._summary.PixelSummary`, and summaries of disjoint parts merge
 into the summary of the whole. So a dask array is fitted by summarising each
 block in the task that holds it and merging the summaries in a tree; only
 summaries (at most ``max_atoms`` atoms each) travel, never pixels, and for
-integer data the result is bit for bit the summary of the whole array.
-Encoding and decoding act on each pixel independently, so they are lazy
-``map_blocks`` over the blocks as they are (rows, columns or tiles), calling
-the estimator's own numpy methods on each.
+integer data the result is bit for bit the summary of the whole array. The
+squared error of ``score`` adds up the same way. Encoding and decoding act
+on each pixel independently, so they are lazy ``map_blocks`` over the blocks
+as they are (rows, columns or tiles).
+
+The functions here take arrays and numbers, never the estimator: the
+parameters of a summary, or the codebook and bin edges of a fitted
+quantizer. Each block goes through the checks (:mod:`skvq._validation`) and
+the functions on arrays (:mod:`skvq._summary`, :mod:`skvq._codec`) that numpy
+input goes through in the estimator. Checks that need only an array's
+metadata run before anything is computed.
 
 Dask is imported inside the functions only: skvq works without it, and the
 estimator imports this module only when given a dask array.
 """
 
-import copy
 import functools
 
 import numpy as np
-from sklearn.utils.validation import _check_sample_weight, validate_data
+from sklearn.utils.validation import assert_all_finite
 
+from ._codec import (
+    add_squared_errors,
+    decode,
+    encode,
+    mean_squared_error,
+    squared_error,
+)
 from ._encode import code_dtype
-from ._summary import merge_summaries, summarize
+from ._summary import merge_summaries, summarize_rows
+from ._validation import (
+    check_codes,
+    check_codes_layout,
+    check_float64_range,
+    check_sample_weight,
+)
 
-# Summaries merged per task of the tree reduction: few enough that a merge
-# task stays small, many enough that the tree is shallow.
+# Summaries (or errors) combined per task of the tree reduction: few enough
+# that a task stays small, many enough that the tree is shallow.
 _SPLIT_EVERY = 8
 
 
-def _check_dask_array(X, estimator, what="X"):
-    """Checks of a dask array that read only its metadata, never its data."""
-    name = type(estimator).__name__
+def check_dask_array(X, estimator_name, what="X"):
+    """Checks of a dask array that read only its metadata, never its data:
+    the checks ``validate_data`` makes of numpy input before its values."""
     if X.ndim != 2:
         raise ValueError(
             f"Expected a 2D dask array for {what}, got a {X.ndim}D array of shape "
@@ -47,16 +67,8 @@ def _check_dask_array(X, estimator, what="X"):
         if X.shape[axis] == 0:
             raise ValueError(
                 f"Found array with 0 {noun}(s) (shape={X.shape}) while a minimum "
-                f"of 1 is required by {name}."
+                f"of 1 is required by {estimator_name}."
             )
-
-
-def _check_numeric(X):
-    if X.dtype.kind not in "biuf":
-        raise TypeError(
-            "X must hold real numbers (bool, integer or float), got a dask array "
-            f"of dtype {X.dtype}."
-        )
 
 
 def _channel_aligned(X, n_channels):
@@ -67,70 +79,56 @@ def _channel_aligned(X, n_channels):
     return X.rechunk({1: tuple(np.diff([0, *sorted(bounds)]).tolist())})
 
 
-def _block_rows(block_info):
-    """``"rows a:b"`` of the block ``map_blocks`` describes, when known."""
-    start, stop = block_info[0]["array-location"][0]
-    if np.isnan(start) or np.isnan(stop):
-        return f"row block {block_info[0]['chunk-location'][0]}"
-    return f"rows {int(start)}:{int(stop)}"
+class _InBlock:
+    """Context adding the rows of the block being checked to a ValueError."""
+
+    def __init__(self, block_info):
+        self.block_info = block_info
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, error, traceback):
+        if kind is not None and issubclass(kind, ValueError):
+            raise ValueError(f"{self._rows()} of the dask array: {error}") from error
+        return False
+
+    def _rows(self):
+        if not self.block_info:
+            return "A block"
+        start, stop = self.block_info[0]["array-location"][0]
+        if np.isnan(start) or np.isnan(stop):
+            return f"Row block {self.block_info[0]['chunk-location'][0]}"
+        return f"Rows {int(start)}:{int(stop)}"
 
 
-def _summarize_block(block, weight=None, *, n_channels, max_atoms, block_info):
-    """Summary of one block's pixels, in a 1 x 1 object array so that it
-    stays a dask block (and the task making the block and the one
-    summarising it fuse into one), with the checks numpy input gets in
-    ``validate_data`` that need the values."""
-    where = _block_rows(block_info)
+def _checked_pixels(block, block_info):
+    """A block's pixels, refused as numpy input is if not finite or beyond
+    float64 (its dtype was checked from the metadata)."""
     block = np.asarray(block)
-    if block.dtype.kind == "f" and not np.isfinite(block).all():
-        raise ValueError(
-            f"Input X contains NaN or infinity ({where} of the dask array); "
-            "ImageVectorQuantizer needs finite pixel values."
-        )
-    if block.dtype.kind == "f" and block.dtype.itemsize > 8:
-        # Statistics are float64: wider floats beyond its range would
-        # silently become infinite.
-        with np.errstate(over="ignore"):
-            block = block.astype(np.float64)
-        if not np.isfinite(block).all():
-            raise ValueError(
-                f"X has values beyond the float64 range ({where} of the dask "
-                f"array), magnitudes up to {np.finfo(np.float64).max:.4g}, in "
-                "which skvq computes."
-            )
-    if weight is not None:
-        weight = np.asarray(weight, dtype=np.float64)
-        if not np.isfinite(weight).all():
-            raise ValueError(
-                f"Input sample_weight contains NaN or infinity ({where}); "
-                "sample_weight must be finite and non-negative."
-            )
-        if (weight < 0).any():
-            raise ValueError(
-                f"Negative values in data passed to `sample_weight` ({where}); "
-                "sample_weight must be finite and non-negative."
-            )
-        weight = np.repeat(weight.reshape(-1), block.shape[1] // n_channels)
-    summary = np.empty((1, 1), dtype=object)
-    summary[0, 0] = summarize(
-        block.reshape(-1, n_channels), weight, max_atoms=max_atoms
-    )
-    return summary
+    with _InBlock(block_info):
+        assert_all_finite(block, input_name="X")
+        return check_float64_range(block)
 
 
-def _merge_all(summaries, max_atoms):
-    summaries = [
-        summary[0, 0] if isinstance(summary, np.ndarray) else summary
-        for summary in summaries
-    ]
-    return functools.reduce(
-        lambda a, b: merge_summaries(a, b, max_atoms), summaries[1:], summaries[0]
-    )
+def _checked_weight(weight, block, block_info):
+    if weight is None:
+        return None
+    with _InBlock(block_info):
+        return check_sample_weight(np.asarray(weight).reshape(-1), block)
+
+
+def _in_object_block(value):
+    """``value`` in a 1 x 1 object array, so that it stays a dask block (and
+    the task making the block and the one reducing it fuse into one)."""
+    block = np.empty((1, 1), dtype=object)
+    block[0, 0] = value
+    return block
 
 
 def _weight_column(sample_weight, X):
     """``sample_weight`` as a dask column aligned with the row blocks of
-    ``X`` (``None`` for no weights)."""
+    ``X`` (``None`` for no weights); its values are checked block by block."""
     import dask.array as da
 
     if sample_weight is None:
@@ -143,26 +141,61 @@ def _weight_column(sample_weight, X):
     if isinstance(sample_weight, da.Array):
         if sample_weight.shape != (X.shape[0],):
             raise ValueError(
-                f"sample_weight.shape == {sample_weight.shape}, expected "
-                f"{(X.shape[0],)}!"
+                f"sample_weight has shape {sample_weight.shape}, but X has "
+                f"{X.shape[0]} rows: give one weight per row, shape "
+                f"{(X.shape[0],)}."
             )
-        if sample_weight.dtype.kind not in "biuf":
-            raise TypeError(
-                "sample_weight must hold numbers, got a dask array of dtype "
-                f"{sample_weight.dtype}."
-            )
-        sample_weight = sample_weight.astype(np.float64).rechunk((X.chunks[0],))
-    else:
-        # A number or an in-memory array: the checks of numpy input, then
-        # sliced along with X's row blocks.
-        sample_weight = _check_sample_weight(
-            sample_weight, X, dtype=np.float64, ensure_non_negative=True
-        )
-        sample_weight = da.from_array(sample_weight, chunks=(X.chunks[0],))
-    return sample_weight[:, None]
+        return sample_weight.rechunk((X.chunks[0],))[:, None]
+    # A number or an in-memory array: checked whole, then sliced along with
+    # X's row blocks.
+    sample_weight = check_sample_weight(sample_weight, X)
+    return da.from_array(sample_weight, chunks=(X.chunks[0],))[:, None]
 
 
-def summarize_dask(estimator, X, sample_weight, reset):
+def _combine_all(values, combine):
+    values = [v[0, 0] if isinstance(v, np.ndarray) else v for v in values]
+    return functools.reduce(combine, values)
+
+
+def _reduce_blocks(blocks, combine):
+    """Compute a dask array of 1 x 1 object blocks and combine their values
+    with ``combine`` in a tree of tasks, on whatever scheduler is active."""
+    import dask
+
+    parts = list(blocks.to_delayed().ravel())
+    task = dask.delayed(_combine_all, pure=True)
+    while len(parts) > 1:
+        parts = [
+            task(parts[start : start + _SPLIT_EVERY], combine)
+            for start in range(0, len(parts), _SPLIT_EVERY)
+        ]
+    (result,) = dask.compute(parts[0])
+    # A single block is returned as it is, not combined.
+    return result[0, 0] if isinstance(result, np.ndarray) else result
+
+
+def _object_blocks(X, function, weight, **kwargs):
+    """``function`` on each block of ``X`` (and its rows' weights), as a
+    dask array of one object per block."""
+    return X.map_blocks(
+        function,
+        *([] if weight is None else [weight]),
+        **kwargs,
+        chunks=((1,) * X.numblocks[0], (1,) * X.numblocks[1]),
+        dtype=object,
+        meta=np.empty((0, 0), dtype=object),
+    )
+
+
+def _summarize_block(block, weight=None, *, n_channels, max_atoms, block_info=None):
+    block = _checked_pixels(block, block_info)
+    weight = _checked_weight(weight, block, block_info)
+    return _in_object_block(
+        summarize_rows(block, weight, n_channels=n_channels, max_atoms=max_atoms)
+    )
+
+
+def summarize_dask(X, sample_weight, *, n_channels, max_atoms):
     """Summary of the pixels of a dask array, computed where its blocks are.
 
     Each block is summarised by one task and the summaries are merged in a
@@ -171,160 +204,144 @@ def summarize_dask(estimator, X, sample_weight, reset):
 
     Parameters
     ----------
-    estimator : ImageVectorQuantizer
-        Supplies ``n_channels`` and ``max_atoms``; on ``reset`` its
-        ``n_features_in_`` is set, else X is checked against it.
     X : dask.array.Array of shape (n_samples, n_features)
-        Pixel values, ``n_channels`` consecutive features per pixel.
+        Pixel values, ``n_channels`` consecutive features per pixel; its
+        metadata checked by :func:`check_dask_array`, ``n_features`` a
+        multiple of ``n_channels``.
     sample_weight : dask or numpy array of shape (n_samples,), number or None
         Non-negative weight of each row, shared by its pixels.
-    reset : bool
-        Whether X starts a new fit.
+    n_channels, max_atoms : int
+        As for :func:`skvq._summary.summarize_rows`.
 
     Returns
     -------
     summary : PixelSummary
     """
-    import dask
-
-    _check_dask_array(X, estimator)
-    _check_numeric(X)
-    n_channels, max_atoms = estimator.n_channels, estimator.max_atoms
-    if not reset:
-        validate_data(estimator, X, reset=False, skip_check_array=True)
-        if n_channels != estimator.codebook_.shape[1]:
-            raise ValueError(
-                f"n_channels changed from {estimator.codebook_.shape[1]} to "
-                f"{n_channels} between calls to partial_fit."
-            )
-    estimator._check_n_channels(X.shape[1])
     X = _channel_aligned(X, n_channels)
-    weight = _weight_column(sample_weight, X)
-    block_summaries = X.map_blocks(
+    blocks = _object_blocks(
+        X,
         _summarize_block,
-        *([] if weight is None else [weight]),
+        _weight_column(sample_weight, X),
         n_channels=n_channels,
         max_atoms=max_atoms,
-        chunks=((1,) * X.numblocks[0], (1,) * X.numblocks[1]),
-        dtype=object,
-        meta=np.empty((0, 0), dtype=object),
     )
-    summaries = list(block_summaries.to_delayed().ravel())
-    merge = dask.delayed(_merge_all, pure=True)
-    while len(summaries) > 1:
-        summaries = [
-            merge(summaries[start : start + _SPLIT_EVERY], max_atoms)
-            for start in range(0, len(summaries), _SPLIT_EVERY)
-        ]
-    (summary,) = dask.compute(summaries[0])
-    if isinstance(summary, np.ndarray):
-        # X had a single block, so nothing was merged.
-        summary = summary[0, 0]
-    if reset:
-        # Set only once the data proved valid, as validate_data does.
-        validate_data(estimator, X, reset=True, skip_check_array=True)
-    return summary
+    return _reduce_blocks(
+        blocks, functools.partial(merge_summaries, max_atoms=max_atoms)
+    )
 
 
-def _without_statistics(estimator):
-    """A shallow copy of a fitted estimator without its pixel statistics,
-    which encoding does not need, to keep the task graph small."""
-    lean = copy.copy(estimator)
-    lean.__dict__.pop("_summary", None)
-    # The client checked the feature names once; blocks are plain arrays.
-    lean.__dict__.pop("feature_names_in_", None)
-    return lean
+def _squared_error_block(block, weight=None, *, codebook, bin_edges, block_info=None):
+    block = _checked_pixels(block, block_info)
+    weight = _checked_weight(weight, block, block_info)
+    return _in_object_block(squared_error(block, codebook, bin_edges, weight))
 
 
-def _for_columns(estimator, n_features):
-    """A shallow copy of the estimator that accepts ``n_features`` columns.
-
-    Codes are computed pixel by pixel, so a block of whole pixels (columns
-    aligned on ``n_channels``) is encoded, or decoded, exactly as it would be
-    within its full rows; the copy lets the estimator's own numpy method,
-    with all its checks of the values, run on a block of any width.
-    """
-    view = copy.copy(estimator)
-    view.n_features_in_ = n_features
-    return view
-
-
-def _transform_block(block, estimator, out_dtype):
-    if block.shape[0] == 0:
-        return np.empty((0, block.shape[1] // estimator.n_channels), dtype=out_dtype)
-    return _for_columns(estimator, block.shape[1]).transform(block)
-
-
-def _inverse_transform_block(block, estimator, out_dtype):
-    n_features = block.shape[1] * estimator.n_channels
-    if block.shape[0] == 0:
-        return np.empty((0, n_features), dtype=out_dtype)
-    return _for_columns(estimator, n_features).inverse_transform(block)
-
-
-def transform_dask(estimator, X):
-    """Lazy codes of a dask array: ``estimator.transform`` on each block.
+def mean_squared_error_dask(X, sample_weight, codebook, bin_edges):
+    """Weighted mean squared error of the pixels of a dask array against
+    their codewords, as :func:`skvq._codec.mean_squared_error` of the whole
+    array: each block's :func:`skvq._codec.squared_error`, added in a tree
+    of tasks.
 
     Parameters
     ----------
-    estimator : fitted ImageVectorQuantizer
-    X : dask.array.Array of shape (n_samples, n_features_in_)
+    X : dask.array.Array of shape (n_samples, n_features)
+        Pixel values, metadata checked by :func:`check_dask_array`.
+    sample_weight : dask or numpy array of shape (n_samples,), number or None
+        Non-negative weight of each row's squared error.
+    codebook, bin_edges
+        As for :func:`skvq._codec.encode`.
 
     Returns
     -------
-    codes : dask.array.Array of shape (n_samples, n_features_in_ // n_channels)
-        Not computed; uint8 when ``n_bins_ <= 256``, else uint16.
+    mse : float
     """
-    estimator._check_n_channels_unchanged()
-    _check_dask_array(X, estimator)
-    _check_numeric(X)
-    validate_data(estimator, X, reset=False, skip_check_array=True)
-    n_channels = estimator.n_channels
-    dtype = code_dtype(estimator.n_bins_)
+    X = _channel_aligned(X, codebook.shape[1])
+    blocks = _object_blocks(
+        X,
+        _squared_error_block,
+        _weight_column(sample_weight, X),
+        codebook=codebook,
+        bin_edges=bin_edges,
+    )
+    return mean_squared_error(_reduce_blocks(blocks, add_squared_errors))
+
+
+def _encode_block(block, *, codebook, bin_edges, block_info=None):
+    if block.shape[0] == 0:
+        n_pixels = block.shape[1] // codebook.shape[1]
+        return np.empty((0, n_pixels), dtype=code_dtype(codebook.shape[0]))
+    return encode(_checked_pixels(block, block_info), codebook, bin_edges)
+
+
+def encode_dask(X, codebook, bin_edges):
+    """Lazy codes of a dask array, :func:`skvq._codec.encode` on each block.
+
+    Parameters
+    ----------
+    X : dask.array.Array of shape (n_samples, n_features)
+        Pixel values, metadata checked by :func:`check_dask_array`; their
+        values are checked block by block when computed.
+    codebook, bin_edges
+        As for :func:`skvq._codec.encode`.
+
+    Returns
+    -------
+    codes : dask.array.Array of shape (n_samples, n_features // n_channels)
+        Not computed; uint8 when there are at most 256 codewords, else
+        uint16.
+    """
+    n_channels = codebook.shape[1]
+    dtype = code_dtype(codebook.shape[0])
     X = _channel_aligned(X, n_channels)
     return X.map_blocks(
-        _transform_block,
-        estimator=_without_statistics(estimator),
-        out_dtype=dtype,
+        _encode_block,
+        codebook=codebook,
+        bin_edges=bin_edges,
         dtype=dtype,
         chunks=(X.chunks[0], tuple(width // n_channels for width in X.chunks[1])),
         meta=np.empty((0, 0), dtype=dtype),
     )
 
 
-def inverse_transform_dask(estimator, X):
+def _decode_block(block, *, codebook, inverse_dtype):
+    n_features = block.shape[1] * codebook.shape[1]
+    if block.shape[0] == 0:
+        dtype = np.float64 if inverse_dtype is None else inverse_dtype
+        return np.empty((0, n_features), dtype=dtype)
+    codes = check_codes(block, codebook.shape[0], block.shape[1])
+    return decode(codes, codebook, inverse_dtype)
+
+
+def decode_dask(codes, n_columns, codebook, dtype):
     """Lazy codewords of a dask array of codes, block by block.
 
     Parameters
     ----------
-    estimator : fitted ImageVectorQuantizer
-    X : dask.array.Array of shape (n_samples, n_features_in_ // n_channels)
-        Integer codes in ``[0, n_bins_)``; checked block by block.
+    codes : dask.array.Array of shape (n_samples, n_columns)
+        Integer codes in ``[0, n_codes)``; their shape and dtype are checked
+        now, their values block by block when computed.
+    n_columns : int
+        The number of columns of codes the quantizer produces.
+    codebook : ndarray of shape (n_codes, n_channels)
+    dtype : dtype or None
+        As for :func:`skvq._codec.decode`.
 
     Returns
     -------
-    X_original : dask.array.Array of shape (n_samples, n_features_in_)
-        Not computed; float64 unless ``inverse_dtype`` is set.
+    values : dask.array.Array of shape (n_samples, n_columns * n_channels)
+        Not computed; float64 unless ``dtype`` is given.
     """
-    estimator._check_n_channels_unchanged()
-    _check_dask_array(X, estimator, what="codes")
-    if X.dtype.kind not in "biuf":
-        raise TypeError(f"Codes must be an array of integers, got dtype {X.dtype}.")
-    n_columns = estimator.n_features_in_ // estimator.n_channels
-    if X.shape[1] != n_columns:
-        raise ValueError(
-            f"Codes have {X.shape[1]} columns, but this quantizer produces "
-            f"{n_columns} (n_features_in_ // n_channels)."
-        )
-    n_channels = estimator.n_channels
-    dtype = np.dtype(
-        np.float64 if estimator.inverse_dtype is None else estimator.inverse_dtype
-    )
-    return X.map_blocks(
-        _inverse_transform_block,
-        estimator=_without_statistics(estimator),
-        out_dtype=dtype,
-        dtype=dtype,
-        chunks=(X.chunks[0], tuple(width * n_channels for width in X.chunks[1])),
-        meta=np.empty((0, 0), dtype=dtype),
+    check_codes_layout(codes.shape, codes.dtype, n_columns)
+    n_channels = codebook.shape[1]
+    out_dtype = np.dtype(np.float64 if dtype is None else dtype)
+    return codes.map_blocks(
+        _decode_block,
+        codebook=codebook,
+        inverse_dtype=dtype,
+        dtype=out_dtype,
+        chunks=(
+            codes.chunks[0],
+            tuple(width * n_channels for width in codes.chunks[1]),
+        ),
+        meta=np.empty((0, 0), dtype=out_dtype),
     )

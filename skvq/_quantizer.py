@@ -8,16 +8,23 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (
     _check_feature_names_in,
-    _check_sample_weight,
-    check_array,
     check_is_fitted,
     validate_data,
 )
 
+from ._codec import decode, encode, mean_squared_error, squared_error
 from ._dither import floyd_steinberg
-from ._encode import code_dtype, encode_scalar, nearest_codeword
+from ._encode import code_dtype
 from ._scalar_codebook import scalar_codebook
-from ._summary import merge_summaries, summarize
+from ._summary import merge_summaries, summarize_rows
+from ._validation import (
+    NumericDtype,
+    check_codes,
+    check_float64_range,
+    check_pixel_dtype,
+    check_sample_weight,
+    check_total_weight,
+)
 from ._vector_codebook import vector_codebook
 
 
@@ -162,7 +169,7 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
         "reconstruction": [StrOptions({"centroid", "midpoint", "median"})],
         "max_atoms": [Interval(Integral, 2, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "inverse_dtype": [None, type, str, np.dtype],
+        "inverse_dtype": [None, NumericDtype()],
         "random_state": ["random_state"],
     }
 
@@ -238,32 +245,6 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
         """
         return self._accumulate(X, sample_weight, reset=not hasattr(self, "_summary"))
 
-    def _validate_parameters(self):
-        for name in ("n_bins", "n_channels", "max_atoms", "max_iter"):
-            # bool is an Integral, so the constraints let True through as 1.
-            if isinstance(getattr(self, name), bool):
-                raise TypeError(
-                    f"{name} must be an int, got the bool {getattr(self, name)!r}."
-                )
-        if self.max_atoms < self.n_bins:
-            raise ValueError(
-                f"max_atoms must be at least n_bins={self.n_bins}, "
-                f"got max_atoms={self.max_atoms}."
-            )
-        if self.inverse_dtype is not None:
-            try:
-                dtype = np.dtype(self.inverse_dtype)
-            except TypeError as exc:
-                raise TypeError(
-                    "inverse_dtype must be None or a numeric numpy dtype, got "
-                    f"{self.inverse_dtype!r}."
-                ) from exc
-            if dtype.kind not in "biuf":
-                raise ValueError(
-                    "inverse_dtype must be None or a numeric numpy dtype (bool, "
-                    f"integer or float), got {dtype}."
-                )
-
     def _check_n_channels(self, n_features):
         if n_features % self.n_channels:
             raise ValueError(
@@ -273,6 +254,8 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
             )
 
     def _check_n_channels_unchanged(self):
+        """Refuse n_channels set to another value than the codebook's since
+        it was learned, for every method that uses the codebook."""
         if self.n_channels != self.codebook_.shape[1]:
             raise ValueError(
                 f"n_channels changed from {self.codebook_.shape[1]} to "
@@ -288,65 +271,62 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
                 "X is a masked array, whose mask would be ignored: pass a plain "
                 "array, e.g. X.filled(value)."
             )
-        try:
-            # scikit-learn's finiteness check first sums X, which for finite
-            # values near the float64 limits overflows to inf - inf: a
-            # spurious warning, since it then checks every value.
-            with np.errstate(over="ignore", invalid="ignore"):
-                X = validate_data(self, X, reset=reset, dtype="numeric")
-        except ValueError as exc:
-            if "could not convert" not in str(exc):
-                raise
-            raise ValueError(
-                f"X must hold numbers (bool, integer or float): {exc}"
-            ) from exc
-        if X.dtype.kind not in "biuf":
-            raise TypeError(
-                "X must hold real numbers (bool, integer or float), got dtype "
-                f"{X.dtype}."
-            )
-        if X.dtype.kind == "f" and X.dtype.itemsize > 8:
-            # Statistics and codewords are float64: wider floats beyond its
-            # range would silently become infinite.
-            with np.errstate(over="ignore"):
-                X = X.astype(np.float64)
-            if not np.isfinite(X).all():
-                raise ValueError(
-                    "X has values beyond the float64 range (magnitudes up to "
-                    f"{np.finfo(np.float64).max:.4g}), in which skvq computes."
-                )
-        return X
+        # scikit-learn's finiteness check first sums X, which for finite
+        # values near the float64 limits overflows to inf - inf: a spurious
+        # warning, since it then checks every value.
+        with np.errstate(over="ignore", invalid="ignore"):
+            X = validate_data(self, X, reset=reset, dtype="numeric")
+        check_pixel_dtype(X.dtype)
+        return check_float64_range(X)
+
+    def _validate_dask_pixels(self, X, reset):
+        """The checks of :meth:`_validate_pixels` that need only a dask
+        array's metadata; its values are checked block by block. With
+        ``reset``, the caller records ``n_features_in_`` once the values
+        proved valid."""
+        from ._dask import check_dask_array
+
+        check_dask_array(X, type(self).__name__)
+        check_pixel_dtype(X.dtype)
+        if not reset:
+            validate_data(self, X, reset=False, skip_check_array=True)
 
     def _accumulate(self, X, sample_weight, reset):
-        self._validate_parameters()
+        # The parameters' own checks are scikit-learn's (_fit_context).
+        if self.max_atoms < self.n_bins:
+            raise ValueError(
+                f"max_atoms must be at least n_bins={self.n_bins}, "
+                f"got max_atoms={self.max_atoms}."
+            )
+        if not reset:
+            self._check_n_channels_unchanged()
+        # The constraints accept a bool as an int, as scikit-learn's do;
+        # NumPy's reshape does not.
+        n_channels = int(self.n_channels)
         if _is_dask_collection(X):
             from ._dask import summarize_dask
 
-            summary = summarize_dask(self, X, sample_weight, reset=reset)
+            self._validate_dask_pixels(X, reset=reset)
+            self._check_n_channels(X.shape[1])
+            summary = summarize_dask(
+                X,
+                sample_weight,
+                n_channels=n_channels,
+                max_atoms=self.max_atoms,
+            )
+            if reset:
+                validate_data(self, X, reset=True, skip_check_array=True)
         else:
             X = self._validate_pixels(X, reset=reset)
-            if not reset and self.n_channels != self.codebook_.shape[1]:
-                raise ValueError(
-                    f"n_channels changed from {self.codebook_.shape[1]} to "
-                    f"{self.n_channels} between calls to partial_fit."
-                )
             self._check_n_channels(X.shape[1])
-            weight = None
             if sample_weight is not None:
-                sample_weight = _check_sample_weight(
-                    sample_weight, X, dtype=np.float64, ensure_non_negative=True
-                )
-                weight = np.repeat(sample_weight, X.shape[1] // self.n_channels)
-            summary = summarize(
-                X.reshape(-1, self.n_channels), weight, max_atoms=self.max_atoms
+                sample_weight = check_sample_weight(sample_weight, X)
+            summary = summarize_rows(
+                X, sample_weight, n_channels=n_channels, max_atoms=self.max_atoms
             )
         if not reset:
             summary = merge_summaries(self._summary, summary, self.max_atoms)
-        if not np.sum(summary.weight) > 0:
-            raise ValueError(
-                "The pixels of X have zero total weight: sample_weight must "
-                "have at least one positive entry."
-            )
+        check_total_weight(np.sum(summary.weight))
         self._summary = summary
         self._learn_codebook()
         return self
@@ -368,7 +348,7 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
                 self.n_bins,
                 self.strategy,
                 self.reconstruction,
-                max_iter=self.max_iter,
+                max_iter=int(self.max_iter),
                 random_state=check_random_state(self.random_state),
             )
         self.n_bins_ = self.codebook_.shape[0]
@@ -389,12 +369,19 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
             uint16. A dask array gives a lazy dask array.
         """
         check_is_fitted(self)
-        if _is_dask_collection(X):
-            from ._dask import transform_dask
-
-            return transform_dask(self, X)
         self._check_n_channels_unchanged()
-        return self._encode(self._validate_pixels(X, reset=False))
+        if _is_dask_collection(X):
+            from ._dask import encode_dask
+
+            self._validate_dask_pixels(X, reset=False)
+            return encode_dask(X, self.codebook_, self._bin_edges())
+        X = self._validate_pixels(X, reset=False)
+        return encode(X, self.codebook_, self._bin_edges())
+
+    def _bin_edges(self):
+        """``bin_edges_`` with one channel, else None, as the functions of
+        :mod:`skvq._codec` take them."""
+        return self.bin_edges_ if self.n_channels == 1 else None
 
     def dither(self, X, *, strength=0.8):
         """Codes of the pixels of X with Floyd–Steinberg error diffusion.
@@ -488,14 +475,6 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
             X, self.codebook_, inner_edges, strength, code_dtype(self.n_bins_)
         )
 
-    def _encode(self, X):
-        """Codes of validated pixels."""
-        dtype = code_dtype(self.n_bins_)
-        if self.n_channels == 1:
-            return encode_scalar(X, self.bin_edges_, dtype)
-        codes = nearest_codeword(X.reshape(-1, self.n_channels), self.codebook_, dtype)
-        return codes.reshape(X.shape[0], -1)
-
     def inverse_transform(self, X):
         """Codewords of codes.
 
@@ -511,27 +490,15 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
             array gives a lazy dask array.
         """
         check_is_fitted(self)
-        if _is_dask_collection(X):
-            from ._dask import inverse_transform_dask
-
-            return inverse_transform_dask(self, X)
         self._check_n_channels_unchanged()
-        codes = check_codes(X, self.n_bins_, self.n_features_in_ // self.n_channels)
-        values = self.codebook_[codes].reshape(codes.shape[0], -1)
-        return self._cast_inverse(values)
+        n_columns = self.n_features_in_ // self.n_channels
+        if _is_dask_collection(X):
+            from ._dask import check_dask_array, decode_dask
 
-    def _cast_inverse(self, values):
-        if self.inverse_dtype is None:
-            return values
-        dtype = np.dtype(self.inverse_dtype)
-        if dtype.kind in "iu":
-            info = np.iinfo(dtype)
-            values = np.clip(np.rint(values), info.min, info.max)
-        elif dtype.kind == "f" and dtype.itemsize < 8:
-            # Codewords beyond a narrower float's range would overflow to inf.
-            info = np.finfo(dtype)
-            values = np.clip(values, float(info.min), float(info.max))
-        return values.astype(dtype)
+            check_dask_array(X, type(self).__name__, what="codes")
+            return decode_dask(X, n_columns, self.codebook_, self.inverse_dtype)
+        codes = check_codes(X, self.n_bins_, n_columns)
+        return decode(codes, self.codebook_, self.inverse_dtype)
 
     def score(self, X, y=None, sample_weight=None):
         """Negative mean squared reconstruction error of X (larger is better).
@@ -548,37 +515,26 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
         Returns
         -------
         score : float
-            ``-mean((X - inverse_transform(transform(X))) ** 2)``.
+            ``-mean((X - inverse_transform(transform(X))) ** 2)``, weighted
+            by ``sample_weight``, against the float64 codewords (not a
+            rounded ``inverse_dtype`` output); ``-inf`` if the mean is beyond
+            the float64 range. A dask array is scored block by block on its
+            workers, and the blocks' sums added.
         """
         check_is_fitted(self)
         self._check_n_channels_unchanged()
-        X = self._validate_pixels(X, reset=False)
-        codes = self._encode(X)
-        # Errors are measured against the float64 codewords, not a rounded
-        # inverse_dtype output, and in power-of-two scaled units so that the
-        # squares cannot overflow.
-        values = self.codebook_[codes].reshape(X.shape)
-        X = np.asarray(X, dtype=np.float64)
-        largest = max(
-            np.max(np.abs(values), initial=1.0), np.max(np.abs(X), initial=1.0)
-        )
-        exponent = int(np.frexp(largest)[1])
-        error = np.ldexp(X, -exponent) - np.ldexp(values, -exponent)
-        per_sample = np.mean(error * error, axis=1)
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        if _is_dask_collection(X):
+            from ._dask import mean_squared_error_dask
+
+            self._validate_dask_pixels(X, reset=False)
+            return -mean_squared_error_dask(
+                X, sample_weight, self.codebook_, self._bin_edges()
             )
-            if not np.sum(sample_weight) > 0:
-                raise ValueError(
-                    "sample_weight sums to zero: it must have at least one "
-                    "positive entry."
-                )
-        # A mean squared error beyond the float64 range (errors near 1e154
-        # or more) is honestly -inf.
-        with np.errstate(over="ignore"):
-            mse = np.ldexp(np.average(per_sample, weights=sample_weight), 2 * exponent)
-        return -float(mse)
+        X = self._validate_pixels(X, reset=False)
+        if sample_weight is not None:
+            sample_weight = check_sample_weight(sample_weight, X)
+        error = squared_error(X, self.codebook_, self._bin_edges(), sample_weight)
+        return -mean_squared_error(error)
 
     def get_feature_names_out(self, input_features=None):
         """Names of the code features.
@@ -608,47 +564,3 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
         # Codes are unsigned integers whatever the input's dtype.
         tags.transformer_tags.preserves_dtype = []
         return tags
-
-
-def check_codes(codes, n_codes, n_columns):
-    """Validate codes for decoding: 2-D, integer-valued, in range, right width.
-
-    Returns them as an integer array, without copying integer input.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skvq._quantizer import check_codes
-    >>> check_codes(np.array([[0, 2]]), n_codes=3, n_columns=2)
-    array([[0, 2]])
-    >>> check_codes(np.array([[0, 3]]), n_codes=3, n_columns=2)
-    Traceback (most recent call last):
-        ...
-    ValueError: Codes must be integers in [0, 3); got values from 0 to 3.
-    """
-    codes = check_array(
-        codes, dtype=None, ensure_all_finite=True, allow_nd=True, input_name="codes"
-    )
-    if codes.ndim != 2:
-        raise ValueError(
-            f"Codes must be a 2-D array (n_samples, {n_columns}), got an array "
-            f"of shape {codes.shape}."
-        )
-    if codes.dtype.kind not in "biuf":
-        raise TypeError(f"Codes must be an array of integers, got dtype {codes.dtype}.")
-    if codes.shape[1] != n_columns:
-        raise ValueError(
-            f"Codes have {codes.shape[1]} columns, but this quantizer produces "
-            f"{n_columns} (n_features_in_ // n_channels)."
-        )
-    if codes.dtype.kind == "f":
-        if not np.array_equal(codes, np.floor(codes)):
-            raise ValueError("Codes must be integers; got fractional values.")
-    if codes.size:
-        low, high = codes.min(), codes.max()
-        if low < 0 or high >= n_codes:
-            raise ValueError(
-                f"Codes must be integers in [0, {n_codes}); got values from "
-                f"{low:g} to {high:g}."
-            )
-    return codes.astype(np.intp) if codes.dtype.kind in "bf" else codes

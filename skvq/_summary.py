@@ -578,6 +578,30 @@ def summarize(pixels, weight=None, *, max_atoms):
     return summary._replace(weight_exponent=weight_exponent)
 
 
+def summarize_rows(X, sample_weight=None, *, n_channels, max_atoms):
+    """Summarise the pixels of rows of ``n_channels`` consecutive values,
+    each pixel weighted by its row's weight.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_pixels * n_channels)
+        Finite real or boolean values; never modified.
+    sample_weight : ndarray of shape (n_samples,), default=None
+        Non-negative, finite weight of each row; ``None`` weighs all one.
+    n_channels : int
+    max_atoms : int
+        Atom budget; see :func:`coarsen`.
+
+    Returns
+    -------
+    summary : PixelSummary
+    """
+    weight = None
+    if sample_weight is not None:
+        weight = np.repeat(sample_weight, X.shape[1] // n_channels)
+    return summarize(X.reshape(-1, n_channels), weight, max_atoms=max_atoms)
+
+
 def _summarize_scaled(pixels, weight, max_atoms):
     """:func:`summarize` with weights of at most 1 (or ``None``)."""
     n_channels = pixels.shape[1]

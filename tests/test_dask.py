@@ -1,4 +1,5 @@
-"""Dask arrays: fitting by a reduction on the workers, lazy blockwise codes.
+"""Dask arrays: fitting and scoring by reductions on the workers, lazy
+blockwise codes.
 
 Every test runs on the threaded scheduler and on a real two-process
 ``LocalCluster`` on 127.0.0.1, whose worker processes unpickle the estimator
@@ -11,7 +12,7 @@ import warnings
 
 import numpy as np
 import pytest
-from numpy.testing import assert_array_equal
+from numpy.testing import assert_allclose, assert_array_equal
 
 from skvq import ImageVectorQuantizer
 
@@ -191,18 +192,105 @@ def test_dask_ml_incremental_streams_blocks_through_partial_fit(scheduler):
     assert_array_equal(codes.compute(), expected.transform(X))
 
 
+def _reference_mse(X, quantizer, sample_weight=None):
+    """Weighted mean squared error of X's values against their codewords,
+    computed in units of 2**exponent (so that the squares do not overflow)
+    from the fitted quantizer's numpy transform and inverse_transform."""
+    restored = quantizer.inverse_transform(quantizer.transform(X))
+    X = np.asarray(X, dtype=np.float64)
+    exponent = int(np.frexp(max(np.abs(X).max(), np.abs(restored).max()))[1])
+    error = (X - restored) / 2.0**exponent if exponent < 1000 else None
+    if error is None:
+        error = np.ldexp(X, -exponent) - np.ldexp(restored, -exponent)
+    per_row = np.mean(error**2, axis=1)
+    return np.average(per_row, weights=sample_weight) * 4.0**exponent
+
+
+def _chunks(kind, n_columns):
+    """Blocks of whole rows, uneven blocks whose columns split pixels'
+    channels, tiles of 7 x 10 values, or one block."""
+    return {
+        "rows": (9, n_columns),
+        "uneven": ((7, 1, 12, 10), (11, 20, n_columns - 31)),
+        "tiles": (7, 10),
+        "one block": (30, n_columns),
+    }[kind]
+
+
+@pytest.mark.parametrize("chunks", ["rows", "uneven", "tiles", "one block"])
+@pytest.mark.parametrize("weight_kind", [None, "numpy", "dask", "number"])
+@pytest.mark.parametrize("n_channels", [1, 3])
+def test_score_on_dask_equals_score_in_memory(
+    scheduler, n_channels, weight_kind, chunks
+):
+    X = _image(np.uint16, n_channels)
+    quantizer = ImageVectorQuantizer(n_bins=5, n_channels=n_channels, random_state=0)
+    quantizer.fit(X[:20])
+    rng = np.random.default_rng(2)
+    weight = given = None
+    if weight_kind == "number":
+        weight = given = 3.0
+    elif weight_kind is not None:
+        # Zero weights too, and a row block of only zeros.
+        weight = rng.integers(0, 4, X.shape[0]).astype(float)
+        weight[:7] = 0
+        given = da.from_array(weight, chunks=11) if weight_kind == "dask" else weight
+    X_dask = da.from_array(X, chunks=_chunks(chunks, X.shape[1]))
+    expected = quantizer.score(X, sample_weight=weight)
+    assert expected == pytest.approx(
+        -_reference_mse(X, quantizer, None if weight_kind == "number" else weight),
+        rel=1e-12,
+    )
+    score = quantizer.score(X_dask, sample_weight=given)
+    assert isinstance(score, float)
+    assert_allclose(score, expected, rtol=1e-12)
+
+
+def test_score_on_dask_does_not_overflow(scheduler):
+    # Errors near 4e153: their squares (up to 1.6e307) sum beyond the float64
+    # range over a few values, and weights of 1e300 multiply them further,
+    # yet the weighted mean is representable.
+    rng = np.random.default_rng(3)
+    X = rng.uniform(-4e153, 4e153, size=(30, 24))
+    weight = rng.uniform(0, 1e300, size=30)
+    quantizer = ImageVectorQuantizer(n_bins=3).fit(X)
+    expected = -_reference_mse(X, quantizer, weight)
+    assert np.isfinite(expected) and expected < -1e305
+    X_dask = da.from_array(X, chunks=(7, 5))
+    assert_allclose(quantizer.score(X, sample_weight=weight), expected, rtol=1e-12)
+    for given in (weight, da.from_array(weight, chunks=4)):
+        score = quantizer.score(X_dask, sample_weight=given)
+        assert_allclose(score, expected, rtol=1e-12)
+
+
+def test_score_on_dask_is_computed_blockwise_on_the_workers(client):
+    X = _image(np.uint8, 3)
+    X_dask = da.from_array(X, chunks=(5, 24))
+    quantizer = ImageVectorQuantizer(n_bins=6, n_channels=3, random_state=0).fit(X)
+    with dask.config.set(scheduler=client), distributed.get_task_stream(client) as ts:
+        quantizer.score(X_dask)
+    scored = {
+        tuple(t["key"][1:]) for t in ts.data if "_squared_error_block" in str(t["key"])
+    }
+    assert scored == set(np.ndindex(X_dask.numblocks))
+
+
 # Errors: the messages say what was wrong and what is allowed.
 
 
 def test_non_finite_values_raise_with_their_rows(scheduler):
     X = _image(np.uint8, 1).astype(float)
     X[17, 3] = np.nan
-    with pytest.raises(ValueError, match=r"NaN or infinity \(rows 16:24 of the dask"):
+    message = "Rows 16:24 of the dask array: Input X contains NaN"
+    with pytest.raises(ValueError, match=message):
         ImageVectorQuantizer().fit(da.from_array(X, chunks=8))
     X[17, 3] = np.inf
     quantizer = ImageVectorQuantizer().fit(X[:16])
-    with pytest.raises(ValueError, match="Input X contains infinity"):
+    message = "Rows 16:24 of the dask array: Input X contains infinity"
+    with pytest.raises(ValueError, match=message):
         quantizer.transform(da.from_array(X, chunks=8)).compute()
+    with pytest.raises(ValueError, match=message):
+        quantizer.score(da.from_array(X, chunks=8))
 
 
 def test_bad_shapes_and_dtypes_raise_before_computing():
@@ -225,8 +313,17 @@ def test_long_doubles_beyond_float64_raise(scheduler):
         pytest.skip("long double is float64 on this platform")
     X = np.ones((4, 6), dtype=np.longdouble)
     X[2, 1] = np.longdouble(np.finfo(np.float64).max) * 4
-    with pytest.raises(ValueError, match=r"beyond the float64 range \(rows 2:4"):
+    message = (
+        r"Rows 2:4 of the dask array: X has values beyond the float64 range "
+        r"\(magnitudes up to 1.798e\+308\)"
+    )
+    with pytest.raises(ValueError, match=message):
         ImageVectorQuantizer().fit(da.from_array(X, chunks=2))
+    quantizer = ImageVectorQuantizer().fit(np.arange(24.0).reshape(4, 6))
+    with pytest.raises(ValueError, match=message):
+        quantizer.transform(da.from_array(X, chunks=2)).compute()
+    with pytest.raises(ValueError, match=message):
+        quantizer.score(da.from_array(X, chunks=2))
 
 
 def test_n_channels_changed_after_fit_raises_before_computing():
@@ -239,6 +336,8 @@ def test_n_channels_changed_after_fit_raises_before_computing():
         quantizer.inverse_transform(da.zeros((3, 24), dtype=np.uint8))
     with pytest.raises(ValueError, match="n_channels changed from 3 to 1"):
         quantizer.partial_fit(da.from_array(X))
+    with pytest.raises(ValueError, match="n_channels changed from 3 to 1"):
+        quantizer.score(da.from_array(X))
 
 
 def test_wrong_number_of_features_raises_like_numpy():
@@ -249,6 +348,8 @@ def test_wrong_number_of_features_raises_like_numpy():
         quantizer.transform(da.from_array(X[:, :10]))
     with pytest.raises(ValueError, match=message):
         quantizer.partial_fit(da.from_array(X[:, :10]))
+    with pytest.raises(ValueError, match=message):
+        quantizer.score(da.from_array(X[:, :10]))
     with pytest.raises(ValueError, match="Codes have 10 columns, but this quantizer"):
         quantizer.inverse_transform(da.zeros((3, 10), dtype=np.uint8))
     with pytest.raises(TypeError, match="Codes must be an array of integers"):
@@ -263,16 +364,33 @@ def test_codes_out_of_range_raise_when_computed(scheduler):
         values.compute()
 
 
-def test_bad_sample_weight_raises(scheduler):
+@pytest.mark.parametrize("method", ["fit", "score"])
+def test_bad_sample_weight_raises(scheduler, method):
     X = da.from_array(_image(np.uint8, 1), chunks=8)
-    quantizer = ImageVectorQuantizer()
-    with pytest.raises(ValueError, match=r"sample_weight.shape == \(5,\), expected"):
-        quantizer.fit(X, sample_weight=da.ones(5, chunks=2))
-    negative = -np.ones(30)
-    with pytest.raises(ValueError, match="Negative values in data passed to"):
-        quantizer.fit(X, sample_weight=da.from_array(negative, chunks=7))
-    with pytest.raises(ValueError, match="Negative values in data passed to"):
-        quantizer.fit(X, sample_weight=negative)
+    quantizer = ImageVectorQuantizer().fit(_image(np.uint8, 1))
+    call = getattr(quantizer, method)
+    message = (
+        r"sample_weight has shape \(5,\), but X has 30 rows: give one weight per "
+        r"row, shape \(30,\)"
+    )
+    with pytest.raises(ValueError, match=message):
+        call(X, sample_weight=da.ones(5, chunks=2))
+    negative = np.ones(30)
+    negative[9] = -1
+    message = "Rows 8:16 of the dask array: Negative values in data passed to"
+    with pytest.raises(ValueError, match=message):
+        call(X, sample_weight=da.from_array(negative, chunks=7))
+    with pytest.raises(ValueError, match=r"^Negative values in data passed to"):
+        call(X, sample_weight=negative)
+    nan = np.ones(30)
+    nan[25] = np.nan
+    message = "Rows 24:30 of the dask array: Input sample_weight contains NaN"
+    with pytest.raises(ValueError, match=message):
+        call(X, sample_weight=da.from_array(nan, chunks=7))
+    zero = da.zeros(30, chunks=7)
+    message = "sample_weight sums to zero: it must have at least one positive entry"
+    with pytest.raises(ValueError, match=message):
+        call(X, sample_weight=zero)
 
 
 def test_failed_dask_fit_leaves_no_n_features_in():

@@ -7,6 +7,7 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn import config_context
 from sklearn.base import clone
+from sklearn.cluster import KMeans
 from sklearn.datasets import load_digits, load_sample_image
 from sklearn.linear_model import RidgeClassifier
 from sklearn.model_selection import GridSearchCV
@@ -309,3 +310,51 @@ def test_sample_weight_is_routed_through_a_pipeline():
         pipeline.fit(X, sample_weight=np.array([1.0, 0.0]))
     # With the second image weighted zero, only 0 and 10 were seen.
     assert_allclose(pipeline[0].codebook_.ravel(), [0.0, 10.0])
+
+
+def test_bools_are_ints_as_in_scikit_learn():
+    # scikit-learn's Interval(Integral) constraints take True for 1 (KMeans
+    # accepts max_iter=True); skvq follows them and then behaves as with 1.
+    X = np.random.default_rng(0).integers(0, 256, size=(20, 12)).astype(np.uint8)
+    KMeans(n_clusters=2, max_iter=True, n_init=1).fit(X)
+    as_bool = ImageVectorQuantizer(n_channels=True).fit(X)
+    as_int = ImageVectorQuantizer(n_channels=1).fit(X)
+    assert_array_equal(as_bool.codebook_, as_int.codebook_)
+    assert_array_equal(as_bool.transform(X), as_int.transform(X))
+    assert as_bool.score(X) == as_int.score(X)
+    as_bool = ImageVectorQuantizer(n_channels=3, max_iter=True, random_state=0)
+    as_int = ImageVectorQuantizer(n_channels=3, max_iter=1, random_state=0)
+    assert_array_equal(as_bool.fit(X).codebook_, as_int.fit(X).codebook_)
+
+
+@pytest.mark.parametrize(
+    "inverse_dtype, expected",
+    [
+        (np.uint8, np.uint8),
+        ("uint8", np.uint8),
+        (np.dtype(">u2"), np.dtype(">u2")),
+        ("float32", np.float32),
+        (np.float16, np.float16),
+        (int, np.dtype(int)),
+        (float, np.float64),
+        (bool, np.bool_),
+    ],
+)
+def test_inverse_dtype_takes_any_spelling_of_a_numeric_dtype(inverse_dtype, expected):
+    X = np.array([[0, 10, 200, 250]], dtype=np.uint8)
+    quantizer = ImageVectorQuantizer(n_bins=2, inverse_dtype=inverse_dtype).fit(X)
+    restored = quantizer.inverse_transform(quantizer.transform(X))
+    assert restored.dtype == expected
+    assert_array_equal(restored, np.array([[5, 5, 225, 225]]).astype(expected))
+
+
+def test_a_partial_fit_batch_of_zero_weight_adds_nothing():
+    # Whatever scikit-learn's version (>= 1.7 refuses all-zero weights in
+    # one call), only the total weight of all batches must be positive.
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 256, size=(10, 6))
+    quantizer = ImageVectorQuantizer(n_bins=4).partial_fit(X[:5])
+    quantizer.partial_fit(X[5:], sample_weight=np.zeros(5))
+    expected = ImageVectorQuantizer(n_bins=4).fit(X[:5])
+    assert_array_equal(quantizer.codebook_, expected.codebook_)
+    assert_array_equal(quantizer.bin_edges_, expected.bin_edges_)
