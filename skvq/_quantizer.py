@@ -1,5 +1,6 @@
 """The scikit-learn estimator: validation, fitted state, and the API."""
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -16,7 +17,7 @@ from ._codec import decode, encode, mean_squared_error, squared_error
 from ._dither import floyd_steinberg
 from ._encode import code_dtype
 from ._scalar_codebook import scalar_codebook
-from ._summary import merge_summaries, summarize_rows
+from ._summary import merge_summaries, one_atom_per_codeword, summarize_rows
 from ._validation import (
     NumericDtype,
     check_codes,
@@ -333,6 +334,15 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
 
     def _learn_codebook(self):
         summary = self._summary
+        if one_atom_per_codeword(summary, self.n_bins) and (
+            summary.n_atoms < self.n_bins
+        ):
+            warnings.warn(
+                f"X has {summary.n_atoms} distinct value(s), fewer than "
+                f"n_bins={self.n_bins}; using {summary.n_atoms} codeword(s), one "
+                "per value.",
+                UserWarning,
+            )
         if self.n_channels == 1:
             self.bin_edges_, codebook = scalar_codebook(
                 summary, self.n_bins, self.strategy, self.reconstruction

@@ -29,7 +29,6 @@ exact in float64, so ``partial_fit`` over any split gives bit for bit the
 summary, hence the codebook, of ``fit`` on the whole.
 """
 
-import warnings
 from typing import NamedTuple
 
 import numpy as np
@@ -92,18 +91,10 @@ def one_atom_per_codeword(summary, n_bins):
     """Whether every distinct pixel value can have a codeword of its own:
     the atoms are values (not grid cells) and there are at most ``n_bins``.
 
-    Warns when there are fewer, since the codebook then has fewer than
-    ``n_bins`` codewords.
+    The codebook then has ``summary.n_atoms`` codewords, possibly fewer than
+    ``n_bins``, which the estimator tells the user.
     """
-    if summary.level is not None or summary.n_atoms > n_bins:
-        return False
-    if summary.n_atoms < n_bins:
-        warnings.warn(
-            f"X has {summary.n_atoms} distinct value(s), fewer than "
-            f"n_bins={n_bins}; using {summary.n_atoms} codeword(s), one per value.",
-            UserWarning,
-        )
-    return True
+    return summary.level is None and summary.n_atoms <= n_bins
 
 
 def _max_exponent(values):
