@@ -22,6 +22,7 @@ Dask is imported inside the functions only: skvq works without it, and the
 estimator imports this module only when given a dask array.
 """
 
+import contextlib
 import functools
 
 import numpy as np
@@ -79,34 +80,30 @@ def _channel_aligned(X, n_channels):
     return X.rechunk({1: tuple(np.diff([0, *sorted(bounds)]).tolist())})
 
 
-class _InBlock:
-    """Context adding the rows of the block being checked to a ValueError."""
+def _rows(block_info):
+    """``"Rows a:b"`` of the block ``map_blocks`` describes, when known."""
+    if not block_info:
+        return "A block"
+    start, stop = block_info[0]["array-location"][0]
+    if np.isnan(start) or np.isnan(stop):
+        return f"Row block {block_info[0]['chunk-location'][0]}"
+    return f"Rows {int(start)}:{int(stop)}"
 
-    def __init__(self, block_info):
-        self.block_info = block_info
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, kind, error, traceback):
-        if kind is not None and issubclass(kind, ValueError):
-            raise ValueError(f"{self._rows()} of the dask array: {error}") from error
-        return False
-
-    def _rows(self):
-        if not self.block_info:
-            return "A block"
-        start, stop = self.block_info[0]["array-location"][0]
-        if np.isnan(start) or np.isnan(stop):
-            return f"Row block {self.block_info[0]['chunk-location'][0]}"
-        return f"Rows {int(start)}:{int(stop)}"
+@contextlib.contextmanager
+def _naming_rows(block_info):
+    """Say which rows of the dask array a ValueError raised inside is about."""
+    try:
+        yield
+    except ValueError as error:
+        raise ValueError(f"{_rows(block_info)} of the dask array: {error}") from error
 
 
 def _checked_pixels(block, block_info):
     """A block's pixels, refused as numpy input is if not finite or beyond
     float64 (its dtype was checked from the metadata)."""
     block = np.asarray(block)
-    with _InBlock(block_info):
+    with _naming_rows(block_info):
         assert_all_finite(block, input_name="X")
         return check_float64_range(block)
 
@@ -114,7 +111,7 @@ def _checked_pixels(block, block_info):
 def _checked_weight(weight, block, block_info):
     if weight is None:
         return None
-    with _InBlock(block_info):
+    with _naming_rows(block_info):
         return check_sample_weight(np.asarray(weight).reshape(-1), block)
 
 
