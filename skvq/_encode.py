@@ -237,6 +237,13 @@ def nearest_codeword(pixels, codebook, dtype):
     if codebook.shape[0] == 1 or n_pixels == 0:
         codes[:] = 0
         return codes
+    # Of equal codewords only the first can be the nearest: the search runs
+    # on the distinct ones.
+    _, first = np.unique(codebook, axis=0, return_index=True)
+    if first.size < codebook.shape[0]:
+        first.sort()
+        codes = nearest_codeword(pixels, codebook[first], dtype)
+        return first.astype(dtype)[codes]
     largest = float(np.max(np.abs(codebook)))
     # A power of two at or above every coordinate, finite and invertible.
     exponent = max(int(np.frexp(largest)[1]) if largest > 0 else 0, -1000)

@@ -37,7 +37,7 @@ shapes, dtypes and contiguity and prepares their arguments.
 """
 
 from libc.math cimport fabs, frexp, ldexp, sqrt
-from libc.stdint cimport int32_t, uint8_t, uint16_t, uint32_t
+from libc.stdint cimport int32_t, uint8_t, uint16_t
 from libc.stdlib cimport free, malloc, realloc
 
 ctypedef fused pixel_t:
@@ -59,10 +59,13 @@ cdef extern from *:
        for up to thousands of channels; the absolute one covers underflow. */
     #define SKVQ_RELATIVE 1e-9
     #define SKVQ_ABSOLUTE 1e-290
+    /* Most candidates of a cell tested against each other. */
+    #define SKVQ_MAX_PAIRED 64
     """
     const double CLIP "SKVQ_CLIP"
     const double RELATIVE "SKVQ_RELATIVE"
     const double ABSOLUTE "SKVQ_ABSOLUTE"
+    const int32_t MAX_PAIRED "SKVQ_MAX_PAIRED"
 
 
 cdef inline double _clip(double value) noexcept nogil:
@@ -179,9 +182,11 @@ cdef int32_t _box_candidates(
             out[n_out] = among[t]
             n_out += 1
     # Then the survivors against each other (dominance is transitive, so
-    # dropping in any order keeps every codeword nearest somewhere).
+    # dropping in any order keeps every codeword nearest somewhere), unless
+    # there are so many that testing every pair costs more than it spares
+    # (codewords within rounding of each other).
     t = 0
-    while t < n_out and n_out > 1:
+    while t < n_out and 1 < n_out <= MAX_PAIRED:
         j = out[t]
         dominated = False
         for u in range(n_out):
@@ -237,6 +242,8 @@ cdef bint _reserve(CellTable* table, Py_ssize_t n_candidates) noexcept nogil:
     if table.pool_size + 1 + n_candidates <= table.pool_capacity:
         return True
     capacity = 2 * table.pool_capacity + n_candidates + 1
+    if capacity > 0x7FFFFFF0:
+        return False  # offsets are int32
     grown = <int32_t*>realloc(table.pool, capacity * sizeof(int32_t))
     if grown == NULL:
         return False

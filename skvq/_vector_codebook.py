@@ -400,7 +400,8 @@ def _kmeans_labels(summary, n_bins, max_iter, random_state):
     else:
         spread = np.sqrt(summary.scatter / weight / summary.n_channels)
         np.minimum(spread, np.ldexp(0.5, summary.level - exponent), out=spread)
-    levels = [(points, weight, points * weight[:, None], spread)]
+    sums = points * weight[:, None]
+    levels = [(points, weight, sums, spread)]
     cell = None
     budget = max(_COARSE_ATOMS, 16 * n_bins)
     if summary.n_atoms > budget:
@@ -416,11 +417,11 @@ def _kmeans_labels(summary, n_bins, max_iter, random_state):
     # (einsum, not matrix products: BLAS threads cost more than they save on
     # these few flops.)
     total = np.sum(weight)
-    mean = np.einsum("i,ij->j", weight, points) / total
-    squares = np.einsum("ij,ij->i", points, points) + summary.n_channels * spread**2
-    variance = (np.einsum("i,i->", weight, squares) / total - mean @ mean) / (
-        summary.n_channels
+    mean = np.array([column.sum() for column in sums.T]) / total
+    squares = np.einsum("ij,ij->", sums, points) + summary.n_channels * np.einsum(
+        "i,i,i->", weight, spread, spread
     )
+    variance = (squares / total - mean @ mean) / summary.n_channels
     tol = _TOL * max(variance, 0.0)
     centres, labels = _variance_split_boxes(levels[0][0], levels[0][1], n_bins)
     if centres.shape[0] < n_bins:

@@ -114,6 +114,20 @@ def test_codes_are_exact_on_extreme_values(pixels, codebook):
         )
 
 
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32])
+def test_codes_among_equal_and_nearly_equal_codewords_are_exact(dtype):
+    # Hundreds of codewords within 1e-12 of each other, and repeated ones:
+    # squared distances round alike, so the reference is exact arithmetic.
+    rng = np.random.default_rng(8)
+    near = 100 + rng.uniform(0, 1e-12, size=(300, 3))
+    codebook = np.vstack([near, near[:50], rng.uniform(0, 255, size=(20, 3))])
+    pixels = rng.integers(0, 256, size=(60, 3)).astype(dtype)
+    assert_array_equal(
+        nearest_codeword(pixels, codebook, np.uint16),
+        _nearest_exactly(pixels.astype(np.float64), codebook),
+    )
+
+
 def test_no_pixels_give_no_codes():
     codes = nearest_codeword(np.empty((0, 3), np.uint8), np.ones((4, 3)), np.uint8)
     assert codes.shape == (0,)
