@@ -39,37 +39,42 @@ cdef void _best_cut(
     largest decrease among cuts leaving points on both sides. ``sums`` has
     room for ``(n_channels * n_steps + 2) * (n_channels + 1)`` values."""
     cdef Py_ssize_t width = n_channels + 1, size = box.end - box.start
-    cdef Py_ssize_t t, p, c, k, n_left, slot
+    cdef Py_ssize_t t, p, c, k, n_left, slot, step, lowest, highest
     cdef double* total = sums + n_channels * n_steps * width
     cdef double* left = total + width
-    cdef double after, best = -1.0, squares, right_w, right, before
+    cdef double after, best = -1.0, squares, right_w, right
     cdef const double* m
     box.decrease, box.channel, box.step = 0.0, -1, -1
-    memset(sums, 0, n_channels * n_steps * width * sizeof(double))
-    memset(counts, 0, n_channels * n_steps * sizeof(Py_ssize_t))
     for k in range(width):
         total[k] = 0.0
-    for t in range(box.start, box.end):
-        p = order[t]
-        m = mass + p * width
-        for k in range(width):
-            total[k] += m[k]
-        for c in range(n_channels):
+    for c in range(n_channels):
+        # Only the steps the box's points span: deeper boxes are narrower.
+        lowest, highest = n_steps, 0
+        for t in range(box.start, box.end):
+            step = steps[order[t] * n_channels + c]
+            lowest, highest = min(lowest, step), max(highest, step)
+        memset(sums + (c * n_steps + lowest) * width, 0,
+               (highest - lowest + 1) * width * sizeof(double))
+        memset(counts + c * n_steps + lowest, 0,
+               (highest - lowest + 1) * sizeof(Py_ssize_t))
+        for t in range(box.start, box.end):
+            p = order[t]
+            m = mass + p * width
             slot = c * n_steps + steps[p * n_channels + c]
             counts[slot] += 1
             for k in range(width):
                 sums[slot * width + k] += m[k]
-    for c in range(n_channels):
+                if c == 0:
+                    total[k] += m[k]
         for k in range(width):
             left[k] = 0.0
         n_left = 0
-        for t in range(n_steps - 1):
+        # A cut below the lowest step or at the highest leaves a side empty.
+        for t in range(lowest, highest):
             slot = c * n_steps + t
             n_left += counts[slot]
             for k in range(width):
                 left[k] += sums[slot * width + k]
-            if n_left == 0 or n_left == size:
-                continue
             squares = 0.0
             for k in range(1, width):
                 squares += left[k] * left[k]
@@ -87,9 +92,8 @@ cdef void _best_cut(
     squares = 0.0
     for k in range(1, width):
         squares += total[k] * total[k]
-    before = squares / total[0]
-    if best - before > 0:
-        box.decrease = best - before
+    if best - squares / total[0] > 0:
+        box.decrease = best - squares / total[0]
     else:
         box.channel, box.step = -1, -1
 
