@@ -1,5 +1,6 @@
 """k-means codebooks of colours and the nearest-codeword search."""
 
+from concurrent.futures import ThreadPoolExecutor
 from fractions import Fraction
 
 import numpy as np
@@ -435,3 +436,21 @@ def test_pooled_atoms_are_the_weighted_moments_of_their_cells():
         assert_allclose(
             pooled_spread[j], min(np.sqrt(scatter / w.sum() / 3), width / 2)
         )
+
+
+def test_colour_fits_on_several_threads_give_the_serial_results(china):
+    # The kernels release the GIL and touch no thread pool.
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    before = threadpoolctl.threadpool_info()
+
+    def run(seed):
+        quantizer = ImageVectorQuantizer(64, n_channels=3, random_state=seed)
+        return quantizer.fit(china).codebook_, quantizer.transform(china)
+
+    serial = [run(seed) for seed in range(4)]
+    with ThreadPoolExecutor(4) as pool:
+        threaded = list(pool.map(run, range(4)))
+    for (codebook, codes), (codebook_t, codes_t) in zip(serial, threaded, strict=True):
+        assert_array_equal(codebook_t, codebook)
+        assert_array_equal(codes_t, codes)
+    assert threadpoolctl.threadpool_info() == before
