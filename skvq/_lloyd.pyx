@@ -295,7 +295,8 @@ cdef inline int _iterate(
                 if n_kept == 1:
                     valid = outside[i] - drift - sqrt(da) > 2 * SPLIT_WIDTH * sigma
                 else:
-                    valid = sqrt(db) < outside[i] - drift
+                    d = outside[i] - drift
+                    valid = d > 0 and db < d * d
                 valid = valid or n_kept == n_clusters
             if not valid and n_kept == 1 and n_clusters > 1 and n_clusters <= MAX_ORDERED:
                 # Within half the distance from its last centre to that
