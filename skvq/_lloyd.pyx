@@ -162,9 +162,9 @@ cdef inline double _nearest_list(
     ``known`` (distinct, with ``start`` among them if ``n_known > 0``) have
     squared distances ``known_distance`` already."""
     cdef Py_ssize_t t, j, u
-    cdef double d, reach, beyond
-    cdef const Py_ssize_t* order
-    cdef const double* row
+    cdef double d, reach = 0.0, beyond
+    cdef const Py_ssize_t* order = NULL
+    cdef const double* row = NULL
     cdef bint skip
     # Squared distances of the n_kept + 1 nearest so far, ascending.
     for u in range(n_kept + 1):
@@ -244,11 +244,11 @@ cdef inline int _iterate(
     """Lloyd's iterations with split atoms; returns the number done, and
     leaves in ``labels`` the nearest centre of every atom to the final
     centres."""
-    cdef Py_ssize_t i, j, k, a, b, n_known, width = n_channels + 1
+    cdef Py_ssize_t i, j, k, a = 0, b = 0, n_known, width = n_channels + 1
     cdef Py_ssize_t* kept
     cdef double* known_distance = scratch + N_CANDIDATES + 1
     cdef int n_iter = 0, t
-    cdef double sigma, margin, d, da, db, inverse_gap, across, density, shift
+    cdef double sigma, d, da = INF, db = INF, inverse_gap, across, density, shift
     cdef double largest_move, w, factor, position, fraction, alpha
     # Bounds in ``outside`` are kept as they were when made plus the
     # centres' largest moves summed up to then: subtracting the sum so far

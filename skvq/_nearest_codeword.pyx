@@ -100,7 +100,7 @@ cdef inline bint _nearer(
     """Whether codeword j is nearer to x than codeword k (ties: lower index),
     given their squared distances to x."""
     cdef double difference = 0.0, across = 0.0, along = 0.0
-    cdef int exponent_across, exponent_along
+    cdef int exponent_across = 0, exponent_along = 0
     cdef Py_ssize_t c
     if distance_j < distance_k * (1.0 - RELATIVE) - ABSOLUTE:
         return True

@@ -38,7 +38,7 @@ cdef void _best_cut(
     """Find the best cut of ``box``: the first (by channel, then step) of
     largest decrease among cuts leaving points on both sides. ``sums`` has
     room for ``(n_channels * n_steps + 2) * (n_channels + 1)`` values."""
-    cdef Py_ssize_t width = n_channels + 1, size = box.end - box.start
+    cdef Py_ssize_t width = n_channels + 1
     cdef Py_ssize_t t, p, c, k, n_left, slot, step, lowest, highest
     cdef double* total = sums + n_channels * n_steps * width
     cdef double* left = total + width
