@@ -9,8 +9,8 @@ a cell of a power-of-two grid, and it carries
 - ``sum``: their weighted sum (a vector of ``n_channels`` values),
 - ``sumsq``: their weighted sum of squared norms.
 
-Sums are stored multiplied by ``2**-exponent`` (squares by
-``2**(-2 * exponent)``), a power of two with every value at most one in
+Sums are stored multiplied by ``2**-value_exponent`` (squares by
+``2**(-2 * value_exponent)``), a power of two with every value at most one in
 magnitude, so that nothing overflows even for data near the float64 limits;
 the scaling is exact. Summaries of two parts of the data merge into the
 summary of the whole by adding those quantities per key, so fitting is one
@@ -18,15 +18,16 @@ pass over the pixels,
 ``partial_fit`` accumulates exactly, and a Dask array is summarised block by
 block and reduced.
 
-Grids are nested: the cell of level ``e`` containing ``x`` is
-``floor(x / 2**e)``, and cells of level ``e + 1`` are unions of cells of level
-``e``. A summary over budget moves to the coarsest-needed level, the smallest
-``e`` at which the number of cells fits the budget. Because the number of
-cells can only grow with more data and only shrink with coarser levels, the
-level reached is the same whatever the order and split of the data, and so
-is every atom. For integer-valued data with integer weights every sum is
-exact in float64, so ``partial_fit`` over any split gives bit for bit the
-summary, hence the codebook, of ``fit`` on the whole.
+Grids are nested: the cell of side ``2**e`` (of *cell exponent* ``e``)
+containing ``x`` is ``floor(x / 2**e)``, and cells of side ``2**(e + 1)`` are
+unions of cells of side ``2**e``. A summary over budget moves to the
+coarsest-needed grid, of the smallest cell exponent at which the number of
+cells fits the budget. Because the number of cells can only grow with more
+data and only shrink with coarser grids, the grid reached is the same
+whatever the order and split of the data, and so is every atom. For
+integer-valued data with integer weights every sum is exact in float64, so
+``partial_fit`` over any split gives bit for bit the summary, hence the
+codebook, of ``fit`` on the whole.
 """
 
 from typing import NamedTuple
@@ -44,10 +45,13 @@ _CHUNK_PIXELS = 1 << 20
 class PixelSummary(NamedTuple):
     """Weighted atoms summarising a set of pixels; see the module docstring.
 
-    Atoms are sorted by key (for one channel: by value). ``level`` is ``None``
-    while atoms are distinct values (then ``key`` holds them), else the
-    exponent of the grid cell width. ``low`` and ``high`` are the per-channel
-    minimum and maximum of the pixels with positive weight. ``weight``,
+    Atoms are sorted by key (for one channel: by value). ``cell_exponent`` is
+    ``None`` while atoms are distinct values (then ``key`` holds them), else
+    the exponent of the grid's cell side (``key`` holds the cells' indices).
+    ``sum`` and ``sumsq`` are in units of ``2**value_exponent`` and
+    ``2**(2 * value_exponent)`` of the values. ``low`` and ``high`` are the
+    per-channel minimum and maximum of the pixels with positive weight.
+    ``weight``,
     ``sum`` and ``sumsq`` are in units of ``2**weight_exponent`` of the
     sample weights (a codebook depends on relative weights only).
     """
@@ -56,10 +60,10 @@ class PixelSummary(NamedTuple):
     weight: np.ndarray
     sum: np.ndarray
     sumsq: np.ndarray
-    exponent: int
+    value_exponent: int
     low: np.ndarray
     high: np.ndarray
-    level: int | None
+    cell_exponent: int | None
     weight_exponent: int = 0
 
     @property
@@ -73,15 +77,15 @@ class PixelSummary(NamedTuple):
     @property
     def mean(self):
         """Weighted mean of each atom, shape (n_atoms, n_channels)."""
-        if self.level is None:
+        if self.cell_exponent is None:
             return self.key
-        return np.ldexp(self.sum / self.weight[:, None], self.exponent)
+        return np.ldexp(self.sum / self.weight[:, None], self.value_exponent)
 
     @property
     def scatter(self):
         """Weighted sum of squared distances of each atom's pixels to its
-        mean, in units of ``2**(2 * exponent)``."""
-        if self.level is None:
+        mean, in units of ``2**(2 * value_exponent)``."""
+        if self.cell_exponent is None:
             return np.zeros(self.n_atoms)
         spread = self.sumsq - np.einsum("ij,ij->i", self.sum, self.sum) / self.weight
         return np.maximum(spread, 0.0)
@@ -94,7 +98,7 @@ def one_atom_per_codeword(summary, n_bins):
     The codebook then has ``summary.n_atoms`` codewords, possibly fewer than
     ``n_bins``, which the estimator tells the user.
     """
-    return summary.level is None and summary.n_atoms <= n_bins
+    return summary.cell_exponent is None and summary.n_atoms <= n_bins
 
 
 def _max_exponent(values):
@@ -172,17 +176,19 @@ def _group(key, weight, total, sumsq):
     )
 
 
-def _cell_keys(summary, level):
-    """Grid keys of a summary's atoms at ``level`` (``None``: the values)."""
-    if level is None:
+def _cell_keys(summary, cell_exponent):
+    """Keys of a summary's atoms in the grid of ``cell_exponent`` (``None``:
+    the values)."""
+    if cell_exponent is None:
         return summary.key
-    if summary.level is None:
-        return np.floor(_times_power_of_two(summary.key, -level))
-    return np.floor(_times_power_of_two(summary.key, summary.level - level))
+    if summary.cell_exponent is None:
+        return np.floor(_times_power_of_two(summary.key, -cell_exponent))
+    shift = summary.cell_exponent - cell_exponent
+    return np.floor(_times_power_of_two(summary.key, shift))
 
 
-def _n_cells(summary, level):
-    key = _cell_keys(summary, level)
+def _n_cells(summary, cell_exponent):
+    key = _cell_keys(summary, cell_exponent)
     packed = _packed_rows(key)
     if packed is None:
         return _unique_rows(key)[0].shape[0]
@@ -197,22 +203,22 @@ def _n_cells(summary, level):
     return np.unique(packed).shape[0]
 
 
-def _coarsest_needed_level(summary, max_atoms):
-    """Smallest grid level, not finer than the summary's, with at most
-    ``max_atoms`` cells: a binary search, the count being monotone."""
-    if summary.level is None and np.all(summary.key == np.floor(summary.key)):
+def _coarsest_needed_cell_exponent(summary, max_atoms):
+    """Smallest cell exponent, not finer than the summary's, of a grid with
+    at most ``max_atoms`` cells: a binary search, the count being monotone."""
+    if summary.cell_exponent is None and np.all(summary.key == np.floor(summary.key)):
         # Distinct integers are at least 1 apart, so cells of width 1/2 hold
         # one value each (the answer is above, see below).
         low = -1
-    elif summary.level is None:
+    elif summary.cell_exponent is None:
         # At a cell width no larger than the smallest gap between distinct
         # values, every value has its own cell, so the answer is above that.
         gaps = np.concatenate([np.diff(np.unique(column)) for column in summary.key.T])
         low = int(np.frexp(gaps[gaps > 0].min())[1]) - 2
     else:
-        low = summary.level
+        low = summary.cell_exponent
     # Beyond this width every channel spans at most two cells.
-    high = max(_max_exponent(summary.key) + (summary.level or 0), low) + 2
+    high = max(_max_exponent(summary.key) + (summary.cell_exponent or 0), low) + 2
     while low < high:
         middle = (low + high) // 2
         if _n_cells(summary, middle) <= max_atoms:
@@ -224,18 +230,20 @@ def _coarsest_needed_level(summary, max_atoms):
 
 def coarsen(summary, max_atoms):
     """Return ``summary`` with at most ``max_atoms`` atoms, moving to the
-    coarsest-needed grid level when it has more."""
+    coarsest-needed grid when it has more."""
     if summary.n_atoms <= max_atoms:
         return summary
-    level = _coarsest_needed_level(summary, max_atoms)
+    cell_exponent = _coarsest_needed_cell_exponent(summary, max_atoms)
     key, weight, total, sumsq = _group(
-        _cell_keys(summary, level), summary.weight, summary.sum, summary.sumsq
+        _cell_keys(summary, cell_exponent), summary.weight, summary.sum, summary.sumsq
     )
-    return summary._replace(key=key, weight=weight, sum=total, sumsq=sumsq, level=level)
+    return summary._replace(
+        key=key, weight=weight, sum=total, sumsq=sumsq, cell_exponent=cell_exponent
+    )
 
 
-def _rescaled(summary, exponent):
-    shift = summary.exponent - exponent
+def _rescaled(summary, value_exponent):
+    shift = summary.value_exponent - value_exponent
     return np.ldexp(summary.sum, shift), np.ldexp(summary.sumsq, 2 * shift)
 
 
@@ -256,16 +264,18 @@ def merge_summaries(first, second, max_atoms):
         return coarsen(second, max_atoms)
     if second.n_atoms == 0:
         return coarsen(first, max_atoms)
-    levels = [lv for lv in (first.level, second.level) if lv is not None]
-    level = max(levels) if levels else None
-    exponent = max(first.exponent, second.exponent)
+    grids = [e for e in (first.cell_exponent, second.cell_exponent) if e is not None]
+    cell_exponent = max(grids) if grids else None
+    value_exponent = max(first.value_exponent, second.value_exponent)
     weight_exponent = max(first.weight_exponent, second.weight_exponent)
     first = _with_weight_exponent(first, weight_exponent)
     second = _with_weight_exponent(second, weight_exponent)
-    sum_1, sumsq_1 = _rescaled(first, exponent)
-    sum_2, sumsq_2 = _rescaled(second, exponent)
+    sum_1, sumsq_1 = _rescaled(first, value_exponent)
+    sum_2, sumsq_2 = _rescaled(second, value_exponent)
     key, weight, total, sumsq = _group(
-        np.concatenate([_cell_keys(first, level), _cell_keys(second, level)]),
+        np.concatenate(
+            [_cell_keys(first, cell_exponent), _cell_keys(second, cell_exponent)]
+        ),
         np.concatenate([first.weight, second.weight]),
         np.concatenate([sum_1, sum_2]),
         np.concatenate([sumsq_1, sumsq_2]),
@@ -279,10 +289,10 @@ def merge_summaries(first, second, max_atoms):
         weight=weight,
         sum=total,
         sumsq=sumsq,
-        exponent=exponent,
+        value_exponent=value_exponent,
         low=np.minimum(first.low, second.low),
         high=np.maximum(first.high, second.high),
-        level=level,
+        cell_exponent=cell_exponent,
         weight_exponent=weight_exponent,
     )
     return coarsen(merged, max_atoms)
@@ -308,26 +318,26 @@ def empty_summary(n_channels):
         weight=np.empty(0),
         sum=np.empty((0, n_channels)),
         sumsq=np.empty(0),
-        exponent=0,
+        value_exponent=0,
         low=np.full(n_channels, np.inf),
         high=np.full(n_channels, -np.inf),
-        level=None,
+        cell_exponent=None,
     )
 
 
 def _exact_summary(values, weight, low, high, max_atoms):
     """Summary whose atoms are the given distinct values and their weights."""
-    exponent = _max_exponent(values)
-    scaled = _times_power_of_two(values, -exponent)
+    value_exponent = _max_exponent(values)
+    scaled = _times_power_of_two(values, -value_exponent)
     summary = PixelSummary(
         key=values,
         weight=weight,
         sum=scaled * weight[:, None],
         sumsq=np.einsum("ij,ij->i", scaled, scaled) * weight,
-        exponent=exponent,
+        value_exponent=value_exponent,
         low=np.asarray(low, dtype=float),
         high=np.asarray(high, dtype=float),
-        level=None,
+        cell_exponent=None,
     )
     return coarsen(summary, max_atoms)
 
@@ -485,7 +495,7 @@ def _colour_summary(pixels, weight, max_atoms):
     The colours present are marked in a bitmap over every possible colour
     and counted in one more pass, in key order (see
     :mod:`skvq._colour_histogram`); over ``max_atoms`` colours, they are
-    pooled into the cells of the coarsest-needed level. The summary is the
+    pooled into the cells of the coarsest-needed grid. The summary is the
     one :func:`coarsen` makes of the distinct colours.
     """
     n_channels = pixels.shape[1]
@@ -507,10 +517,11 @@ def _colour_summary(pixels, weight, max_atoms):
         return _exact_summary(
             _unpacked_keys(keys, n_channels, 8), counts, low, high, max_atoms
         )
-    # The cells of level 8 hold every uint8 colour in one: the search ends.
-    for level in range(1, 9):
-        cells = np.empty(1 << max((8 - level) * n_channels - 6, 0), dtype=np.uint64)
-        n_cells = count_cells(keys, n_channels, level, cells)
+    # Cells of side 2**8 hold every uint8 colour in one: the search ends.
+    for cell_exponent in range(1, 9):
+        n_bits = (8 - cell_exponent) * n_channels
+        cells = np.empty(1 << max(n_bits - 6, 0), dtype=np.uint64)
+        n_cells = count_cells(keys, n_channels, cell_exponent, cells)
         if n_cells <= max_atoms:
             break
     cell_keys = np.empty(n_cells, dtype=np.uint32)
@@ -518,19 +529,19 @@ def _colour_summary(pixels, weight, max_atoms):
     sums = np.empty((n_cells, n_channels))
     sumsq = np.empty(n_cells)
     pool_colours(
-        keys, counts, n_channels, level, cells, rank[: cells.shape[0]],
+        keys, counts, n_channels, cell_exponent, cells, rank[: cells.shape[0]],
         cell_keys, total_weight, sums, sumsq,
     )  # fmt: skip
-    exponent = _max_exponent(high)
+    value_exponent = _max_exponent(high)
     return PixelSummary(
-        key=_unpacked_keys(cell_keys, n_channels, 8 - level),
+        key=_unpacked_keys(cell_keys, n_channels, 8 - cell_exponent),
         weight=total_weight,
-        sum=_times_power_of_two(sums, -exponent),
-        sumsq=_times_power_of_two(sumsq, -2 * exponent),
-        exponent=exponent,
+        sum=_times_power_of_two(sums, -value_exponent),
+        sumsq=_times_power_of_two(sumsq, -2 * value_exponent),
+        value_exponent=value_exponent,
         low=low,
         high=high,
-        level=level,
+        cell_exponent=cell_exponent,
     )
 
 

@@ -351,24 +351,24 @@ def _grid_cells(points, max_cells):
     low = np.array([column.min() for column in points.T])
     widest = float(np.max([column.max() for column in points.T] - low))
     # Start from about 64 cells along the widest channel.
-    level = int(np.frexp(widest)[1]) - 6 if widest > 0 else 0
+    cell_exponent = int(np.frexp(widest)[1]) - 6 if widest > 0 else 0
     shift = -1
     if 64.0 ** points.shape[1] <= _MAX_DENSE_CELLS:
         cells = np.empty(points.shape[0], dtype=np.intp)
         scratch = np.empty(1 << (6 * points.shape[1]), dtype=np.uint32)
         shift = grid_cells(
-            points, low, np.ldexp(1.0, -level), max_cells, cells, scratch
+            points, low, np.ldexp(1.0, -cell_exponent), max_cells, cells, scratch
         )
     if shift >= 0:
-        return cells, np.ldexp(1.0, level + shift)
+        return cells, np.ldexp(1.0, cell_exponent + shift)
     # Many channels: count the cells of each grid by sorting.
-    coordinates = np.floor(np.ldexp(points - low, -level)).astype(np.int64)
+    coordinates = np.floor(np.ldexp(points - low, -cell_exponent)).astype(np.int64)
     while True:
         cells = np.unique(coordinates, axis=0, return_inverse=True)[1].reshape(-1)
         if cells.max() < max_cells:
-            return cells, np.ldexp(1.0, level)
+            return cells, np.ldexp(1.0, cell_exponent)
         coordinates >>= 1
-        level += 1
+        cell_exponent += 1
 
 
 def _kmeans_labels(summary, n_bins, max_iter, random_state):
@@ -385,23 +385,23 @@ def _kmeans_labels(summary, n_bins, max_iter, random_state):
             UserWarning,
         )
         return np.arange(summary.n_atoms), summary.n_atoms, 1
-    exponent = summary.exponent
+    exponent = summary.value_exponent
     # Distances are taken about the middle of the data, so that colours far
     # from zero keep their differences instead of cancelling them.
     origin = np.ldexp(summary.low / 2 + summary.high / 2, -exponent)
-    if summary.level is None:
+    if summary.cell_exponent is None:
         points = _times_power_of_two(summary.key, -exponent)
     else:
         points = summary.sum / summary.weight[:, None]
     points -= origin
     weight = summary.weight
-    if summary.level is None:
+    if summary.cell_exponent is None:
         spread = np.zeros(summary.n_atoms)
     else:
         spread = np.sqrt(summary.scatter / weight / summary.n_channels)
-        np.minimum(spread, np.ldexp(0.5, summary.level - exponent), out=spread)
+        np.minimum(spread, np.ldexp(0.5, summary.cell_exponent - exponent), out=spread)
     sums = points * weight[:, None]
-    levels = [(points, weight, sums, spread)]
+    stages = [(points, weight, sums, spread)]
     cell = None
     budget = max(_COARSE_ATOMS, 16 * n_bins)
     if summary.n_atoms > budget:
@@ -409,7 +409,7 @@ def _kmeans_labels(summary, n_bins, max_iter, random_state):
         coarse = _pooled_atoms(points, weight, spread, cell, width)
         # A grid too coarse to hold several atoms per cluster is no help.
         if coarse[1].shape[0] >= 4 * n_bins:
-            levels.insert(0, coarse)
+            stages.insert(0, coarse)
         else:
             cell = None
     # Tolerance on the centres' squared moves: as scikit-learn's KMeans, a
@@ -423,15 +423,15 @@ def _kmeans_labels(summary, n_bins, max_iter, random_state):
     )
     variance = (squares / total - mean @ mean) / summary.n_channels
     tol = _TOL * max(variance, 0.0)
-    centres, labels = _variance_split_boxes(levels[0][0], levels[0][1], n_bins)
+    centres, labels = _variance_split_boxes(stages[0][0], stages[0][1], n_bins)
     if centres.shape[0] < n_bins:
         # Boxes too small to cut further: k-means++ picks the rest.
         centres = weighted_kmeans_plusplus(
-            levels[0][0], levels[0][1], n_bins, random_state, centres
+            stages[0][0], stages[0][1], n_bins, random_state, centres
         )
     n_iter = 0
-    for i, atoms in enumerate(levels):
-        fine = i == len(levels) - 1 and len(levels) > 1
+    for i, atoms in enumerate(stages):
+        fine = i == len(stages) - 1 and len(stages) > 1
         # Searches start from the box, or the coarse atom's nearest centre.
         centres, labels, iterations = smoothed_lloyd(
             *atoms,
@@ -524,7 +524,7 @@ def vector_codebook(
     .. [5] R. Salakhutdinov and S. Roweis, "Adaptive overrelaxed bound
        optimization methods", ICML 2003.
     """
-    points = np.ldexp(summary.mean, -summary.exponent)
+    points = np.ldexp(summary.mean, -summary.value_exponent)
     if one_atom_per_codeword(summary, n_bins):
         return summary.mean.copy(), 1
     grid_midpoint = None
@@ -552,7 +552,7 @@ def vector_codebook(
             axis=1,
         )
         with np.errstate(invalid="ignore", divide="ignore"):
-            codebook = np.ldexp(codebook / weight[:, None], summary.exponent)
+            codebook = np.ldexp(codebook / weight[:, None], summary.value_exponent)
     elif reconstruction == "midpoint" and grid_midpoint is not None:
         codebook = grid_midpoint
     elif reconstruction == "midpoint":

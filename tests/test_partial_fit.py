@@ -100,7 +100,7 @@ def test_partial_fit_equals_fit_beyond_max_atoms(
     dtype, n_channels, strategy, reconstruction, split
 ):
     # More distinct pixel values than max_atoms: the statistics move to a
-    # power-of-two grid, whose level must not depend on the split either.
+    # power-of-two grid, whose cell side must not depend on the split either.
     X = _image(dtype, n_channels, seed=1)
     n_distinct = np.unique(X.reshape(-1, n_channels), axis=0).shape[0]
     params = dict(
@@ -113,7 +113,7 @@ def test_partial_fit_equals_fit_beyond_max_atoms(
     )
     assert n_distinct > 10 * params["max_atoms"]
     whole = ImageVectorQuantizer(**params).fit(X)
-    assert whole._summary.level is not None
+    assert whole._summary.cell_exponent is not None
     streamed = _stream(ImageVectorQuantizer(**params), X, _splits(X.shape[0], split))
     _assert_same_codebook(streamed, whole)
 

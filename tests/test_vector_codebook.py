@@ -366,8 +366,8 @@ def test_colour_summary_is_that_of_the_distinct_colours(
         # Weights are kept scaled by a power of two (see skvq._summary).
         weight = np.ldexp(weight, -getattr(summary, "weight_exponent", 0))
     reference = _summary_by_sorting(pixels, weight, max_atoms)
-    assert summary.level == reference.level
-    assert summary.exponent == reference.exponent
+    assert summary.cell_exponent == reference.cell_exponent
+    assert summary.value_exponent == reference.value_exponent
     for field in ("key", "weight", "sum", "sumsq", "low", "high"):
         assert_array_equal(getattr(summary, field), getattr(reference, field))
 
