@@ -35,6 +35,8 @@ import numpy as np
 
 from libc.stdint cimport int32_t, int64_t, intptr_t, uint8_t, uint16_t
 
+from ._distances cimport ABSOLUTE, RELATIVE, nearer, squared_distance
+
 # The dtypes of images (8- and 16-bit, 32- and 64-bit integers and floats);
 # others are converted first, see _kernel_input.
 ctypedef fused pixel_t:
@@ -64,12 +66,6 @@ _CONVERTED = {
 # codebook, as by ``nearest_codeword`` (skvq._encode), so that squares cannot
 # overflow.
 cdef double _LARGEST_SCALED = 2.0 ** 500
-
-# Squared distances closer than this (relative, and absolute for underflow)
-# are compared by their difference computed without cancellation, as in
-# skvq._nearest_codeword, whose codes ``transform`` returns.
-cdef double _RELATIVE = 1e-9
-cdef double _ABSOLUTE = 1e-290
 
 # Up to this many edges, counting those at or below a value beats a binary
 # search.
@@ -213,53 +209,6 @@ cdef inline Py_ssize_t _count_at_or_below(
         base += half * (base[half] <= value)
         n_edges -= half
     return (base - edges) + (base[0] <= value)
-
-
-cdef inline double _squared_distance(
-    const double* v, const double* word, Py_ssize_t n_channels
-) noexcept nogil:
-    """``sum((v - word) ** 2)``, summed in channel order."""
-    cdef double total = 0.0, difference, d0, d1, d2
-    cdef Py_ssize_t c
-    if n_channels == 3:
-        # Colours, unrolled: the search spends most of its time here.
-        d0, d1, d2 = v[0] - word[0], v[1] - word[1], v[2] - word[2]
-        return (d0 * d0 + d1 * d1) + d2 * d2
-    for c in range(n_channels):
-        difference = v[c] - word[c]
-        total += difference * difference
-    return total
-
-
-cdef inline bint _nearer(
-    const double* v,
-    const double* word_j,
-    const double* word_k,
-    Py_ssize_t n_channels,
-    double distance_j,
-    double distance_k,
-    intptr_t j,
-    intptr_t k,
-) noexcept nogil:
-    """Whether codeword ``j`` is nearer to ``v`` than codeword ``k`` (of
-    equals, the lower code), given their squared distances: the rule of
-    ``skvq._nearest_codeword``, so that codes at strength 0 are those of
-    ``transform``. Squared distances within rounding of each other are
-    compared by their difference ``sum((k - j) * ((v - j) + (v - k)))``,
-    which does not cancel far from the codewords."""
-    cdef double difference = 0.0
-    cdef Py_ssize_t c
-    if distance_j < distance_k * (1.0 - _RELATIVE) - _ABSOLUTE:
-        return True
-    if distance_j > distance_k * (1.0 + _RELATIVE) + _ABSOLUTE:
-        return False
-    for c in range(n_channels):
-        difference += (word_k[c] - word_j[c]) * (
-            (v[c] - word_j[c]) + (v[c] - word_k[c])
-        )
-    if difference != 0.0:
-        return difference < 0.0
-    return j < k
 
 
 def floyd_steinberg_scalar(
@@ -419,7 +368,7 @@ def floyd_steinberg_vector(
                     value = value if value > low_x else low_x
                     v[c] = value if value < high_x else high_x
 
-                best = _squared_distance(
+                best = squared_distance(
                     &v[0], words + best_row * n_channels, n_channels
                 )
                 # Walk from codeword to nearer codeword through their lists.
@@ -430,10 +379,10 @@ def floyd_steinberg_vector(
                         listed = True
                         break
                     m = neighbours[best_row, l]
-                    distance = _squared_distance(
+                    distance = squared_distance(
                         &v[0], words + m * n_channels, n_channels
                     )
-                    if _nearer(
+                    if nearer(
                         &v[0], words + m * n_channels,
                         words + best_row * n_channels, n_channels,
                         distance, best, code_of[m], code_of[best_row],
@@ -453,12 +402,12 @@ def floyd_steinberg_vector(
                             stop = middle
                     for m in range(start, n_codes):
                         term = v[key] - keys[m]
-                        if term * term > best * (1.0 + _RELATIVE) + _ABSOLUTE:
+                        if term * term > best * (1.0 + RELATIVE) + ABSOLUTE:
                             break
-                        distance = _squared_distance(
+                        distance = squared_distance(
                             &v[0], words + m * n_channels, n_channels
                         )
-                        if _nearer(
+                        if nearer(
                             &v[0], words + m * n_channels,
                             words + best_row * n_channels, n_channels,
                             distance, best, code_of[m], code_of[best_row],
@@ -466,12 +415,12 @@ def floyd_steinberg_vector(
                             best, best_row = distance, m
                     for m in range(start - 1, -1, -1):
                         term = v[key] - keys[m]
-                        if term * term > best * (1.0 + _RELATIVE) + _ABSOLUTE:
+                        if term * term > best * (1.0 + RELATIVE) + ABSOLUTE:
                             break
-                        distance = _squared_distance(
+                        distance = squared_distance(
                             &v[0], words + m * n_channels, n_channels
                         )
-                        if _nearer(
+                        if nearer(
                             &v[0], words + m * n_channels,
                             words + best_row * n_channels, n_channels,
                             distance, best, code_of[m], code_of[best_row],

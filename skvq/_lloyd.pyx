@@ -44,6 +44,8 @@ from libc.math cimport erfc, exp, sqrt
 from libc.stdlib cimport free, malloc
 from libc.string cimport memset
 
+from ._distances cimport squared_distance
+
 cdef extern from *:
     """
     /* Atoms are split only within this many standard deviations of a
@@ -87,17 +89,6 @@ cdef void _fill_tables() noexcept:
 _fill_tables()
 
 
-cdef inline double _squared_distance(
-    const double* x, const double* c, const Py_ssize_t n_channels
-) noexcept nogil:
-    cdef double total = 0.0, difference
-    cdef Py_ssize_t k
-    for k in range(n_channels):
-        difference = x[k] - c[k]
-        total += difference * difference
-    return total
-
-
 cdef struct Geometry:
     # Distances between centres and each centre's others by increasing
     # distance, when there are at most MAX_ORDERED centres.
@@ -121,7 +112,7 @@ cdef void _update_geometry(
     for j in range(n_clusters):
         g.between[j * n_clusters + j] = 0.0
         for k in range(j + 1, n_clusters):
-            d = sqrt(_squared_distance(
+            d = sqrt(squared_distance(
                 centres + j * n_channels, centres + k * n_channels, n_channels
             ))
             g.between[j * n_clusters + k] = d
@@ -175,7 +166,7 @@ cdef inline double _nearest_list(
             j, d = known[t], known_distance[t]
         else:
             j = start
-            d = _squared_distance(x, centres + j * n_channels, n_channels)
+            d = squared_distance(x, centres + j * n_channels, n_channels)
         if j == start:
             reach = sqrt(d)
         u = n_kept
@@ -206,7 +197,7 @@ cdef inline double _nearest_list(
             skip = skip or known[u] == j
         if skip:
             continue
-        d = _squared_distance(x, centres + j * n_channels, n_channels)
+        d = squared_distance(x, centres + j * n_channels, n_channels)
         if d < kept_distance[n_kept]:
             u = n_kept
             while u > 0 and kept_distance[u - 1] > d:
@@ -281,7 +272,7 @@ cdef inline int _iterate(
                 a, b, da, db = kept[0], kept[0], INF, INF
                 for k in range(n_kept):
                     j = kept[k]
-                    d = _squared_distance(x, centres + j * n_channels, n_channels)
+                    d = squared_distance(x, centres + j * n_channels, n_channels)
                     known_distance[k] = d
                     if d < db:
                         if d < da:
@@ -304,7 +295,7 @@ cdef inline int _iterate(
                 # the split width, an atom stays whole with its centre.
                 if n_known == 0:
                     a = labels[i]
-                    da = _squared_distance(x, centres + a * n_channels, n_channels)
+                    da = squared_distance(x, centres + a * n_channels, n_channels)
                     kept[0], known_distance[0], n_known = a, da, 1
                 d = g.between[a * n_clusters + g.order[a * (n_clusters - 1)]] - sqrt(da)
                 if d - sqrt(da) > 2 * SPLIT_WIDTH * sigma:
@@ -336,7 +327,7 @@ cdef inline int _iterate(
                 if n_clusters <= MAX_ORDERED:
                     inverse_gap = g.inverse[a * n_clusters + b]
                 else:
-                    d = sqrt(_squared_distance(c_a, c_b, n_channels))
+                    d = sqrt(squared_distance(c_a, c_b, n_channels))
                     inverse_gap = 1.0 / d if d > 0 else 0.0
                 # da, db are squared: (db - da) / (2 gap) is the distance of
                 # x to the plane halfway between a and b (inf for a gap of 0).

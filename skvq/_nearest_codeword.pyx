@@ -40,6 +40,8 @@ from libc.math cimport fabs, frexp, ldexp, sqrt
 from libc.stdint cimport int32_t, uint8_t, uint16_t
 from libc.stdlib cimport free, malloc, realloc
 
+from ._distances cimport ABSOLUTE, RELATIVE, nearer, squared_distance
+
 ctypedef fused pixel_t:
     uint8_t
     uint16_t
@@ -54,17 +56,10 @@ cdef extern from *:
     """
     /* Scaled pixel coordinates are clipped to this magnitude (2**500). */
     #define SKVQ_CLIP 3.273390607896142e150
-    /* Relative and absolute margins above the rounding of squared distances
-       and projections (in scaled units, where codewords are at most one),
-       for up to thousands of channels; the absolute one covers underflow. */
-    #define SKVQ_RELATIVE 1e-9
-    #define SKVQ_ABSOLUTE 1e-290
     /* Most candidates of a cell tested against each other. */
     #define SKVQ_MAX_PAIRED 64
     """
     const double CLIP "SKVQ_CLIP"
-    const double RELATIVE "SKVQ_RELATIVE"
-    const double ABSOLUTE "SKVQ_ABSOLUTE"
     const int32_t MAX_PAIRED "SKVQ_MAX_PAIRED"
 
 
@@ -74,55 +69,6 @@ cdef inline double _clip(double value) noexcept nogil:
     if value < -CLIP:
         return -CLIP
     return value
-
-
-cdef inline double _squared_distance(
-    const double* x, const double* c, Py_ssize_t n_channels
-) noexcept nogil:
-    cdef double total = 0.0, difference
-    cdef Py_ssize_t k
-    for k in range(n_channels):
-        difference = x[k] - c[k]
-        total += difference * difference
-    return total
-
-
-cdef inline bint _nearer(
-    const double* x,
-    const double* c_j,
-    const double* c_k,
-    Py_ssize_t n_channels,
-    double distance_j,
-    double distance_k,
-    Py_ssize_t j,
-    Py_ssize_t k,
-) noexcept nogil:
-    """Whether codeword j is nearer to x than codeword k (ties: lower index),
-    given their squared distances to x."""
-    cdef double difference = 0.0, across = 0.0, along = 0.0
-    cdef int exponent_across = 0, exponent_along = 0
-    cdef Py_ssize_t c
-    if distance_j < distance_k * (1.0 - RELATIVE) - ABSOLUTE:
-        return True
-    if distance_j > distance_k * (1.0 + RELATIVE) + ABSOLUTE:
-        return False
-    # Each factor is scaled by a power of two to about one first, so that
-    # products of small differences do not underflow (the sign is all that
-    # matters).
-    for c in range(n_channels):
-        across = max(across, fabs(c_k[c] - c_j[c]))
-        along = max(along, fabs((x[c] - c_j[c]) + (x[c] - c_k[c])))
-    if across == 0.0 or along == 0.0:
-        return j < k
-    frexp(across, &exponent_across)
-    frexp(along, &exponent_along)
-    for c in range(n_channels):
-        difference += ldexp(c_k[c] - c_j[c], -exponent_across) * ldexp(
-            (x[c] - c_j[c]) + (x[c] - c_k[c]), -exponent_along
-        )
-    if difference != 0.0:
-        return difference < 0.0
-    return j < k
 
 
 cdef inline bint _dominates(
@@ -343,11 +289,11 @@ cdef Py_ssize_t _nearest_candidate(
     """The nearest to ``x`` of a cell's candidates (count first)."""
     cdef Py_ssize_t t, j, best = candidates[1]
     cdef double distance, best_distance
-    best_distance = _squared_distance(x, codebook + best * n_channels, n_channels)
+    best_distance = squared_distance(x, codebook + best * n_channels, n_channels)
     for t in range(2, 1 + candidates[0]):
         j = candidates[t]
-        distance = _squared_distance(x, codebook + j * n_channels, n_channels)
-        if _nearer(
+        distance = squared_distance(x, codebook + j * n_channels, n_channels)
+        if nearer(
             x,
             codebook + j * n_channels,
             codebook + best * n_channels,
@@ -508,9 +454,9 @@ cdef Py_ssize_t _nearest_candidate_pair(
     near), compared exactly."""
     cdef const double* c_a = codebook + pair[0] * n_channels
     cdef const double* c_b = codebook + pair[1] * n_channels
-    if _nearer(
+    if nearer(
         x, c_b, c_a, n_channels,
-        _squared_distance(x, c_b, n_channels), _squared_distance(x, c_a, n_channels),
+        squared_distance(x, c_b, n_channels), squared_distance(x, c_a, n_channels),
         pair[1], pair[0],
     ):
         return pair[1]
@@ -698,7 +644,7 @@ def nearest_by_projection(
                     else:
                         high = middle
                 best = low if low < n_codes else n_codes - 1
-                best_distance = _squared_distance(
+                best_distance = squared_distance(
                     x, start + best * n_channels, n_channels
                 )
                 bound = sqrt(best_distance) * (1.0 + RELATIVE) + slack
@@ -714,8 +660,8 @@ def nearest_by_projection(
                         right += 1
                     if gap > bound:
                         break
-                    distance = _squared_distance(x, start + j * n_channels, n_channels)
-                    if _nearer(
+                    distance = squared_distance(x, start + j * n_channels, n_channels)
+                    if nearer(
                         x,
                         start + j * n_channels,
                         start + best * n_channels,
