@@ -7,7 +7,7 @@ read in key order: counting needs no sort, and costs two passes over the
 pixels plus one over the bitmap. A colour's rank among those present (the
 index of its count) is the number of bits set before its own.
 
-The cell of a colour at grid level ``e`` is ``floor(v / 2**e)`` per channel
+The cell of a colour with cell exponent ``e`` is ``floor(v / 2**e)`` per channel
 (``v >> e``), keyed the same way with ``8 - e`` bits per channel; cells are
 counted and pooled from the distinct colours, the same way.
 
@@ -48,12 +48,12 @@ cdef extern from *:
 # functions called with a constant (2 or 3), so that the compiler unrolls the
 # loops over channels: half the instructions of a loop over a variable count.
 
-cdef inline uint64_t _key(const uint8_t* pixel, const int n_channels, const int level) noexcept nogil:
-    """Key of the cell at ``level`` (the colour itself at level 0)."""
+cdef inline uint64_t _key(const uint8_t* pixel, const int n_channels, const int cell_exponent) noexcept nogil:
+    """Key of the cell at ``cell_exponent`` (the colour itself at cell exponent 0)."""
     cdef uint64_t key = 0
     cdef int c
     for c in range(n_channels):
-        key = (key << (8 - level)) | (pixel[c] >> level)
+        key = (key << (8 - cell_exponent)) | (pixel[c] >> cell_exponent)
     return key
 
 
@@ -191,40 +191,40 @@ def count_colours(
             _count(&pixels[0, 0], w, n_pixels, 2, &present[0], &rank[0], &counts[0])
 
 
-cdef inline uint64_t _cell_of_key(uint64_t key, const int n_channels, int level) noexcept nogil:
-    """Key of the cell at ``level`` of the colour keyed ``key``."""
+cdef inline uint64_t _cell_of_key(uint64_t key, const int n_channels, int cell_exponent) noexcept nogil:
+    """Key of the cell at ``cell_exponent`` of the colour keyed ``key``."""
     cdef uint64_t cell = 0
     cdef int c
     for c in range(n_channels):
-        cell = (cell << (8 - level)) | (((key >> (8 * (n_channels - 1 - c))) & 255) >> level)
+        cell = (cell << (8 - cell_exponent)) | (((key >> (8 * (n_channels - 1 - c))) & 255) >> cell_exponent)
     return cell
 
 
 cdef inline Py_ssize_t _count_cells(
-    const uint32_t* keys, Py_ssize_t n_keys, const int n_channels, int level,
+    const uint32_t* keys, Py_ssize_t n_keys, const int n_channels, int cell_exponent,
     uint64_t* cells, Py_ssize_t n_words,
 ) noexcept nogil:
     cdef Py_ssize_t i
     memset(cells, 0, n_words * sizeof(uint64_t))
     for i in range(n_keys):
-        _set(cells, _cell_of_key(keys[i], n_channels, level))
+        _set(cells, _cell_of_key(keys[i], n_channels, cell_exponent))
     return _count_bits(cells, n_words)
 
 
 def count_cells(
     const uint32_t[::1] keys,  # IN, from count_colours
     int n_channels,
-    int level,
-    uint64_t[::1] cells,  # OUT, 2**((8 - level) * n_channels) bits
+    int cell_exponent,
+    uint64_t[::1] cells,  # OUT, 2**((8 - cell_exponent) * n_channels) bits
 ):
-    """Mark in ``cells`` the cells at ``level`` (``1 <= level <= 8``) of the
+    """Mark in ``cells`` the cells at ``cell_exponent`` (``1 <= cell_exponent <= 8``) of the
     colours keyed ``keys``, and return their number."""
     cdef Py_ssize_t n_cells
     with nogil:
         if n_channels == 3:
-            n_cells = _count_cells(&keys[0], keys.shape[0], 3, level, &cells[0], cells.shape[0])
+            n_cells = _count_cells(&keys[0], keys.shape[0], 3, cell_exponent, &cells[0], cells.shape[0])
         else:
-            n_cells = _count_cells(&keys[0], keys.shape[0], 2, level, &cells[0], cells.shape[0])
+            n_cells = _count_cells(&keys[0], keys.shape[0], 2, cell_exponent, &cells[0], cells.shape[0])
     return n_cells
 
 
@@ -233,7 +233,7 @@ cdef inline void _pool(
     const double* counts,
     Py_ssize_t n_keys,
     const int n_channels,
-    int level,
+    int cell_exponent,
     const uint64_t* cells,
     const uint32_t* rank,
     double* total_weight,
@@ -244,7 +244,7 @@ cdef inline void _pool(
     cdef int c
     cdef double w, value, squares
     for i in range(n_keys):
-        j = _rank(cells, rank, _cell_of_key(keys[i], n_channels, level))
+        j = _rank(cells, rank, _cell_of_key(keys[i], n_channels, cell_exponent))
         w = counts[i]
         total_weight[j] += w
         squares = 0.0
@@ -259,15 +259,15 @@ def pool_colours(
     const uint32_t[::1] keys,  # IN (n_colours,), from count_colours
     const double[::1] counts,  # IN (n_colours,)
     int n_channels,
-    int level,
-    const uint64_t[::1] cells,  # IN, from count_cells at this level
+    int cell_exponent,
+    const uint64_t[::1] cells,  # IN, from count_cells at this cell exponent
     uint32_t[::1] rank,  # scratch, (cells.shape[0],)
     uint32_t[::1] cell_keys,  # OUT, (n_cells,)
     double[::1] total_weight,  # OUT, (n_cells,)
     double[:, ::1] sums,  # OUT, (n_cells, n_channels)
     double[::1] sumsq,  # OUT, (n_cells,)
 ):
-    """Keys of the cells at ``level``, ascending, and per cell the total
+    """Keys of the cells at ``cell_exponent``, ascending, and per cell the total
     weight of its colours, their weighted sum and their weighted sum of
     squared norms (in pixel values), added in the order of the colours."""
     with nogil:
@@ -276,8 +276,8 @@ def pool_colours(
         memset(&sums[0, 0], 0, sums.shape[0] * n_channels * sizeof(double))
         memset(&sumsq[0], 0, sumsq.shape[0] * sizeof(double))
         if n_channels == 3:
-            _pool(&keys[0], &counts[0], keys.shape[0], 3, level, &cells[0], &rank[0],
+            _pool(&keys[0], &counts[0], keys.shape[0], 3, cell_exponent, &cells[0], &rank[0],
                   &total_weight[0], &sums[0, 0], &sumsq[0])
         else:
-            _pool(&keys[0], &counts[0], keys.shape[0], 2, level, &cells[0], &rank[0],
+            _pool(&keys[0], &counts[0], keys.shape[0], 2, cell_exponent, &cells[0], &rank[0],
                   &total_weight[0], &sums[0, 0], &sumsq[0])
