@@ -76,15 +76,18 @@ def cell_means(values, weight, cell, n_cells):
     ...            np.array([0, 0, 1]), 2)
     array([2.e-020, 1.e+300])
     """
-    cell_weight = np.bincount(cell, weights=weight, minlength=n_cells)
-    first = np.flatnonzero(np.r_[True, cell[1:] != cell[:-1]])
-    anchor = np.repeat(values[first], np.diff(np.append(first, cell.shape[0])))
+    first = np.flatnonzero(np.concatenate(([True], cell[1:] != cell[:-1])))
+    cell_weight = np.add.reduceat(weight, first)
+    size = np.diff(first, append=cell.shape[0])
+    anchor = values[first]
     # Offsets within a cell spanning more than the float64 range, in
     # quarters (precision below 2**-1070 of such a span does not matter).
-    scale = 4.0 if np.max(np.abs(values), initial=0.0) >= 2.0**1021 else 1.0
-    offset = (values / scale - anchor / scale) * (weight / cell_weight[cell])
+    scale = 4.0 if max(abs(values[0]), abs(values[-1])) >= 2.0**1021 else 1.0
+    offset = (values / scale - np.repeat(anchor / scale, size)) * (
+        weight / np.repeat(cell_weight, size)
+    )
     mean = np.full(n_cells, np.nan)
-    mean[cell[first]] = anchor[first] + scale * np.add.reduceat(offset, first)
+    mean[cell[first]] = anchor + scale * np.add.reduceat(offset, first)
     return mean
 
 
@@ -178,7 +181,11 @@ def scalar_codebook(summary, n_bins, strategy, reconstruction):
     elif reconstruction == "midpoint":
         codebook = midpoint
     elif reconstruction == "centroid":
-        codebook = cell_means(values, summary.weight, cell, n_cells)
+        codebook = (
+            centroid
+            if strategy == "kmeans"
+            else cell_means(values, summary.weight, cell, n_cells)
+        )
     else:
         codebook = weighted_median(values, summary.weight, cell, n_cells)
     codebook = np.where(np.isnan(codebook), midpoint, codebook)
