@@ -156,7 +156,7 @@ def _neighbour_lists(codebook):
     to codeword ``m`` than to ``a``, or as near, only if ``|a - m| <= 2
     |a - v|`` (triangle inequality), that is only if ``reach[a, l] <= d``.
     The margins cover both rounding and the near-ties that
-    :func:`_nearer` settles by another formula.
+    ``nearer`` (skvq._distances) settles by another formula.
     """
     from scipy.spatial import KDTree
 
@@ -281,6 +281,32 @@ def floyd_steinberg_scalar(
             next_row[n_columns - 1 if step == 1 else 0] = behind
 
 
+cdef inline bint _consider(
+    const double* v,
+    const double* words,
+    Py_ssize_t n_channels,
+    Py_ssize_t m,
+    double key_gap,
+    const intptr_t[::1] code_of,
+    double* best,
+    Py_ssize_t* best_row,
+) noexcept nogil:
+    """Make row ``m`` of the sorted codewords the best if it is nearer to
+    ``v``; return False when it lies too far along the sorting key
+    (``key_gap`` from ``v``) to be nearer, as then do all rows beyond it."""
+    cdef double distance
+    if key_gap * key_gap > best[0] * (1.0 + RELATIVE) + ABSOLUTE:
+        return False
+    distance = squared_distance(v, words + m * n_channels, n_channels)
+    if nearer(
+        v, words + m * n_channels, words + best_row[0] * n_channels, n_channels,
+        distance, best[0], code_of[m], code_of[best_row[0]],
+    ):
+        best[0] = distance
+        best_row[0] = m
+    return True
+
+
 def floyd_steinberg_vector(
     const pixel_t[:, ::1] X,          # IN (n_rows, n_columns * n_channels)
     const double[:, ::1] codebook,    # IN (n_codes, n_channels), scaled, sorted
@@ -299,7 +325,7 @@ def floyd_steinberg_vector(
     ``codebook``) and clipped to ``+-2 ** 500``, as ``nearest_codeword``
     does. Writes ``codes[i, j] = code_of[m]`` for the row ``m`` of
     ``codebook`` nearest to the value ``v`` pixel ``(i, j)`` is quantized
-    from (compared by :func:`_nearer`): the pixel plus the diffused error,
+    from (compared by ``nearer`` (skvq._distances)): the pixel plus the diffused error,
     each channel clamped to the codebook's range widened to include the
     pixel. A neighbour of weight ``w`` receives ``w * strength * (v -
     codebook[m])``.
@@ -312,8 +338,8 @@ def floyd_steinberg_vector(
     it goes on through all rows of ``codebook``, sorted by channel ``key``,
     outward from ``v[key]`` in both directions, stopping on each side at
     the first row whose ``key`` term alone exceeds the best distance (with
-    the margin of :func:`_nearer`): a sum of non-negative terms is never
-    below any of its terms, in floating point as in exact arithmetic.
+    the margins of ``nearer``): a sum of non-negative terms is never below
+    any of its terms, in floating point as in exact arithmetic.
     """
     cdef Py_ssize_t n_rows = X.shape[0], n_codes = codebook.shape[0]
     cdef Py_ssize_t n_channels = codebook.shape[1]
@@ -321,7 +347,7 @@ def floyd_steinberg_vector(
     cdef Py_ssize_t n_neighbours = neighbours.shape[1]
     cdef Py_ssize_t i, t, j, c, l, m, step, start, stop, middle, last
     cdef Py_ssize_t best_row = 0
-    cdef double x, value, low_x, high_x, distance, best, term, error
+    cdef double x, value, low_x, high_x, distance, best, error
     cdef bint listed
     cdef double w_right = strength * 7.0 / 16.0
     cdef double w_behind = strength * 3.0 / 16.0
@@ -401,31 +427,15 @@ def floyd_steinberg_vector(
                         else:
                             stop = middle
                     for m in range(start, n_codes):
-                        term = v[key] - keys[m]
-                        if term * term > best * (1.0 + RELATIVE) + ABSOLUTE:
+                        if not _consider(&v[0], words, n_channels, m,
+                                         v[key] - keys[m], code_of,
+                                         &best, &best_row):
                             break
-                        distance = squared_distance(
-                            &v[0], words + m * n_channels, n_channels
-                        )
-                        if nearer(
-                            &v[0], words + m * n_channels,
-                            words + best_row * n_channels, n_channels,
-                            distance, best, code_of[m], code_of[best_row],
-                        ):
-                            best, best_row = distance, m
                     for m in range(start - 1, -1, -1):
-                        term = v[key] - keys[m]
-                        if term * term > best * (1.0 + RELATIVE) + ABSOLUTE:
+                        if not _consider(&v[0], words, n_channels, m,
+                                         v[key] - keys[m], code_of,
+                                         &best, &best_row):
                             break
-                        distance = squared_distance(
-                            &v[0], words + m * n_channels, n_channels
-                        )
-                        if nearer(
-                            &v[0], words + m * n_channels,
-                            words + best_row * n_channels, n_channels,
-                            distance, best, code_of[m], code_of[best_row],
-                        ):
-                            best, best_row = distance, m
                 codes[i, j] = <code_t> code_of[best_row]
 
                 word = words + best_row * n_channels
