@@ -156,7 +156,7 @@ def _neighbour_lists(codebook):
     to codeword ``m`` than to ``a``, or as near, only if ``|a - m| <= 2
     |a - v|`` (triangle inequality), that is only if ``reach[a, l] <= d``.
     The margins cover both rounding and the near-ties that
-    ``nearer`` (skvq._distances) settles by another formula.
+    ``skvq._distances.nearer`` settles by another formula.
     """
     from scipy.spatial import KDTree
 
@@ -325,7 +325,7 @@ def floyd_steinberg_vector(
     ``codebook``) and clipped to ``+-2 ** 500``, as ``nearest_codeword``
     does. Writes ``codes[i, j] = code_of[m]`` for the row ``m`` of
     ``codebook`` nearest to the value ``v`` pixel ``(i, j)`` is quantized
-    from (compared by ``nearer`` (skvq._distances)): the pixel plus the diffused error,
+    from (compared by ``skvq._distances.nearer``): the pixel plus the diffused error,
     each channel clamped to the codebook's range widened to include the
     pixel. A neighbour of weight ``w`` receives ``w * strength * (v -
     codebook[m])``.
