@@ -36,10 +36,16 @@ try:
     import ckwrap
 except ImportError:  # the benchmark extra installs it
     ckwrap = None
+try:
+    import kmeans1d
+except ImportError:  # the benchmark extra installs it
+    kmeans1d = None
 
 STRATEGIES = ("kmeans", "uniform", "quantile")
 SPEEDUP_TARGET = 100
 SIXTEEN_BIT_BINS = (8, 64, 256)
+# kmeans1d takes no weights, so it runs on every pixel: 13 s at 64 bins.
+KMEANS1D_MAX_BINS = 8
 LARGE_BINS = (4096, 65535)
 LARGE_LIMITS = (10.0, 1 << 30)  # seconds, bytes
 
@@ -182,20 +188,25 @@ def _against_ckmeans(smoke, repeat):
         [
             "bins",
             "Ckmeans.1d.dp time",
+            "kmeans1d time",
             "skvq fit time",
-            "speed-up",
+            "speed-up over Ckmeans.1d.dp",
             "Ckmeans.1d.dp SSE",
+            "kmeans1d SSE",
             "skvq SSE",
         ],
         note=(
             f"The 16-bit raccoon ({values.size:,} distinct values). "
             "Ckmeans.1d.dp (ckwrap.ckmeans, compiled C++) runs on the "
             "precomputed histogram (values and counts); skvq's time is its "
-            "whole fit from the image, histogram included. Both SSEs are "
-            "recomputed here from each one's partition of the values."
+            "whole fit from the image, histogram included. kmeans1d (also "
+            "exact, compiled) takes no weights, so it runs on all the "
+            f"pixels, at up to {KMEANS1D_MAX_BINS} bins only (64 took 13 s). "
+            "The SSEs are recomputed here from each one's partition."
         ),
     )
     targets = []
+    flat = pixels[:, 0].astype(np.float64)
     for n_bins in SIXTEEN_BIT_BINS:
         if ckwrap is None:
             ck_time, ck_sse = None, None
@@ -206,6 +217,12 @@ def _against_ckmeans(smoke, repeat):
                 budget=3.0,
             )
             ck_sse = _partition_sse(values, weights, np.asarray(result.labels))
+        k1_time = k1_sse = None
+        if kmeans1d is not None and n_bins <= KMEANS1D_MAX_BINS:
+            k1_time, (clusters, _) = best_time(
+                lambda k=n_bins: kmeans1d.cluster(flat, k), repeat=repeat, budget=3.0
+            )
+            k1_sse = _partition_sse(flat, np.ones(flat.size), np.asarray(clusters))
         sk_time, quantizer = best_time(
             lambda k=n_bins: ImageVectorQuantizer(k).fit(pixels),
             repeat=repeat,
@@ -216,9 +233,11 @@ def _against_ckmeans(smoke, repeat):
         table.add(
             n_bins,
             seconds(ck_time),
+            seconds(k1_time),
             seconds(sk_time),
             ratio(ck_time, sk_time),
             f"{ck_sse:.6g}" if ck_sse is not None else "n/a",
+            f"{k1_sse:.6g}" if k1_sse is not None else "n/a",
             f"{sk_sse:.6g}",
         )
         equal = ck_sse is None or sk_sse <= ck_sse * (1 + 1e-9)
