@@ -10,19 +10,39 @@ import importlib
 from ._version import __version__
 
 __all__ = [
+    "Codebook",
     "ImageVectorQuantizer",
+    "PixelSummary",
     "__version__",
+    "decode",
+    "dither",
+    "encode",
+    "learn_codebook",
+    "mean_squared_error",
+    "merge_summaries",
     "pack_codes",
     "read_palette_png",
+    "summarize",
     "unpack_codes",
     "write_palette_png",
 ]
 
 # Each public name is imported from its module on first use (PEP 562), so
 # that "import skvq" and the command line's --help do not pay for
-# scikit-learn, SciPy and Pillow before they are needed.
+# scikit-learn, SciPy and Pillow before they are needed. The functions of
+# the core (skvq._quantize) never import scikit-learn, SciPy or pandas; only
+# ImageVectorQuantizer does.
 _MODULE_OF = {
+    "Codebook": "._quantize",
     "ImageVectorQuantizer": "._quantizer",
+    "PixelSummary": "._quantize",
+    "decode": "._quantize",
+    "dither": "._quantize",
+    "encode": "._quantize",
+    "learn_codebook": "._quantize",
+    "mean_squared_error": "._quantize",
+    "merge_summaries": "._quantize",
+    "summarize": "._quantize",
     "pack_codes": "._packing",
     "read_palette_png": "._png",
     "unpack_codes": "._packing",

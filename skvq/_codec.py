@@ -26,8 +26,8 @@ def encode(X, codebook, bin_edges=None):
         The codewords.
     bin_edges : ndarray of shape (n_codes + 1,), default=None
         With one channel, the ascending thresholds of the cells (codes are
-        found by bin lookup); ignored with several channels, where codes are
-        the nearest codewords.
+        found by bin lookup); ``None`` (always with several channels) codes
+        every pixel to its nearest codeword.
 
     Returns
     -------
@@ -43,7 +43,7 @@ def encode(X, codebook, bin_edges=None):
     """
     n_codes, n_channels = codebook.shape
     dtype = code_dtype(n_codes)
-    if n_channels == 1:
+    if bin_edges is not None:
         return encode_scalar(X, bin_edges, dtype)
     codes = nearest_codeword(X.reshape(-1, n_channels), codebook, dtype)
     return codes.reshape(X.shape[0], -1)

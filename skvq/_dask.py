@@ -41,7 +41,7 @@ from ._validation import (
     check_codes,
     check_codes_layout,
     check_float64_range,
-    check_sample_weight,
+    check_weight,
 )
 
 # Summaries (or errors) combined per task of the tree reduction: few enough
@@ -112,7 +112,7 @@ def _checked_weight(weight, block, block_info):
     if weight is None:
         return None
     with _naming_rows(block_info):
-        return check_sample_weight(np.asarray(weight).reshape(-1), block)
+        return check_weight(np.asarray(weight).reshape(-1), block.shape[0])
 
 
 def _in_object_block(value):
@@ -145,7 +145,7 @@ def _weight_column(sample_weight, X):
         return sample_weight.rechunk((X.chunks[0],))[:, None]
     # A number or an in-memory array: checked whole, then sliced along with
     # X's row blocks.
-    sample_weight = check_sample_weight(sample_weight, X)
+    sample_weight = check_weight(sample_weight, int(X.shape[0]))
     return da.from_array(sample_weight, chunks=(X.chunks[0],))[:, None]
 
 

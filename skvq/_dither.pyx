@@ -158,12 +158,8 @@ def _neighbour_lists(codebook):
     The margins cover both rounding and the near-ties that
     ``skvq._distances.nearer`` settles by another formula.
     """
-    from scipy.spatial import KDTree
-
     n_neighbours = min(_N_NEIGHBOURS, codebook.shape[0])
-    distance, neighbours = KDTree(codebook).query(codebook, k=n_neighbours)
-    distance = distance.reshape(codebook.shape[0], n_neighbours)
-    neighbours = neighbours.reshape(codebook.shape[0], n_neighbours)
+    distance, neighbours = _nearest_neighbours(codebook, n_neighbours)
     # A codeword with duplicates may come after them, or not at all when
     # they fill the list: put it first, before the other codewords at
     # distance 0, dropping the last entry if needed (a shorter list is only
@@ -180,6 +176,28 @@ def _neighbour_lists(codebook):
     lower = np.maximum(distance * (1.0 - _REACH_RELATIVE) - _REACH_ABSOLUTE, 0.0)
     reach = np.square(0.5 * lower)
     return np.ascontiguousarray(neighbours, dtype=np.intp), reach
+
+
+# Codebooks up to this size find their neighbour lists by brute force in
+# NumPy (a palette of 256 colours: 0.3 ms); larger ones through SciPy's
+# KDTree, imported only then, so that dithering to palettes imports no SciPy.
+_BRUTE_FORCE_CODES = 1024
+
+
+def _nearest_neighbours(codebook, k):
+    """Distances to, and indices of, the ``k`` nearest rows of ``codebook``
+    from each row (itself among them), nearest first."""
+    n_codes = codebook.shape[0]
+    if n_codes > _BRUTE_FORCE_CODES:
+        from scipy.spatial import KDTree
+
+        distance, neighbours = KDTree(codebook).query(codebook, k=k)
+        return distance.reshape(n_codes, k), neighbours.reshape(n_codes, k)
+    # Differences squared, never |a|^2 - 2ab + |b|^2, which cancels.
+    squared = np.square(codebook[:, None, :] - codebook[None, :, :]).sum(axis=2)
+    neighbours = np.argsort(squared, axis=1, kind="stable")[:, :k]
+    distance = np.sqrt(np.take_along_axis(squared, neighbours, axis=1))
+    return distance, neighbours
 
 
 def _kernel_input(X):

@@ -1,12 +1,11 @@
 """The scikit-learn estimator: validation, fitted state, and the API."""
 
-import warnings
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import (
     _check_feature_names_in,
     check_is_fitted,
@@ -14,19 +13,50 @@ from sklearn.utils.validation import (
 )
 
 from ._codec import decode, encode, mean_squared_error, squared_error
-from ._dither import floyd_steinberg
-from ._encode import code_dtype
-from ._scalar_codebook import scalar_codebook
-from ._summary import merge_summaries, one_atom_per_codeword, summarize_rows
+from ._quantize import (
+    DEFAULT_DITHER_STRENGTH,
+    Codebook,
+    check_strength,
+    codebook_from_summary,
+    dither_checked,
+)
+from ._summary import merge_summaries, summarize_rows
 from ._validation import (
-    NumericDtype,
     check_codes,
     check_float64_range,
     check_pixel_dtype,
-    check_sample_weight,
     check_total_weight,
+    check_weight,
+    dimension_hint,
 )
-from ._vector_codebook import vector_codebook
+
+
+class NumericDtype(Options):
+    """Parameter constraint: anything :class:`numpy.dtype` reads as a bool,
+    integer or float dtype (``np.uint8``, ``"float32"``, ``np.dtype("<u2")``,
+    ``int``...).
+
+    A subclass of :class:`~sklearn.utils._param_validation.Options` only
+    because scikit-learn's parameter validation accepts its own constraint
+    classes alone; the set of options is not enumerable and not used.
+    """
+
+    def __init__(self):
+        super().__init__(type=object, options=set())
+
+    def is_satisfied_by(self, val):
+        if val is None or isinstance(val, (bool, np.bool_)):
+            # np.dtype(None) is float64; a bool is no dtype.
+            return False
+        try:
+            return np.dtype(val).kind in "biuf"
+        except (TypeError, ValueError):
+            return False
+
+    def __str__(self):
+        return (
+            "a numeric numpy dtype (bool, integer or float, e.g. np.uint8 or 'float32')"
+        )
 
 
 def _is_dask_collection(X):
@@ -214,7 +244,8 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
         self : object
             Fitted quantizer.
         """
-        return self._accumulate(X, sample_weight, reset=True)
+        self._accumulate(X, sample_weight, reset=True)
+        return self
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y=None, sample_weight=None):
@@ -244,7 +275,8 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
         self : object
             The updated quantizer.
         """
-        return self._accumulate(X, sample_weight, reset=not hasattr(self, "_summary"))
+        self._accumulate(X, sample_weight, reset=not hasattr(self, "_summary"))
+        return self
 
     def _check_n_channels(self, n_features):
         if n_features % self.n_channels:
@@ -272,6 +304,11 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
                 "X is a masked array, whose mask would be ignored: pass a plain "
                 "array, e.g. X.filled(value)."
             )
+        if getattr(X, "ndim", None) == 3:
+            raise ValueError(
+                f"X must be a 2-D array (n_samples, n_features), got an array "
+                f"of shape {X.shape}." + dimension_hint(X.shape)
+            )
         # scikit-learn's finiteness check first sums X, which for finite
         # values near the float64 limits overflows to inf - inf: a spurious
         # warning, since it then checks every value.
@@ -293,6 +330,8 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
             validate_data(self, X, reset=False, skip_check_array=True)
 
     def _accumulate(self, X, sample_weight, reset):
+        """Add the pixels of X to the statistics (or start anew with
+        ``reset``) and learn the codebook; returns X as validated."""
         # The parameters' own checks are scikit-learn's (_fit_context).
         if self.max_atoms < self.n_bins:
             raise ValueError(
@@ -321,7 +360,7 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
             X = self._validate_pixels(X, reset=reset)
             self._check_n_channels(X.shape[1])
             if sample_weight is not None:
-                sample_weight = check_sample_weight(sample_weight, X)
+                sample_weight = check_weight(sample_weight, X.shape[0])
             summary = summarize_rows(
                 X, sample_weight, n_channels=n_channels, max_atoms=self.max_atoms
             )
@@ -330,39 +369,61 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
         check_total_weight(np.sum(summary.weight))
         self._summary = summary
         self._learn_codebook()
-        return self
+        return X
 
     def _learn_codebook(self):
-        summary = self._summary
-        if one_atom_per_codeword(summary, self.n_bins) and (
-            summary.n_atoms < self.n_bins
-        ):
-            warnings.warn(
-                f"X has {summary.n_atoms} distinct value(s), fewer than "
-                f"n_bins={self.n_bins}; using {summary.n_atoms} codeword(s), one "
-                "per value.",
-                UserWarning,
-            )
-        if self.n_channels == 1:
-            self.bin_edges_, codebook = scalar_codebook(
-                summary, self.n_bins, self.strategy, self.reconstruction
-            )
-            self.codebook_ = codebook[:, None]
-            self.n_iter_ = 1
-        else:
-            if hasattr(self, "bin_edges_"):
-                # Left over from an earlier fit with one channel.
-                del self.bin_edges_
-            self.codebook_, self.n_iter_ = vector_codebook(
-                summary,
-                self.n_bins,
-                self.strategy,
-                self.reconstruction,
-                max_iter=int(self.max_iter),
-                random_state=check_random_state(self.random_state),
-            )
-        self.n_bins_ = self.codebook_.shape[0]
-        self.n_bits_ = max(1, int(np.ceil(np.log2(self.n_bins_))))
+        if hasattr(self, "bin_edges_"):
+            # Refreshed below with one channel; left over from an earlier fit
+            # with one channel otherwise.
+            del self.bin_edges_
+        codebook = codebook_from_summary(
+            self._summary,
+            self.n_bins,
+            self.strategy,
+            self.reconstruction,
+            int(self.max_iter),
+            check_random_state(self.random_state),
+        )
+        self.codebook_ = codebook.codewords
+        if codebook.bin_edges is not None:
+            self.bin_edges_ = codebook.bin_edges
+        self.n_iter_ = codebook.n_iter
+        self.n_bins_ = codebook.n_codes
+        self.n_bits_ = codebook.n_bits
+
+    def _codebook(self):
+        """The fitted codebook, as the functions of :mod:`skvq._quantize`
+        take it."""
+        return Codebook(self.codebook_, self._bin_edges(), self.n_iter_)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit_transform(self, X, y=None, sample_weight=None):
+        """Learn the codebook from X and return the code of every pixel.
+
+        Equal to ``fit(X, sample_weight=sample_weight).transform(X)``, with
+        X validated once.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Images, one per row; a dask array gives a lazy dask array of
+            codes.
+        y : None
+            Ignored.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each sample, shared by its pixels.
+
+        Returns
+        -------
+        codes : ndarray of shape (n_samples, n_features // n_channels)
+            As for :meth:`transform`.
+        """
+        X = self._accumulate(X, sample_weight, reset=True)
+        if _is_dask_collection(X):
+            from ._dask import encode_dask
+
+            return encode_dask(X, self.codebook_, self._bin_edges())
+        return encode(X, self.codebook_, self._bin_edges())
 
     def transform(self, X):
         """Code of every pixel of X.
@@ -393,7 +454,7 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
         :mod:`skvq._codec` take them."""
         return self.bin_edges_ if self.n_channels == 1 else None
 
-    def dither(self, X, *, strength=0.8):
+    def dither(self, X, *, strength=DEFAULT_DITHER_STRENGTH):
         """Codes of the pixels of X with Floyd–Steinberg error diffusion.
 
         Each pixel is quantized from its value plus a share of the errors of
@@ -469,21 +530,10 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
                 "through the whole image in order, so blocks dithered apart "
                 "would show seams. Compute the image first (X.compute())."
             )
-        if isinstance(strength, (bool, np.bool_)) or not isinstance(strength, Real):
-            raise TypeError(
-                f"strength must be a real number in [0, 1], got {strength!r}."
-            )
-        if not 0 <= strength <= 1:
-            raise ValueError(
-                "strength must be in [0, 1] (0: no dithering, 1: full "
-                f"Floyd-Steinberg), got {strength!r}."
-            )
+        strength = check_strength(strength)
         self._check_n_channels_unchanged()
         X = self._validate_pixels(X, reset=False)
-        inner_edges = self.bin_edges_[1:-1] if self.n_channels == 1 else None
-        return floyd_steinberg(
-            X, self.codebook_, inner_edges, strength, code_dtype(self.n_bins_)
-        )
+        return dither_checked(X, self._codebook(), strength)
 
     def inverse_transform(self, X):
         """Codewords of codes.
@@ -542,7 +592,7 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
             )
         X = self._validate_pixels(X, reset=False)
         if sample_weight is not None:
-            sample_weight = check_sample_weight(sample_weight, X)
+            sample_weight = check_weight(sample_weight, X.shape[0])
         error = squared_error(X, self.codebook_, self._bin_edges(), sample_weight)
         return -mean_squared_error(error)
 

@@ -13,6 +13,7 @@ import numpy as np
 
 from ._kmeans1d import optimal_partition_1d
 from ._summary import one_atom_per_codeword
+from .exceptions import FewerCodewordsWarning
 
 
 def _halfway(a, b):
@@ -169,7 +170,7 @@ def scalar_codebook(summary, n_bins, strategy, reconstruction):
                     f"{n_bins - len(edges) + 1} bin(s) of n_bins={n_bins} hold "
                     "no value of their own. "
                     "Consider decreasing n_bins.",
-                    UserWarning,
+                    FewerCodewordsWarning,
                 )
         cell = np.searchsorted(edges[1:-1], values, side="right")
     n_cells = edges.shape[0] - 1

@@ -43,7 +43,13 @@ _CHUNK_PIXELS = 1 << 20
 
 
 class PixelSummary(NamedTuple):
-    """Weighted atoms summarising a set of pixels; see the module docstring.
+    """Sufficient statistics of a set of pixels: weighted atoms that add up.
+
+    Made by :func:`skvq.summarize`, merged by :func:`skvq.merge_summaries`
+    and learned from by :func:`skvq.learn_codebook`. An atom is one distinct
+    pixel value or, once there are more than ``max_atoms``, a cell of a
+    power-of-two grid; it carries the total weight of its pixels, their
+    weighted sum and their weighted sum of squared norms.
 
     Atoms are sorted by key (for one channel: by value). ``cell_exponent`` is
     ``None`` while atoms are distinct values (then ``key`` holds them), else
@@ -51,9 +57,9 @@ class PixelSummary(NamedTuple):
     ``sum`` and ``sumsq`` are in units of ``2**value_exponent`` and
     ``2**(2 * value_exponent)`` of the values. ``low`` and ``high`` are the
     per-channel minimum and maximum of the pixels with positive weight.
-    ``weight``,
-    ``sum`` and ``sumsq`` are in units of ``2**weight_exponent`` of the
-    sample weights (a codebook depends on relative weights only).
+    ``weight``, ``sum`` and ``sumsq`` are in units of ``2**weight_exponent``
+    of the sample weights (a codebook depends on relative weights only).
+    Every scaling is by a power of two, hence exact.
     """
 
     key: np.ndarray

@@ -1,54 +1,13 @@
-"""Checks of what users pass in that scikit-learn's validation leaves to skvq.
+"""Checks of what users pass in, in NumPy alone.
 
-Each check lives here once and is called by the estimator on numpy input and
-by :mod:`skvq._dask` on each block of a dask array, so that both paths refuse
-the same input with the same message. Parameters are checked by scikit-learn
-from ``ImageVectorQuantizer._parameter_constraints``, with the
-:class:`NumericDtype` constraint defined here.
+Each check lives here once: the functions of :mod:`skvq._quantize` call them
+on their input, the estimator on what scikit-learn's ``validate_data`` leaves
+to skvq, and :mod:`skvq._dask` on each block of a dask array, so that every
+path refuses the same input with the same message. No scikit-learn here: the
+public core and the command line must not import it.
 """
 
-import inspect
-
 import numpy as np
-from sklearn.utils._param_validation import Options
-from sklearn.utils.validation import _check_sample_weight, check_array
-
-# scikit-learn >= 1.7 refuses all-zero sample weights unless told not to.
-# skvq checks the total weight of a whole fit or score instead, so that a
-# batch of partial_fit or a block of a dask array may weigh nothing.
-_ALL_ZERO_WEIGHTS_ALLOWED = (
-    {"allow_all_zero_weights": True}
-    if "allow_all_zero_weights" in inspect.signature(_check_sample_weight).parameters
-    else {}
-)
-
-
-class NumericDtype(Options):
-    """Parameter constraint: anything :class:`numpy.dtype` reads as a bool,
-    integer or float dtype (``np.uint8``, ``"float32"``, ``np.dtype("<u2")``,
-    ``int``...).
-
-    A subclass of :class:`~sklearn.utils._param_validation.Options` only
-    because scikit-learn's parameter validation accepts its own constraint
-    classes alone; the set of options is not enumerable and not used.
-    """
-
-    def __init__(self):
-        super().__init__(type=object, options=set())
-
-    def is_satisfied_by(self, val):
-        if val is None or isinstance(val, (bool, np.bool_)):
-            # np.dtype(None) is float64; a bool is no dtype.
-            return False
-        try:
-            return np.dtype(val).kind in "biuf"
-        except (TypeError, ValueError):
-            return False
-
-    def __str__(self):
-        return (
-            "a numeric numpy dtype (bool, integer or float, e.g. np.uint8 or 'float32')"
-        )
 
 
 def check_pixel_dtype(dtype):
@@ -75,18 +34,107 @@ def check_float64_range(X):
     return X
 
 
-def check_sample_weight(sample_weight, X):
-    """One finite, non-negative float64 weight per row of ``X`` (a number
-    stands for all rows): scikit-learn's checks, all-zero weights allowed.
+def check_weight(sample_weight, n_rows):
+    """One finite, non-negative float64 weight per row (a number stands for
+    all rows); all-zero weights are allowed here, since a batch of
+    ``partial_fit`` or a block of a dask array may weigh nothing (the total
+    of a whole fit is checked by :func:`check_total_weight`)."""
+    if isinstance(sample_weight, (bool, np.bool_)):
+        raise TypeError("sample_weight must be numbers, got a bool.")
+    try:
+        weight = np.asarray(sample_weight, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(
+            f"sample_weight must be real numbers, got {type(sample_weight).__name__}."
+        ) from exc
+    if weight.ndim == 0:
+        return np.full(n_rows, float(weight))
+    if weight.ndim != 1 or weight.shape[0] != n_rows:
+        raise ValueError(
+            f"sample_weight must have shape ({n_rows},), one weight per row of "
+            f"X, got shape {weight.shape}."
+        )
+    if not np.isfinite(weight).all():
+        raise ValueError("sample_weight must be finite (no NaN or infinity).")
+    if np.any(weight < 0):
+        raise ValueError("sample_weight must be non-negative.")
+    return weight
 
-    ``X`` is only asked for its number of rows.
+
+def check_pixels(X, n_channels):
+    """Pixels as a 2-D array of real numbers within float64's range.
+
+    Takes an array of shape ``(n_rows, n_pixels * n_channels)``, or of shape
+    ``(n_rows, n_columns, n_channels)`` (returned reshaped to 2-D, without a
+    copy where NumPy can). Lists and other array-likes are converted; the
+    input is never modified.
     """
-    return _check_sample_weight(
-        sample_weight,
-        X,
-        dtype=np.float64,
-        ensure_non_negative=True,
-        **_ALL_ZERO_WEIGHTS_ALLOWED,
+    if isinstance(X, np.ma.MaskedArray):
+        raise TypeError(
+            "X is a masked array, whose mask would be ignored: pass a plain "
+            "array, e.g. X.filled(value)."
+        )
+    if hasattr(X, "toarray") or hasattr(X, "tocsr"):
+        raise TypeError(
+            "X is a sparse matrix; skvq takes dense pixel arrays (X.toarray())."
+        )
+    X = np.asarray(X)
+    if X.dtype.kind == "O":
+        try:
+            X = X.astype(np.float64)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(
+                "X must hold real numbers (bool, integer or float), got "
+                "objects that are not numbers."
+            ) from exc
+    check_pixel_dtype(X.dtype)
+    if X.ndim == 3 and X.shape[2] == n_channels:
+        X = X.reshape(X.shape[0], -1)
+    if X.ndim != 2:
+        raise ValueError(
+            f"X must be a 2-D array (n_rows, n_pixels * n_channels), or 3-D "
+            f"(n_rows, n_columns, n_channels) with n_channels={n_channels} "
+            f"as its last axis; got an array of shape {X.shape}."
+            + _layout_hint(X.shape, n_channels)
+        )
+    if X.size == 0:
+        raise ValueError(f"X has no pixels (shape {X.shape}).")
+    if X.shape[1] % n_channels:
+        raise ValueError(
+            f"X has {X.shape[1]} values per row, which is not a multiple of "
+            f"n_channels={n_channels}: every pixel must have {n_channels} "
+            "consecutive values."
+        )
+    if X.dtype.kind == "f" and not np.isfinite(X).all():
+        raise ValueError("X must be finite: it has NaN or infinite values.")
+    return check_float64_range(X)
+
+
+def _layout_hint(shape, n_channels):
+    """How to lay out an array of ``shape`` as pixels."""
+    if len(shape) == 3:
+        return (
+            f" For an image of shape {shape}, pass n_channels={shape[2]}, or "
+            f"reshape it to (n_rows, n_columns * n_channels) with "
+            f"X.reshape({shape[0]}, -1) or to one pixel per row with "
+            f"X.reshape(-1, {shape[2]})."
+        )
+    if len(shape) == 1:
+        return (
+            " For a single row use X.reshape(1, -1), for one value per row "
+            "X.reshape(-1, 1)."
+        )
+    return ""
+
+
+def dimension_hint(shape):
+    """How to give an image of ``shape`` (3-D) to the estimator, whose input
+    is 2-D."""
+    rows, _, channels = shape
+    return (
+        f" For an image of shape {shape}, reshape it to one image row per row "
+        f"with X.reshape({rows}, -1) and n_channels={channels}, or to one pixel "
+        f"per row with X.reshape(-1, {channels}) and n_channels={channels}."
     )
 
 
@@ -117,7 +165,7 @@ def check_codes_layout(shape, dtype, n_columns):
 
 def check_codes(codes, n_codes, n_columns):
     """Codes to decode: 2-D, integer-valued, in ``[0, n_codes)``, with
-    ``n_columns`` columns.
+    ``n_columns`` columns (any number if ``None``).
 
     Returns them as an integer array, without copying integer input.
 
@@ -132,13 +180,19 @@ def check_codes(codes, n_codes, n_columns):
         ...
     ValueError: Codes must be integers in [0, 3); got values from 0 to 3.
     """
-    codes = check_array(
-        codes, dtype=None, ensure_all_finite=True, allow_nd=True, input_name="codes"
+    if hasattr(codes, "toarray") or hasattr(codes, "tocsr"):
+        raise TypeError("Codes must be a dense array, got a sparse matrix.")
+    codes = np.asarray(codes)
+    check_codes_layout(
+        codes.shape, codes.dtype, codes.shape[-1] if n_columns is None else n_columns
     )
-    check_codes_layout(codes.shape, codes.dtype, n_columns)
     if codes.dtype.kind == "f":
+        if not np.isfinite(codes).all():
+            raise ValueError("Codes must be finite integers; got NaN or infinity.")
         if not np.array_equal(codes, np.floor(codes)):
             raise ValueError("Codes must be integers; got fractional values.")
+    if codes.shape[0] == 0:
+        raise ValueError("Codes have no rows: there is nothing to decode.")
     if codes.size:
         low, high = codes.min(), codes.max()
         if low < 0 or high >= n_codes:

@@ -16,6 +16,7 @@ from ._lloyd import smoothed_lloyd as lloyd_kernel
 from ._scalar_codebook import uniform_edges, weighted_median
 from ._summary import _times_power_of_two, one_atom_per_codeword
 from ._variance_split import variance_split as variance_split_kernel
+from .exceptions import FewerCodewordsWarning
 
 # k-means first runs on atoms pooled in a grid with at most this many cells
 # (and at least 16 per cluster), where iterations are cheap, then polishes
@@ -382,7 +383,7 @@ def _kmeans_labels(summary, n_bins, max_iter, random_state):
             f"The pixels were pooled into {summary.n_atoms} atoms (max_atoms), "
             f"no more than n_bins={n_bins}; using {summary.n_atoms} "
             "codeword(s), one per atom. Raise max_atoms for more.",
-            UserWarning,
+            FewerCodewordsWarning,
         )
         return np.arange(summary.n_atoms), summary.n_atoms, 1
     exponent = summary.value_exponent

@@ -67,7 +67,10 @@ RANDOM_STATE = PARAMETER.format("random_state") + (
 ZERO_WEIGHT = "sample_weight sums to zero: it must have at least one positive entry"
 REAL = r"X must hold real numbers \(bool, integer or float\), got dtype "
 NOT_2D = r"Expected 2D array, got 1D array instead"
-DIM_3 = r"Found array with dim 3[.,] .*2"
+DIM_3 = (
+    r"X must be a 2-D array \(n_samples, n_features\), got an array of shape .*"
+    r"reshape it to one image row per row"
+)
 V, T = ValueError, TypeError
 
 # fmt: off
@@ -85,11 +88,11 @@ CATALOGUE = [
     ("-inf in transform", {}, "transform", NEG_INF, {}, V, "contains infinity"),
     ("-inf in score", {}, "score", NEG_INF, {}, V, "Input X contains infinity"),
     ("NaN code", {}, "inverse_transform", _with(CODES * 1.0, 0, np.nan), {}, V,
-     "Input codes contains NaN"),
+     "Codes must be finite integers; got NaN or infinity"),
     ("+inf code", {}, "inverse_transform", _with(CODES * 1.0, 0, np.inf), {}, V,
-     "Input codes contains infinity"),
+     "Codes must be finite integers; got NaN or infinity"),
     ("-inf code", {}, "inverse_transform", _with(CODES * 1.0, 0, -np.inf), {}, V,
-     "Input codes contains infinity"),
+     "Codes must be finite integers; got NaN or infinity"),
     # Arrays that do not hold real numbers.
     # NumPy's message, as scikit-learn's estimators give it.
     ("object strings in fit", {}, "fit", WORDS.astype(object), {}, V,
@@ -111,8 +114,8 @@ CATALOGUE = [
      "Complex data not supported"),
     ("complex in transform", {}, "transform", X.astype(complex), {}, V,
      "Complex data not supported"),
-    ("complex codes", {}, "inverse_transform", CODES.astype(complex), {}, V,
-     "Complex data not supported"),
+    ("complex codes", {}, "inverse_transform", CODES.astype(complex), {}, T,
+     "Codes must be an array of integers, got dtype complex128"),
     ("datetime64 in fit", {}, "fit", np.ones((4, 6), "M8[D]"), {}, T,
      REAL + r"datetime64\[D\]"),
     ("timedelta64 in transform", {}, "transform", np.ones((4, 6), "m8[s]"), {}, T,
@@ -130,7 +133,8 @@ CATALOGUE = [
     # Shapes.
     ("1-D in fit", {}, "fit", np.arange(6.0), {}, V, NOT_2D),
     ("1-D in transform", {}, "transform", np.arange(6.0), {}, V, NOT_2D),
-    ("1-D codes", {}, "inverse_transform", np.zeros(6, np.int64), {}, V, NOT_2D),
+    ("1-D codes", {}, "inverse_transform", np.zeros(6, np.int64), {}, V,
+     r"Codes must be a 2-D array \(n_samples, 6\), got an array of shape \(6,\)"),
     ("scalar in fit", {}, "fit", np.float64(3.0), {}, V,
      "Expected 2D array, got scalar array instead"),
     ("3-D in fit", {}, "fit", np.zeros((2, 3, 4)), {}, V, DIM_3),
@@ -144,11 +148,11 @@ CATALOGUE = [
     ("zero samples in transform", {}, "transform", np.zeros((0, 6)), {}, V,
      r"Found array with 0 sample\(s\)"),
     ("zero samples of codes", {}, "inverse_transform", np.zeros((0, 6), int), {}, V,
-     r"Found array with 0 sample\(s\)"),
+     "Codes have no rows: there is nothing to decode"),
     ("zero features in fit", {}, "fit", np.zeros((4, 0)), {}, V,
      r"Found array with 0 feature\(s\) \(shape=\(4, 0\)\) while a minimum of 1"),
     ("zero features of codes", {}, "inverse_transform", np.zeros((4, 0), int), {}, V,
-     r"Found array with 0 feature\(s\)"),
+     r"Codes have 0 columns, but this quantizer produces 6"),
     # Sparse input: pixels are dense.
     ("csr_matrix in fit", {}, "fit", sp.csr_matrix(X), {}, T, SPARSE_X),
     ("csc_matrix in fit", {}, "fit", sp.csc_matrix(X), {}, T, SPARSE_X),
@@ -157,7 +161,7 @@ CATALOGUE = [
     ("csr_matrix in transform", {}, "transform", sp.csr_matrix(X), {}, T, SPARSE_X),
     ("csr_array in score", {}, "score", sp.csr_array(X), {}, T, SPARSE_X),
     ("csr_array codes", {}, "inverse_transform", sp.csr_array(CODES), {}, T,
-     "Sparse data was passed for codes, but dense data is required"),
+     "Codes must be a dense array, got a sparse matrix"),
     # n_bins.
     ("n_bins=1", {"n_bins": 1}, "fit", X, {}, V, N_BINS + ". Got 1 instead"),
     ("n_bins=0", {"n_bins": 0}, "fit", X, {}, V, N_BINS + ". Got 0 instead"),
@@ -241,38 +245,40 @@ CATALOGUE = [
     ("random_state=1.5", {"random_state": 1.5}, "fit", X, {}, T, RANDOM_STATE),
     # sample_weight.
     ("sample_weight too short", {}, "fit", X, {"sample_weight": np.ones(3)}, V,
-     r"sample_weight.shape == \(3,\), expected \(4,\)!"),
+     r"sample_weight must have shape \(4,\), one weight per row of X, got shape "
+     r"\(3,\)"),
     ("sample_weight too long", {}, "partial_fit", X, {"sample_weight": np.ones(24)},
-     V, r"sample_weight.shape == \(24,\), expected \(4,\)!"),
+     V, r"sample_weight must have shape \(4,\), one weight per row of X"),
     ("sample_weight negative", {}, "fit", X,
      {"sample_weight": np.array([1.0, -1.0, 1.0, 1.0])}, V,
-     "Negative values in data passed to `sample_weight`"),
+     "sample_weight must be non-negative"),
     ("sample_weight negative, partial_fit", {}, "partial_fit", X,
-     {"sample_weight": -np.ones(4)}, V, "Negative values in data passed to"),
+     {"sample_weight": -np.ones(4)}, V, "sample_weight must be non-negative"),
     ("sample_weight all zero", {}, "fit", X, {"sample_weight": np.zeros(4)}, V,
      ZERO_WEIGHT),
     ("sample_weight zero scalar", {}, "fit", X, {"sample_weight": 0.0}, V,
      ZERO_WEIGHT),
     ("sample_weight NaN", {}, "fit", X,
      {"sample_weight": np.array([1.0, np.nan, 1.0, 1.0])}, V,
-     "Input sample_weight contains NaN"),
+     r"sample_weight must be finite \(no NaN or infinity\)"),
     ("sample_weight +inf", {}, "fit", X,
      {"sample_weight": np.array([1.0, np.inf, 1.0, 1.0])}, V,
-     "Input sample_weight contains infinity"),
+     r"sample_weight must be finite \(no NaN or infinity\)"),
     ("sample_weight 2-D", {}, "fit", X, {"sample_weight": np.ones((4, 1))}, V,
-     "Sample weights must be 1D array or scalar"),
+     r"sample_weight must have shape \(4,\), one weight per row of X, got shape "
+     r"\(4, 1\)"),
     ("sample_weight strings", {}, "fit", X, {"sample_weight": np.array(["a"] * 4)},
-     V, "could not convert string to float"),
+     T, "sample_weight must be real numbers"),
     ("score sample_weight too short", {}, "score", X, {"sample_weight": np.ones(3)},
-     V, r"sample_weight.shape == \(3,\), expected \(4,\)!"),
+     V, r"sample_weight must have shape \(4,\), one weight per row of X"),
     ("score sample_weight negative", {}, "score", X,
      {"sample_weight": np.array([1.0, -1.0, 1.0, 1.0])}, V,
-     "Negative values in data passed to `sample_weight`"),
+     "sample_weight must be non-negative"),
     ("score sample_weight all zero", {}, "score", X, {"sample_weight": np.zeros(4)},
      V, ZERO_WEIGHT),
     ("score sample_weight NaN", {}, "score", X,
      {"sample_weight": np.array([1.0, np.nan, 1.0, 1.0])}, V,
-     "Input sample_weight contains NaN"),
+     r"sample_weight must be finite \(no NaN or infinity\)"),
     # A different number of features than fit.
     ("transform 5 features after 6", {}, "transform", X[:, :5], {}, V,
      "X has 5 features, but ImageVectorQuantizer is expecting 6 features as input"),

@@ -377,14 +377,14 @@ def test_bad_sample_weight_raises(scheduler, method):
         call(X, sample_weight=da.ones(5, chunks=2))
     negative = np.ones(30)
     negative[9] = -1
-    message = "Rows 8:16 of the dask array: Negative values in data passed to"
+    message = "Rows 8:16 of the dask array: sample_weight must be non-negative"
     with pytest.raises(ValueError, match=message):
         call(X, sample_weight=da.from_array(negative, chunks=7))
-    with pytest.raises(ValueError, match=r"^Negative values in data passed to"):
+    with pytest.raises(ValueError, match=r"^sample_weight must be non-negative"):
         call(X, sample_weight=negative)
     nan = np.ones(30)
     nan[25] = np.nan
-    message = "Rows 24:30 of the dask array: Input sample_weight contains NaN"
+    message = r"Rows 24:30 of the dask array: sample_weight must be finite \(no NaN"
     with pytest.raises(ValueError, match=message):
         call(X, sample_weight=da.from_array(nan, chunks=7))
     zero = da.zeros(30, chunks=7)

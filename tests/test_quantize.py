@@ -1,0 +1,188 @@
+"""The public core (skvq._quantize): plain functions on arrays, without
+scikit-learn."""
+
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+import pytest
+from numpy.testing import assert_array_equal
+
+from skvq import (
+    Codebook,
+    ImageVectorQuantizer,
+    PixelSummary,
+    decode,
+    dither,
+    encode,
+    learn_codebook,
+    mean_squared_error,
+    merge_summaries,
+    summarize,
+)
+from skvq.exceptions import FewerCodewordsWarning
+
+RNG = np.random.default_rng(0)
+GRAY = RNG.integers(0, 256, size=(40, 50), dtype=np.uint8)
+COLOUR = RNG.integers(0, 256, size=(30, 20, 3), dtype=np.uint8)
+
+
+def test_core_imports_no_scikit_learn_scipy_or_pandas():
+    code = """
+import sys
+import numpy as np
+from skvq import learn_codebook, encode, decode, dither, mean_squared_error
+image = np.arange(48, dtype=np.uint8).reshape(4, 4, 3)
+codebook = learn_codebook(image, 4, n_channels=3)
+codes = dither(image, codebook)
+decode(encode(image, codebook), codebook)
+mean_squared_error(image, codebook)
+heavy = sorted(
+    name for name in sys.modules if name.split(".")[0] in ("sklearn", "scipy", "pandas")
+)
+print(heavy)
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("strategy", ["kmeans", "uniform", "quantile"])
+def test_learn_codebook_gives_the_estimators_codebook(strategy):
+    gray = learn_codebook(GRAY, 8, strategy=strategy)
+    quantizer = ImageVectorQuantizer(8, strategy=strategy).fit(GRAY)
+    assert_array_equal(gray.codewords, quantizer.codebook_)
+    assert_array_equal(gray.bin_edges, quantizer.bin_edges_)
+    assert_array_equal(encode(GRAY, gray), quantizer.transform(GRAY))
+
+    colour = learn_codebook(COLOUR, 16, n_channels=3, strategy=strategy)
+    quantizer = ImageVectorQuantizer(16, n_channels=3, strategy=strategy)
+    quantizer.fit(COLOUR.reshape(30, -1))
+    assert_array_equal(colour.codewords, quantizer.codebook_)
+    assert colour.bin_edges is None
+    assert_array_equal(
+        encode(COLOUR, colour), quantizer.transform(COLOUR.reshape(30, -1))
+    )
+    assert_array_equal(dither(COLOUR, colour), quantizer.dither(COLOUR.reshape(30, -1)))
+
+
+def test_a_three_dimensional_image_is_its_rows():
+    codebook = learn_codebook(COLOUR, 16, n_channels=3)
+    assert_array_equal(
+        codebook.codewords,
+        learn_codebook(COLOUR.reshape(30, -1), 16, n_channels=3).codewords,
+    )
+    codes = encode(COLOUR, codebook)
+    assert codes.shape == (30, 20)
+    assert_array_equal(codes, encode(COLOUR.reshape(-1, 3), codebook).reshape(30, 20))
+
+
+def test_summaries_of_parts_merge_into_the_summary_of_the_whole():
+    parts = [summarize(GRAY[:13]), summarize(GRAY[13:31]), summarize(GRAY[31:])]
+    merged = merge_summaries(merge_summaries(parts[0], parts[1]), parts[2])
+    whole = summarize(GRAY)
+    assert isinstance(merged, PixelSummary)
+    for name in ("key", "weight", "sum", "sumsq"):
+        assert_array_equal(getattr(merged, name), getattr(whole, name))
+    assert_array_equal(
+        learn_codebook(merged, 5).codewords, learn_codebook(GRAY, 5).codewords
+    )
+
+
+def test_decode_and_score_agree_with_the_codewords():
+    codebook = learn_codebook(GRAY, 4)
+    codes = encode(GRAY, codebook)
+    restored = decode(codes, codebook)
+    assert_array_equal(restored, codebook.codewords[codes, 0])
+    expected = np.mean((GRAY - restored) ** 2)
+    assert mean_squared_error(GRAY, codebook) == pytest.approx(expected, rel=1e-12)
+    assert decode(codes, codebook, dtype=np.uint8).dtype == np.uint8
+    assert codebook.n_bits == 2
+    assert codebook.code_dtype == np.uint8
+
+
+@pytest.mark.parametrize("n_channels", [1, 3])
+def test_a_given_palette_codes_every_pixel_to_its_nearest_codeword(n_channels):
+    palette = RNG.integers(0, 256, size=(17, n_channels)).astype(float)
+    codebook = Codebook.from_codewords(palette)
+    pixels = RNG.integers(0, 256, size=(25, 8 * n_channels), dtype=np.uint8)
+    codes = encode(pixels, codebook)
+    flat = pixels.reshape(-1, n_channels).astype(float)
+    distances = ((flat[:, None, :] - palette[None]) ** 2).sum(axis=2)
+    # The first of equally near codewords, as argmin takes it.
+    assert_array_equal(codes.ravel(), np.argmin(distances, axis=1))
+    assert_array_equal(codebook.codewords, palette)
+
+
+def test_fewer_distinct_values_than_n_bins_warn_with_a_class():
+    image = np.array([[0, 0, 5, 5]], dtype=np.uint8)
+    with pytest.warns(FewerCodewordsWarning, match="2 distinct value"):
+        codebook = learn_codebook(image, 4)
+    assert codebook.n_codes == 2
+    with pytest.warns(UserWarning):
+        ImageVectorQuantizer(4).fit(image)
+
+
+def test_the_functions_never_modify_their_input():
+    image = COLOUR.copy()
+    codebook = learn_codebook(image, 8, n_channels=3)
+    encode(image, codebook)
+    dither(image, codebook, strength=1.0)
+    mean_squared_error(image, codebook)
+    assert_array_equal(image, COLOUR)
+
+
+@pytest.mark.parametrize(
+    "kwargs, exception, message",
+    [
+        ({"n_bins": 1}, ValueError, "n_bins must be an int from 2 to 65536, got 1"),
+        ({"n_bins": 2.5}, TypeError, "n_bins must be an int, got 2.5"),
+        ({"strategy": "median"}, ValueError, "strategy must be one of 'kmeans'"),
+        ({"reconstruction": "mean"}, ValueError, "reconstruction must be one of"),
+        ({"max_atoms": 4}, ValueError, "max_atoms must be at least n_bins=8"),
+        ({"max_iter": 0}, ValueError, "max_iter must be an int >= 1, got 0"),
+        ({"random_state": -1}, ValueError, r"random_state must be an int in \[0"),
+        ({"random_state": "a"}, TypeError, "random_state must be None, an int"),
+        ({"n_channels": 7}, ValueError, "not a multiple of n_channels=7"),
+        ({"sample_weight": [1.0]}, ValueError, r"sample_weight must have shape \(40"),
+    ],
+)
+def test_bad_parameters_are_refused_in_the_callers_terms(kwargs, exception, message):
+    with pytest.raises(exception, match=message):
+        learn_codebook(GRAY, **{"n_bins": 8, **kwargs})
+
+
+@pytest.mark.parametrize(
+    "X, exception, message",
+    [
+        (np.zeros((0, 4)), ValueError, "X has no pixels"),
+        (np.array([[1.0, np.nan]]), ValueError, "X must be finite"),
+        (np.zeros(5), ValueError, r"For a single row use X.reshape\(1, -1\)"),
+        (np.zeros((2, 3, 4)), ValueError, "For an image of shape"),
+        (np.array([["a", "b"]]), TypeError, "X must hold real numbers"),
+        (np.ma.masked_array([[1, 2]]), TypeError, "X is a masked array"),
+    ],
+)
+def test_bad_pixels_are_refused(X, exception, message):
+    codebook = learn_codebook(GRAY, 4)
+    with pytest.raises(exception, match=message):
+        encode(X, codebook)
+
+
+def test_bad_codebooks_strengths_and_codes_are_refused():
+    codebook = learn_codebook(GRAY, 4)
+    with pytest.raises(TypeError, match="codebook must be a Codebook"):
+        encode(GRAY, codebook.codewords)
+    with pytest.raises(ValueError, match=r"strength must be in \[0, 1\]"):
+        dither(GRAY, codebook, strength=2)
+    with pytest.raises(ValueError, match=r"Codes must be integers in \[0, 4\)"):
+        decode(np.array([[4]]), codebook)
+    with pytest.raises(ValueError, match="codewords must be finite"):
+        Codebook.from_codewords([[0.0], [np.inf]])
+    with pytest.raises(ValueError, match="codewords must be a 2-D array"):
+        Codebook.from_codewords([0.0, 1.0])
+    with pytest.raises(ValueError, match="sample_weight applies to pixels"):
+        with warnings.catch_warnings():
+            learn_codebook(summarize(GRAY), 4, sample_weight=np.ones(40))
