@@ -37,6 +37,8 @@ class OptimizedBuildExt(build_ext):
     skvq/_binning.pyx then runs 3.5x slower (float32, 7 edges: 0.5 instead
     of 1.8 gigapixels per second). MSVC's default (/O2) already vectorises.
     No -march: wheels must run on every processor of their platform.
+    Outside ``build_ext --debug``, -g0 drops the debug symbols that the
+    Python's CFLAGS (-g) would put in every module.
     """
 
     def build_extensions(self):
@@ -44,6 +46,10 @@ class OptimizedBuildExt(build_ext):
             for extension in self.extensions:
                 # After the Python's flags on the command line, so it wins.
                 extension.extra_compile_args.append("-O3")
+                if not self.debug:
+                    # Without it a wheel built from source is 6.1 MB
+                    # instead of 1.2 MB (pip wheel . --no-deps, Linux GCC).
+                    extension.extra_compile_args.append("-g0")
         super().build_extensions()
 
 
