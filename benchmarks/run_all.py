@@ -1,13 +1,17 @@
 """Run every benchmark and print its tables as Markdown.
 
-Run: ``python benchmarks/run_all.py [--smoke] [--write-doc [PATH]]``.
+Run: ``python benchmarks/run_all.py [--smoke] [--write-doc [FOLDER]]``.
 
 ``--smoke`` runs a tiny, fast version of each benchmark (small images, one
 repeat) so that CI notices when a script breaks; its numbers mean nothing.
-``--write-doc`` also writes the machine's description and the tables to
-``doc/benchmark_results.rst`` (or to ``PATH``), a reST fragment that
-``doc/benchmarks.rst`` includes. Nothing here asserts on timings: the figures
-are read by people, next to the anchors measured in the same run.
+``--write-doc`` also writes the documentation's benchmark pages into
+``doc/`` (or ``FOLDER``): the machine's description to
+``benchmark_results.rst``, a fragment that ``benchmarks.rst`` includes, and
+one page per family of tables to ``benchmarks/<family>.rst`` (see
+``FAMILIES``). ``--rerender`` writes the same pages again from the tables
+already in them, without running any benchmark, after a change of their
+layout. Nothing here asserts on timings: the figures are read by people,
+next to the anchors measured in the same run.
 """
 
 import argparse
@@ -28,7 +32,7 @@ import bench_pngquant
 import bench_transform
 import numpy
 import sklearn
-from tables import targets_table
+from tables import read_rst_tables, targets_table
 
 BENCHMARKS = [
     bench_gray,
@@ -39,7 +43,20 @@ BENCHMARKS = [
     bench_dither,
     bench_pngquant,
 ]
-DOC_PAGE = pathlib.Path(__file__).resolve().parent.parent / "doc/benchmark_results.rst"
+DOC_FOLDER = pathlib.Path(__file__).resolve().parent.parent / "doc"
+MACHINE_PAGE = "benchmark_results.rst"
+# The documentation's page for each family of tables: its file under
+# doc/benchmarks/, its title, and the benchmarks whose tables it shows. The
+# project's goals have a page of their own ("goals").
+FAMILIES = {
+    "gray": (
+        "Gray images",
+        [bench_gray, bench_fixed_cost, bench_transform, bench_memory],
+    ),
+    "colour": ("Colour images", [bench_color]),
+    "dithering": ("Dithering and PNG files", [bench_dither, bench_pngquant]),
+}
+GOALS_PAGE = ("goals", "Project goals")
 
 
 def processor_description():
@@ -79,11 +96,17 @@ def machine_description():
 def run_all(smoke):
     """Run every benchmark.
 
-    Returns the tables, the table of the project's goals (None for a smoke
-    run), and the load average before and after the run.
+    Returns a dict of the tables of each family (``FAMILIES``), the table of
+    the project's goals (None for a smoke run), and the load average before
+    and after the run.
     """
     load_before = os.getloadavg()[0]
-    tables, targets = [], []
+    families, targets = {}, []
+    family_of = {
+        benchmark: family
+        for family, (_, benchmarks) in FAMILIES.items()
+        for benchmark in benchmarks
+    }
     for benchmark in BENCHMARKS:
         name = benchmark.__name__
         print(f"running {name} ...", file=sys.stderr, flush=True)
@@ -91,12 +114,12 @@ def run_all(smoke):
         more_tables, more_targets = benchmark.run(smoke)
         elapsed = time.perf_counter() - start
         print(f"{name} took {elapsed:.1f} s", file=sys.stderr, flush=True)
-        tables += more_tables
+        families.setdefault(family_of[benchmark], []).extend(more_tables)
         targets += more_targets
     goals = targets_table(targets) if targets and not smoke else None
     # Other processes on the machine slow the runs down unevenly; the load
     # average says how much to trust the figures.
-    return tables, goals, (load_before, os.getloadavg()[0])
+    return families, goals, (load_before, os.getloadavg()[0])
 
 
 def load_description(load):
@@ -104,28 +127,43 @@ def load_description(load):
     return f"load average {before:.1f} before, {after:.1f} after"
 
 
-def rst_page(tables, goals, load, smoke):
-    """The reST fragment included by doc/benchmarks.rst, whose title is
-    overlined: its sections are the level below."""
+_GENERATED = (
+    ".. This file is written by benchmarks/run_all.py --write-doc; "
+    "do not edit it by hand."
+)
+
+
+def machine_fields(load, smoke):
+    """The fields of the machine's description, as (name, value) pairs."""
     today = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
     command = "python benchmarks/run_all.py" + (" --smoke" if smoke else "")
     before, after = load
+    return [
+        ("Date", today),
+        ("Processor", processor_description()),
+        ("Software", software_description()),
+        (
+            "Load average",
+            f"{before:.1f} before the run, {after:.1f} after (the number of "
+            "processes wanting a core; near the number of cores or above, "
+            "other work on the machine slowed the run down)",
+        ),
+        ("Command", f"``{command} --write-doc``"),
+    ]
+
+
+def machine_page(fields, smoke):
+    """The reST fragment included by doc/benchmarks.rst, whose title is
+    overlined: its section is the level below."""
     lines = [
-        ".. This file is written by benchmarks/run_all.py --write-doc; "
-        "do not edit it by hand.",
+        _GENERATED,
         "",
         "The machine",
         "===========",
         "",
-        "Every figure below comes from one run on this machine:",
+        "Every figure of these pages comes from one run on this machine:",
         "",
-        f":Date: {today}",
-        f":Processor: {processor_description()}",
-        f":Software: {software_description()}",
-        f":Load average: {before:.1f} before the run, {after:.1f} after (the "
-        "number of processes wanting a core; near the number of cores or "
-        "above, other work on the machine slowed the run down)",
-        f":Command: ``{command} --write-doc``",
+        *(f":{name}: {value}" for name, value in fields),
         "",
     ]
     if smoke:
@@ -136,10 +174,71 @@ def rst_page(tables, goals, load, smoke):
             "check that the scripts work; they say nothing about speed.",
             "",
         ]
+    return "\n".join(lines)
+
+
+def family_page(title, tables):
+    """A page of the documentation holding ``tables``, one section each.
+
+    Its tables are wide: the page takes the whole width of the window, with
+    neither sidebar (the ``wide-page`` class, styled in doc/_static/skvq.css,
+    and the theme's ``sidebar_secondary.remove`` field).
+    """
+    lines = [
+        ":html_theme.sidebar_secondary.remove: true",
+        "",
+        _GENERATED,
+        "",
+        ".. rst-class:: wide-page",
+        "",
+        "=" * len(title),
+        title,
+        "=" * len(title),
+        "",
+        "Measured on the machine described on the :ref:`benchmarks` page, "
+        "whose conventions the ratios follow.",
+        "",
+    ]
     sections = [table.to_rst(underline="=") for table in tables]
-    if goals is not None:
-        sections.append(goals.to_rst(underline="="))
     return "\n".join(lines) + "\n" + "\n".join(sections)
+
+
+def doc_pages(families, goals, fields, smoke):
+    """Each page to write, as a dict from its path under doc/ to its text."""
+    pages = {MACHINE_PAGE: machine_page(fields, smoke)}
+    for family, (title, _) in FAMILIES.items():
+        pages[f"benchmarks/{family}.rst"] = family_page(title, families[family])
+    if goals is not None:
+        name, title = GOALS_PAGE
+        pages[f"benchmarks/{name}.rst"] = family_page(title, [goals])
+    return pages
+
+
+def read_doc_pages(folder):
+    """The families, goals, machine fields and smoke flag of written pages."""
+    machine = (folder / MACHINE_PAGE).read_text(encoding="utf-8")
+    fields = [
+        tuple(line[1:].split(": ", 1))
+        for line in machine.splitlines()
+        if line.startswith(":") and ": " in line
+    ]
+    families = {
+        family: read_rst_tables(
+            (folder / f"benchmarks/{family}.rst").read_text(encoding="utf-8")
+        )
+        for family in FAMILIES
+    }
+    goals_path = folder / f"benchmarks/{GOALS_PAGE[0]}.rst"
+    goals = None
+    if goals_path.is_file():
+        goals = read_rst_tables(goals_path.read_text(encoding="utf-8"))[0]
+    return families, goals, fields, ".. warning::" in machine
+
+
+def write_doc_pages(folder, pages):
+    for name, text in pages.items():
+        write_atomically(folder / name, text)
+        print(f"wrote {folder / name}", file=sys.stderr)
 
 
 def write_atomically(path, text):
@@ -163,20 +262,32 @@ def main():
     parser.add_argument(
         "--write-doc",
         nargs="?",
-        const=DOC_PAGE,
+        const=DOC_FOLDER,
         type=pathlib.Path,
-        metavar="PATH",
-        help=f"also write the tables as reST, to PATH (default {DOC_PAGE})",
+        metavar="FOLDER",
+        help=f"also write the benchmark pages into FOLDER (default {DOC_FOLDER})",
+    )
+    parser.add_argument(
+        "--rerender",
+        action="store_true",
+        help="run nothing: write the pages of --write-doc's FOLDER again from "
+        "the tables they hold",
     )
     args = parser.parse_args()
-    tables, goals, load = run_all(args.smoke)
+    if args.rerender:
+        folder = args.write_doc or DOC_FOLDER
+        families, goals, fields, smoke = read_doc_pages(folder)
+        write_doc_pages(folder, doc_pages(families, goals, fields, smoke))
+        return
+    families, goals, load = run_all(args.smoke)
     print(f"Machine: {machine_description()} ({load_description(load)})\n")
+    tables = [table for family in families.values() for table in family]
     for table in ([goals] if goals is not None else []) + tables:
         print(table.to_markdown())
     if args.write_doc:
-        page = rst_page(tables, goals, load, args.smoke)
-        write_atomically(args.write_doc, page)
-        print(f"wrote {args.write_doc}", file=sys.stderr)
+        fields = machine_fields(load, args.smoke)
+        pages = doc_pages(families, goals, fields, args.smoke)
+        write_doc_pages(args.write_doc, pages)
 
 
 if __name__ == "__main__":

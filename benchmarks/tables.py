@@ -1,7 +1,13 @@
-"""Result tables of the benchmarks, printed as Markdown or written as reST."""
+"""Result tables of the benchmarks, printed as Markdown or written as reST.
+
+A table written as reST can be read back (:func:`read_rst_tables`), so that
+the documentation's pages can be rendered again from the figures of an
+earlier run without running the benchmarks (``run_all.py --rerender``).
+"""
 
 import dataclasses
 import math
+import re
 
 
 @dataclasses.dataclass
@@ -48,11 +54,84 @@ class Table:
         return "\n".join(lines) + "\n"
 
 
+# A number and its unit ("85.9 ms") are joined by a no-break space in the
+# pages, so that a narrow column never splits them over two lines.
+_NUMBER_AND_UNIT = re.compile(r"(\d) (µs|ms|s|MB|GB|kB|B|dB|GP/s)(?![\w/])")
+# Maths in a note or a title: $...$, written as :math:`...` in reST.
+_MATHS = re.compile(r"\$([^$]+)\$")
+
+
 def _rst_text(text):
-    """Escape the characters that reST would read as inline markup."""
-    for char in "\\*`|_":
-        text = text.replace(char, "\\" + char)
-    return text
+    """Escape the characters that reST would read as inline markup.
+
+    Text between dollar signs becomes inline maths, unescaped.
+    """
+    pieces = []
+    for position, piece in enumerate(_MATHS.split(text)):
+        if position % 2:
+            pieces.append(f":math:`{piece}`")
+            continue
+        for char in "\\*`|_":
+            piece = piece.replace(char, "\\" + char)
+        pieces.append(_NUMBER_AND_UNIT.sub("\\1\u00a0\\2", piece))
+    return "".join(pieces)
+
+
+def _plain_text(rst):
+    """The inverse of :func:`_rst_text`."""
+    rst = re.sub(r":math:`([^`]+)`", r"$\1$", rst)
+    rst = re.sub(r"\\(.)", r"\1", rst)
+    return rst.replace("\u00a0", " ")
+
+
+def read_rst_tables(text):
+    """The tables of a reST page written by :meth:`Table.to_rst`, in order.
+
+    Each section of the page holding a ``list-table`` gives one
+    :class:`Table`, with its title, the paragraph before the table as its
+    note, its header row as columns and its other rows as cells; sections
+    without a table are skipped.
+    """
+    tables = []
+    lines = text.splitlines()
+    i = 0
+    while i < len(lines) - 1:
+        title, underline = lines[i], lines[i + 1]
+        is_heading = (
+            title.strip()
+            and underline
+            and set(underline) <= set("=-~^")
+            and len(underline) >= len(title)
+            and (i == 0 or not lines[i - 1].strip())
+        )
+        if not is_heading:
+            i += 1
+            continue
+        i += 2
+        note, rows = [], []
+        while i < len(lines) and not (
+            i + 1 < len(lines)
+            and lines[i].strip()
+            and lines[i + 1]
+            and set(lines[i + 1]) <= set("=-~^")
+            and len(lines[i + 1]) >= len(lines[i])
+        ):
+            line = lines[i]
+            if line.startswith("   * - "):
+                rows.append([line[len("   * - ") :]])
+            elif line.startswith("     - ") and rows:
+                rows[-1].append(line[len("     - ") :])
+            elif line.strip() and not line.startswith((".. ", "   :")) and not rows:
+                note.append(line.strip())
+            i += 1
+        if rows:
+            cells = [[_plain_text(c) if c != ".." else "" for c in r] for r in rows]
+            note = _plain_text(" ".join(note))
+            table = Table(_plain_text(title), cells[0], note=note)
+            for row in cells[1:]:
+                table.add(*row)
+            tables.append(table)
+    return tables
 
 
 @dataclasses.dataclass
@@ -71,11 +150,10 @@ def targets_table(targets):
         "Project goals",
         ["case", "goal", "this run", "goal reached"],
         note=(
-            "While building skvq its developers set themselves these goals, "
-            "each against an anchor measured in the same run (KBins is "
-            "KBinsDiscretizer; the colour anchor is scikit-learn's "
-            "colour-quantization example). A goal not reached is open work, "
-            "not an error in the measurements."
+            "The goals skvq holds itself to, each against an anchor measured "
+            "in the same run (KBins is KBinsDiscretizer; the colour anchor is "
+            "scikit-learn's colour-quantization example). A goal not reached "
+            "is open work, not an error in the measurements."
         ),
     )
     for target in targets:
@@ -99,7 +177,11 @@ def seconds(value):
 
 
 def ratio(anchor, ours):
-    """How many times faster (or smaller) ours is than the anchor."""
+    """The speed-up: the anchor's time divided by ours (above 1: ours faster).
+
+    For anything but times, the pages divide skvq's figure by the anchor's
+    instead (below 1: skvq's is smaller), as ``doc/benchmarks.rst`` states.
+    """
     if anchor is None or ours is None or not ours > 0:
         return "n/a"
     value = anchor / ours

@@ -77,27 +77,88 @@ numpydoc_show_class_members = False
 numpydoc_xref_param_type = False
 numpydoc_validation_checks = set()
 
-# Inherited scikit-learn methods (get_params, set_output, ...) link to labels
-# and glossary terms of scikit-learn's own documentation, which an offline
-# build cannot resolve (no intersphinx inventory); this project has no
-# glossary either. Such cross-references are rendered as their text instead.
-_REF_WITH_TITLE = re.compile(r":ref:`([^`<]+?)\s*<[^>`]+>`")
+# Inherited scikit-learn methods (get_params, set_output, ...) cite labels and
+# glossary terms of scikit-learn's own documentation, which an offline build
+# cannot resolve (no intersphinx inventory); this project has no glossary
+# either. They become plain links to scikit-learn's pages (a link is followed
+# by the reader, never loaded by the page), so "Please check User Guide" keeps
+# its link and an example cited by its gallery label shows its title.
+SKLEARN_DOC = "https://scikit-learn.org/stable/"
+# Labels of scikit-learn's documentation that its docstrings cite, and the
+# page (or anchor) each names.
+_SKLEARN_LABELS = {
+    "metadata_routing": "metadata_routing.html",
+    "df_output_transform": "developers/develop.html#developer-api-for-set-output",
+}
+# Gallery labels, sphx_glr_auto_examples_<folder>_<script>.py, with the title
+# of the example they name.
+_SKLEARN_EXAMPLES = {
+    "sphx_glr_auto_examples_miscellaneous_plot_set_output.py": (
+        "auto_examples/miscellaneous/plot_set_output.html",
+        "scikit-learn's example Introducing the set_output API",
+    ),
+}
+_REF_WITH_TITLE = re.compile(r":ref:`([^`<]+?)\s*<([^>`]+)>`")
 _BARE_REF = re.compile(r":ref:`([^`<]+)`")
-_TERM = re.compile(r":term:`([^`<]+?)(?:\s*<[^>`]+>)?`")
+_TERM = re.compile(r":term:`([^`<]+?)(?:\s*<([^>`]+)>)?`")
 
 
-def _unlink_foreign_references(app, what, name, obj, options, lines):
+def _sklearn_label_link(text, label):
+    if label in _SKLEARN_EXAMPLES:
+        page, title = _SKLEARN_EXAMPLES[label]
+        return f"`{text or title} <{SKLEARN_DOC}{page}>`__"
+    if label in _SKLEARN_LABELS:
+        return f"`{text} <{SKLEARN_DOC}{_SKLEARN_LABELS[label]}>`__"
+    # A label this table does not know: its text, without a link.
+    return text or f"``{label}``"
+
+
+def _glossary_link(match):
+    text, term = match.group(1).strip(), (match.group(2) or match.group(1)).strip()
+    anchor = "term-" + re.sub(r"[^a-z0-9]+", "-", term.lower()).strip("-")
+    return f"`{text} <{SKLEARN_DOC}glossary.html#{anchor}>`__"
+
+
+def _link_foreign_references(app, what, name, obj, options, lines):
     from_sklearn = (getattr(obj, "__module__", None) or "").startswith("sklearn")
     for i, line in enumerate(lines):
-        line = _TERM.sub(r"\1", line)
+        line = _TERM.sub(_glossary_link, line)
         if from_sklearn:
-            line = _REF_WITH_TITLE.sub(r"\1", line)
-            line = _BARE_REF.sub(r"``\1``", line)
+            line = _REF_WITH_TITLE.sub(
+                lambda m: _sklearn_label_link(m.group(1).strip(), m.group(2)), line
+            )
+            line = _BARE_REF.sub(lambda m: _sklearn_label_link("", m.group(1)), line)
         lines[i] = line
 
 
+def _link_sklearn_objects(app, env, node, contnode):
+    """Link an unresolved ``sklearn.*`` (or ``numpy.*``) object to its page.
+
+    Both projects write one page per public object under a fixed address, so
+    :class:`~sklearn.cluster.KMeans` in the user guide links to scikit-learn's
+    page for it without any inventory being downloaded.
+    """
+    from docutils import nodes
+
+    target = node.get("reftarget", "")
+    if node.get("refdomain") != "py":
+        return None
+    if target.startswith("sklearn."):
+        address = f"{SKLEARN_DOC}modules/generated/{target}.html"
+    elif target.startswith(("numpy.", "np.")):
+        target = "numpy." + target.split(".", 1)[1]
+        address = f"https://numpy.org/doc/stable/reference/generated/{target}.html"
+    else:
+        return None
+    reference = nodes.reference("", "", internal=False, refuri=address)
+    reference.append(contnode)
+    return reference
+
+
 def setup(app):
-    app.connect("autodoc-process-docstring", _unlink_foreign_references)
+    app.connect("autodoc-process-docstring", _link_foreign_references)
+    app.connect("missing-reference", _link_sklearn_objects)
+    app.add_css_file("skvq.css")
 
 
 # -- Gallery -----------------------------------------------------------------
@@ -126,14 +187,18 @@ html_title = f"skvq {release}"
 html_theme_options = {
     "navigation_with_keys": False,
     "show_toc_level": 2,
+    # Every top-level page in the navbar, none under a "More" menu.
+    "header_links_before_dropdown": 12,
 }
 # Pages without sub-pages have nothing to show in the left-hand section
 # navigation; without it, their text gets the width.
 _PAGES_WITHOUT_SUBPAGES = ["index", "install", "quick_start", "user_guide"]
 _PAGES_WITHOUT_SUBPAGES += ["benchmarks", "changelog"]
 html_sidebars = {page: [] for page in _PAGES_WITHOUT_SUBPAGES}
+# The benchmark results are wide tables: their pages take the whole width.
+html_sidebars["benchmarks/*"] = []
 # The right-hand "On this page" list shows ``fit_transform()``, not
 # ``ImageVectorQuantizer.fit_transform()``, which its width cut off.
 toc_object_entries_show_parents = "hide"
-html_static_path = []
+html_static_path = ["_static"]
 html_show_sourcelink = False

@@ -127,10 +127,12 @@ results["random codebook"] = {
 fig, axes = plt.subplots(nrows=2, ncols=3, figsize=(15, 7.5))
 axes = axes.ravel()
 axes[0].imshow(china)
-axes[0].set_title(f"Original ({len(np.unique(pixels, axis=0))} colours)")
+# (Titles in large type: the figure is shown shrunk to the page's width.)
+n_colours_original = len(np.unique(pixels, axis=0))
+axes[0].set_title(f"Original\n{n_colours_original} colours", fontsize=17)
 for axis, (name, restored) in zip(axes[1:], images.items(), strict=True):
     axis.imshow(np.clip(restored, 0, 255).astype(np.uint8))
-    axis.set_title(f"{name}, MSE {results[name]['MSE']:.1f}")
+    axis.set_title(f"{name}\nMSE {results[name]['MSE']:.1f}", fontsize=17)
 for axis in axes:
     axis.axis("off")
 fig.tight_layout()
@@ -148,7 +150,7 @@ for axis, (name, restored) in zip(
 ):
     crop = np.clip(restored[rows, columns], 0, 255).astype(np.uint8)
     axis.imshow(crop, interpolation="nearest")
-    axis.set_title(name)
+    axis.set_title(name, fontsize=15)
     axis.axis("off")
 fig.tight_layout()
 

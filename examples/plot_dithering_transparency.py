@@ -7,8 +7,9 @@ At 16 colours, the smooth areas of a photo (a sky, skin) fall into flat
 bands. Quantizers that users know, such as pngquant, Pillow and ImageMagick,
 *dither*: each pixel passes the error of its colour on to the neighbours not
 yet quantized (Floyd and Steinberg's error diffusion), so that areas keep
-their mean colour. :meth:`skvq.ImageVectorQuantizer.dither` does this with a
-``strength``, the fraction of each error passed on.
+their mean colour (exactly so at full strength).
+:meth:`skvq.ImageVectorQuantizer.dither` does this with a ``strength``, the
+fraction of each error passed on.
 
 Dithering raises the error of single pixels (the MSE) while lowering the
 error seen from a distance. A common proxy for the latter is the *blurred
@@ -158,8 +159,11 @@ else:
         measures(written, output),
     )
 
-table = pd.DataFrame(results).T
-table["bytes"] = table["bytes"].astype(int)
+# A frame of dicts comes out with columns of dtype object, which round()
+# leaves as they are: give each column its dtype first.
+table = pd.DataFrame(results).T.astype(
+    {"bytes": int, "MSE": float, "blurred error": float}
+)
 table.round(1)
 
 # %%
@@ -173,21 +177,24 @@ table.round(1)
 # whole image.
 crop = (slice(20, 120), slice(190, 340))
 n = len(images) + 1
-fig, axes = plt.subplots(2, (n + 1) // 2, figsize=(13, 6.4))
+n_columns = 3
+n_rows = -(-n // n_columns)
+fig, axes = plt.subplots(
+    n_rows, n_columns, figsize=(12, 3.1 * n_rows), layout="constrained"
+)
 axes = axes.ravel()
 axes[0].imshow(china[crop], interpolation="nearest")
-axes[0].set_title("original")
+axes[0].set_title("original", fontsize=13)
 for axis, (name, image) in zip(axes[1:], images.items(), strict=False):
     axis.imshow(image[crop].astype(np.uint8), interpolation="nearest")
     r = results[name]
     axis.set_title(
         f"{name}\n{r['bytes']:,} B, MSE {r['MSE']:.0f}, "
         f"blurred {r['blurred error']:.1f}",
-        fontsize=9,
+        fontsize=13,
     )
 for axis in axes:
     axis.axis("off")
-fig.tight_layout()
 
 # %%
 # Transparency
@@ -221,7 +228,7 @@ def report(written, palette):
     error = np.mean((shown(written) - shown(rgba)) ** 2)
     return {
         "entries of alpha 0": int(np.sum(entry_alpha == 0)),
-        "entries of alpha 1 to 7": int(
+        "nearly invisible entries": int(
             np.sum((entry_alpha > 0) & (entry_alpha < 8))
         ),
         "entries of alpha 255": int(np.sum(entry_alpha == 255)),
@@ -235,8 +242,12 @@ def report(written, palette):
 # The naive way treats alpha as a fourth channel like the others and the
 # colours of invisible pixels as if they counted: many entries go to nearly
 # transparent colours that nobody sees, and alpha 0 and 255 come back as
-# other values. (The visible MSE compares colours premultiplied by alpha,
-# what is seen over a black background.)
+# other values. The table below counts the palette's entries that are fully
+# transparent (alpha 0), *nearly invisible* (alpha 1 to 7 out of 255, under
+# 3% opaque: wasted on colours no background lets one see) and opaque
+# (alpha 255); it says whether every pixel of alpha 0 and of alpha 255 keeps
+# it; and the visible MSE compares colours premultiplied by alpha, what is
+# seen over a black background.
 naive = ImageVectorQuantizer(n_bins=n_colours, n_channels=4, random_state=0)
 codes = naive.fit(rgba.reshape(-1, 4)).transform(rgba.reshape(-1, 4))
 naive_palette = np.clip(np.rint(naive.codebook_), 0, 255)
@@ -258,12 +269,15 @@ skvq_codes, skvq_palette = read_palette_png(folder / "out" / "disc.png")
 with Image.open(folder / "out" / "disc.png") as image:
     skvq_image = np.asarray(image.convert("RGBA"))
 
-pd.DataFrame(
+transparency = pd.DataFrame(
     {
         "RGBA as 4 channels": report(naive_image, naive_palette),
         "skvq quantize": report(skvq_image, skvq_palette),
     }
-).T.round(1)
+).T
+visible_mse = transparency["visible MSE"].astype(float)
+transparency["visible MSE"] = visible_mse.round(1)
+transparency
 
 # %%
 # Over a checkerboard, as image viewers show transparency:
@@ -276,7 +290,7 @@ def over_checker(rgba):
     return (rgba[..., :3] * a + checker * (1 - a)).astype(np.uint8)
 
 
-fig, axes = plt.subplots(1, 3, figsize=(13, 4.6))
+fig, axes = plt.subplots(1, 3, figsize=(12, 4.6))
 for axis, (name, image) in zip(
     axes,
     [
@@ -287,7 +301,7 @@ for axis, (name, image) in zip(
     strict=True,
 ):
     axis.imshow(over_checker(image), interpolation="nearest")
-    axis.set_title(name)
+    axis.set_title(name, fontsize=13)
     axis.axis("off")
 fig.tight_layout()
 shutil.rmtree(folder)

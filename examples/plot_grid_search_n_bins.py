@@ -30,7 +30,8 @@ from sklearn.pipeline import make_pipeline
 from skvq import ImageVectorQuantizer
 
 X, y = load_digits(return_X_y=True)
-print(f"X: {X.shape}, gray levels {np.unique(X).astype(int).tolist()}")
+levels = np.unique(X).astype(int)
+print(f"X: {X.shape}, {levels.size} gray levels, {levels[0]} to {levels[-1]}")
 
 pipeline = make_pipeline(
     ImageVectorQuantizer(strategy="kmeans"), LogisticRegression(max_iter=2000)

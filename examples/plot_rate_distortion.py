@@ -77,10 +77,14 @@ optimum_mse = np.maximum(best_error, 0) / raccoon_face.size
 # For each number of bits, each strategy of each library with ``2 ** bits``
 # levels. ``KBinsDiscretizer`` quantizes the single column of all pixels and
 # decodes with its ``inverse_transform``. At 8 bits both libraries are asked
-# for more levels than the image has distinct values (counted above): skvq then
-# gives each value its own code, ``KBinsDiscretizer`` drops bins too narrow to
-# hold a value of their own, and both warn. The loop silences those warnings;
-# the last table of this page records how many levels each method kept.
+# for 256 levels, more than the image has distinct values (counted above).
+# skvq then gives each value its own code, whatever the strategy, and decodes
+# without loss. ``KBinsDiscretizer`` does not: with ``"quantile"`` and
+# ``"kmeans"`` it removes the bins narrower than ``1e-8``, and with
+# ``"uniform"`` it keeps 256 equal bins, each narrower than one gray level,
+# and decodes every value to the midpoint of its bin, off by a fraction of a
+# level. Both libraries warn; the loop silences the warnings, and the last
+# table of this page records how many levels each method kept.
 strategies = ["kmeans", "quantile", "uniform"]
 rows = []
 for bits in all_bits:
@@ -143,9 +147,16 @@ print(f"Largest relative gap to the optimum: {relative_gap.max():.2e}")
 # ----------
 #
 # A method that keeps every gray level of the image has zero error, an infinite
-# PSNR that the plot cannot show. Those methods, at 8 bits:
+# PSNR that no axis can show. Those methods, at 8 bits:
 lossless = results[(results["bits"] == 8) & (results["MSE"] == 0)]
 print("Lossless at 8 bits:", ", ".join(lossless["method"]))
+
+# %%
+# The plot draws a lossless point (infinite PSNR) on a line of its own at the
+# top of the axis, marked "lossless", above every finite PSNR: there a curve
+# that reaches the line is better than any that stays below it, however high.
+finite_psnr = results["PSNR (dB)"][np.isfinite(results["PSNR (dB)"])]
+lossless_y = 10 * np.ceil(finite_psnr.max() / 10) + 10
 
 # %%
 styles = {"skvq": "-", "KBinsDiscretizer": "--"}
@@ -154,26 +165,32 @@ colors = {
     "quantile": "tab:orange",
     "uniform": "tab:green",
 }
-fig, ax = plt.subplots(figsize=(8, 5))
+fig, ax = plt.subplots(figsize=(8, 5.5), layout="constrained")
+ax.axhline(lossless_y, color="0.6", lw=1)
 for method, curve in results.groupby("method", sort=False):
-    finite = curve[np.isfinite(curve["PSNR (dB)"])]
+    psnr = curve["PSNR (dB)"]
+    psnr = psnr.where(np.isfinite(psnr), lossless_y)
     if method == "exact optimum":
-        ax.plot(finite["bits"], finite["PSNR (dB)"], "k:", lw=3, label=method)
+        ax.plot(curve["bits"], psnr, "k:", lw=3, label=method)
         continue
     library, strategy = method.split(" ")
     ax.plot(
-        finite["bits"],
-        finite["PSNR (dB)"],
+        curve["bits"],
+        psnr,
         styles[library],
         color=colors[strategy],
         marker="o" if library == "skvq" else "x",
         label=method,
     )
+ticks = np.arange(10, lossless_y, 10)
+ax.set_yticks(
+    [*ticks, lossless_y], labels=[f"{t:.0f}" for t in ticks] + ["lossless"]
+)
+ax.set_ylim(top=lossless_y + 4)
 ax.set_xlabel("Bits per pixel")
 ax.set_ylabel("PSNR (dB)")
 ax.set_title("Raccoon face: PSNR against bits per pixel")
-ax.legend()
-fig.tight_layout()
+_ = ax.legend(loc="upper left")
 
 # %%
 # The numbers behind the curves, PSNR in dB:

@@ -82,7 +82,7 @@ print(f"Codebook: {np.round(streamed.codebook_.ravel(), 1)}")
 import matplotlib.pyplot as plt
 
 megapixels = np.arange(1, n_tiles + 1) * tile_rows * width / 1e6
-fig, ax = plt.subplots(figsize=(7, 3.5))
+fig, ax = plt.subplots(figsize=(7, 3.5), layout="constrained")
 ax.plot(
     megapixels, np.array(peaks) / 1e6, marker="o", label="peak of each step"
 )
@@ -93,7 +93,8 @@ ax.set_xlabel("Megapixels streamed so far")
 ax.set_ylabel("Memory (MB)")
 ax.set_ylim(0, None)
 ax.set_title(f"Streaming {height * width / 1e6:.0f} megapixels in flat memory")
-_ = ax.legend()
+# Below the band's line, where no point lies.
+_ = ax.legend(loc="lower right")
 
 # %%
 # The mosaic as a Dask array
@@ -118,7 +119,17 @@ mosaic = da.map_blocks(
     dtype=np.uint8,
     meta=np.empty((0, 0), dtype=np.uint8),
 )
-print(mosaic)
+
+
+def describe(array):
+    """A Dask array's shape, dtype and blocks, in lines that fit the page."""
+    return (
+        f"Dask array of shape {array.shape}, dtype {array.dtype}\n"
+        f"{array.npartitions} blocks of {array.chunksize}, none computed yet"
+    )
+
+
+print(describe(mosaic))
 
 with dask.config.set(scheduler="threads"):
     tracemalloc.start()
@@ -156,7 +167,7 @@ print(
 # by block, keeping the tiles of the mosaic. Only what is asked for is
 # computed: here every 8th pixel of the decoded mosaic, as a preview.
 codes = quantizer.transform(mosaic)
-print(codes)
+print(describe(codes))
 
 preview = quantizer.inverse_transform(codes)[::8, ::8]
 with dask.config.set(scheduler="threads"):

@@ -1,5 +1,6 @@
-"""The documentation's pages render without a network, and its tables have
-headings.
+"""The documentation's pages render without a network, its tables have
+headings and fit their column, no raw LaTeX shows, and every comparison the
+gallery promises ran.
 
 The checks live in ``doc/sphinxext/page_checks.py``, which every HTML build of
 the documentation runs at its end. Here they are first shown to catch what they
@@ -135,6 +136,84 @@ def test_table_check_reports_tables_without_headings(tmp_path):
     assert "empty corner" in problems[1]
 
 
+def _table(cells_per_column, wide=False):
+    head = "".join(f"<th>h{i}</th>" for i in range(len(cells_per_column)))
+    body = "".join(f"<td>{cell}</td>" for cell in cells_per_column)
+    section = '<section class="wide-page">' if wide else "<section>"
+    return (
+        f"<html><body>{section}<table class='table'><thead><tr>{head}</tr>"
+        f"</thead><tbody><tr>{body}</tr></tbody></table></section></body></html>"
+    )
+
+
+def test_table_check_reports_a_table_wider_than_the_text(tmp_path):
+    checks = _page_checks()
+    # Ten columns of 15-character words need about 94em even fully wrapped,
+    # more than the 56em of a page's text and the 84em of a wide page.
+    word = "Ckmeans.1d.dp-x"
+    (tmp_path / "wide.html").write_text(_table([f"{word} {word}"] * 10))
+    (tmp_path / "wide_page.html").write_text(_table([word] * 10, wide=True))
+    # The same words wrap at their spaces: short words fit.
+    (tmp_path / "narrow.html").write_text(_table(["85.9 ms a b c"] * 10))
+    # A no-break space joins a number to its unit: five such columns of
+    # 40 characters need about 116em.
+    joined = "\u00a0".join(["85.9"] * 8)
+    (tmp_path / "joined.html").write_text(_table([joined] * 5))
+    # On a wide page, seven columns of 15 characters (66em) fit.
+    (tmp_path / "fits_wide.html").write_text(_table([word] * 7, wide=True))
+
+    problems = checks.table_problems(tmp_path)
+
+    reported = sorted(problem.split(":")[0] for problem in problems)
+    assert reported == ["joined.html", "wide.html", "wide_page.html"]
+    assert all("wider than" in problem for problem in problems)
+
+
+def test_latex_check_reports_backslashes_a_reader_would_see(tmp_path):
+    checks = _page_checks()
+    (tmp_path / "text.html").write_text(
+        "<p>n\\_bits\\_ is \\texttt{n\\_bits}</p>"
+        '<span class="math notranslate">\\(\\lceil \\log_2 K \\rceil\\)</span>'
+        "<pre>print('\\_ in code is fine')</pre>"
+    )
+    (tmp_path / "maths.html").write_text(
+        '<div class="math">\\[\\texttt{n\\_bits\\_} = 1\\]</div>'
+    )
+    (tmp_path / "good.html").write_text(
+        '<div class="math">\\[\\mathtt{n\\_bits\\_} = \\text{bits}\\]</div>'
+        "<p>a backslash alone \\ is no command</p>"
+    )
+
+    problems = checks.latex_problems(tmp_path)
+
+    assert {problem.split(":")[0] for problem in problems} == {
+        "maths.html",
+        "text.html",
+    }
+    assert any("texttt{" in problem for problem in problems if "text." in problem)
+
+
+def test_gallery_check_reports_a_skipped_peer(tmp_path):
+    checks = _page_checks()
+    output = '<div class="sphx-glr-script-out"><pre>{}</pre></div>'
+    (tmp_path / "skipped.html").write_text(
+        output.format("pngquant is not installed (pip install pngquant-cli)")
+    )
+    (tmp_path / "step.html").write_text(output.format("comparison skipped."))
+    # The same words in the page's prose, outside the example's output.
+    (tmp_path / "ran.html").write_text(
+        "<p>if pngquant is not installed it is skipped</p>"
+        + output.format("pngquant: 54,321 bytes")
+    )
+
+    problems = checks.gallery_problems(tmp_path)
+
+    assert sorted(problem.split(":")[0] for problem in problems) == [
+        "skipped.html",
+        "step.html",
+    ]
+
+
 def test_built_pages_load_nothing_from_the_network(tmp_path):
     """Build the documentation offline and check every page it writes."""
     checks = _page_checks()
@@ -167,3 +246,7 @@ def test_built_pages_load_nothing_from_the_network(tmp_path):
     assert 'src="_static/mathjax/tex-chtml.js"' in user_guide
     assert checks.network_problems(html) == []
     assert checks.table_problems(html) == []
+    assert checks.latex_problems(html) == []
+    # The benchmark results, one page per family, take the page's width.
+    assert {"benchmarks/gray.html", "benchmarks/goals.html"} <= pages
+    assert "wide-page" in (html / "benchmarks/gray.html").read_text(encoding="utf-8")

@@ -1,17 +1,27 @@
 """Checks of the built HTML pages, run at the end of every HTML build.
 
-Two things a reader of the pages relies on, which Sphinx itself does not check:
+What a reader of the pages relies on, which Sphinx itself does not check:
 
 - **Every page renders without a network.** No page and no stylesheet loads a
   script, stylesheet, font, image or frame from another host (a CDN), and every
   script and stylesheet a page loads from the build itself exists.
 - **Every table has headings.** docutils drops a table's header row when its
   first cell is empty, which leaves the reader guessing what each column holds.
+- **Every table fits its column**, as far as the HTML tells: the longest
+  unbreakable piece of text of each column, added up, fits the width of the
+  page's text (:func:`table_problems`).
+- **No raw LaTeX is shown.** No backslash command outside maths, and none in
+  the argument of a text-mode command inside maths (``\\texttt{n\\_bins}``,
+  which MathJax prints with its backslashes) (:func:`latex_problems`).
+- **Every promised comparison ran.** No gallery page's output says that a
+  peer "is not installed" or that a step was "skipped"
+  (:func:`gallery_problems`).
 
 As a Sphinx extension (``extensions = [..., "page_checks"]``) it logs every
-problem as an error and fails the build when either check finds one. The functions
-:func:`network_problems` and :func:`table_problems` check a folder of HTML
-pages on their own; the test suite runs them on a build it makes itself.
+problem as an error and fails the build when a check finds one. The functions
+:func:`network_problems`, :func:`table_problems`, :func:`latex_problems` and
+:func:`gallery_problems` check a folder of HTML pages on their own; the test
+suite runs them on a build it makes itself.
 """
 
 import re
@@ -156,33 +166,61 @@ def network_problems(html_dir):
 _UNCHECKED_TABLES = {"autosummary", "indextable", "dataframe", "highlighttable"}
 
 
+# Widths in em of the body font, for the check that a table fits: the text
+# column of a page (pydata-sphinx-theme's 60em article, less its padding), of
+# a page marked ``wide-page`` (doc/_static/skvq.css: the whole 88rem page),
+# the mean width of a character, and the padding of a cell.
+TEXT_WIDTH_EM = 56
+WIDE_TEXT_WIDTH_EM = 84
+CHARACTER_EM = 0.55
+CELL_PADDING_EM = 1.2
+
+
 class _Tables(HTMLParser):
-    """Collect each table's header cells (the ``<th>`` inside ``<thead>``)."""
+    """Collect each table's header cells (the ``<th>`` inside ``<thead>``)
+    and the longest unbreakable word of each column."""
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
-        self.tables = []  # dicts: checked?, headings, first words
+        self.tables = []  # dicts: checked?, headings, first words, widths
+        self.wide_page = False
         self._open = []  # the tables being read, innermost last
         self._in_head = False
         self._cell = None
+        self._column = None
+        self._text = None
 
     def handle_starttag(self, tag, attrs):
+        classes = set((dict(attrs).get("class") or "").split())
+        if "wide-page" in classes:
+            self.wide_page = True
         if tag == "table":
-            classes = set((dict(attrs).get("class") or "").split())
             checked = not classes & _UNCHECKED_TABLES
-            table = {"checked": checked, "headings": []}
+            table = {"checked": checked, "headings": [], "widths": {}}
             table["words"] = ""
             self.tables.append(table)
             self._open.append(table)
         elif tag == "thead":
             self._in_head = True
-        elif tag == "th" and self._in_head and self._open:
-            self._cell = []
+        elif tag == "tr" and self._open:
+            self._column = 0
+        elif tag in ("td", "th") and self._open:
+            self._text = []
+            if tag == "th" and self._in_head:
+                self._cell = []
 
     def handle_endtag(self, tag):
         if tag == "th" and self._cell is not None:
             self._open[-1]["headings"].append(" ".join("".join(self._cell).split()))
             self._cell = None
+        if tag in ("td", "th") and self._text is not None and self._open:
+            # Text breaks at spaces only (a no-break space joins).
+            words = "".join(self._text).split(" ")
+            longest = max((len(word.strip()) for word in words), default=0)
+            widths = self._open[-1]["widths"]
+            widths[self._column] = max(widths.get(self._column, 0), longest)
+            self._column = (self._column or 0) + 1
+            self._text = None
         elif tag == "thead":
             self._in_head = False
         elif tag == "table" and self._open:
@@ -191,16 +229,26 @@ class _Tables(HTMLParser):
     def handle_data(self, data):
         if self._cell is not None:
             self._cell.append(data)
+        if self._text is not None:
+            self._text.append(data.replace("\n", " ").replace("\t", " "))
         if self._open and len(self._open[-1]["words"]) < 50:
             self._open[-1]["words"] += " ".join(data.split()) + " "
 
 
-def table_problems(html_dir):
-    """Tables under ``html_dir`` without a header row, or with an empty heading.
+def table_width_em(longest_words):
+    """The least width, in em, of a table whose columns hold these words."""
+    return sum(CHARACTER_EM * n + CELL_PADDING_EM for n in longest_words)
 
-    Only tables written from reST are checked (see ``_UNCHECKED_TABLES``).
-    Returns one line per table, naming the file and the table's first words;
-    empty when every table has its headings.
+
+def table_problems(html_dir):
+    """Tables under ``html_dir`` without headings, or wider than their column.
+
+    Only tables written from reST are checked (see ``_UNCHECKED_TABLES``). A
+    table is too wide when, even with every cell wrapped at its spaces, its
+    longest words (:func:`table_width_em`) need more than the width of the
+    page's text (``TEXT_WIDTH_EM``, or ``WIDE_TEXT_WIDTH_EM`` on a page
+    marked ``wide-page``). Returns one line per problem, naming the file and
+    the table's first words; empty when every table is fine.
     """
     root = Path(html_dir)
     problems = []
@@ -209,11 +257,123 @@ def table_problems(html_dir):
         parser.feed(page.read_text(encoding="utf-8", errors="replace"))
         parser.close()
         name = page.relative_to(root).as_posix()
+        room = WIDE_TEXT_WIDTH_EM if parser.wide_page else TEXT_WIDTH_EM
         for table in parser.tables:
+            if not table["checked"]:
+                continue
             headings = table["headings"]
-            if table["checked"] and not (headings and all(headings)):
-                words = table["words"].strip()[:50]
+            words = table["words"].strip()[:50]
+            if not (headings and all(headings)):
                 problems.append(f"{name}: table starting {words!r} lacks headings")
+            width = table_width_em(table["widths"].values())
+            if width > room:
+                problems.append(
+                    f"{name}: table starting {words!r} needs about {width:.0f}em, "
+                    f"wider than the {room}em of the page's text"
+                )
+    return problems
+
+
+# Text-mode commands inside maths, whose argument MathJax prints as it is.
+_TEXT_MODE = re.compile(r"\\(?:text\w*|mbox)\s*\{([^{}]*)\}")
+# A LaTeX command as a reader would see it in the text: \name{ or \_ ...
+_RAW_LATEX = re.compile(r"\\(?:[A-Za-z]+\s*[{\[]|[_{}$%&#^])")
+
+
+class _Text(HTMLParser):
+    """Collect the text a page shows, apart from its maths, code and scripts,
+    and the maths itself (``<span class="math">``, ``<div class="math">``)."""
+
+    _SKIPPED = {"script", "style", "pre", "code", "textarea"}
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.text, self.maths, self.outputs = [], [], []
+        self._stack = []  # (tag, kind) of the open elements
+
+    def handle_starttag(self, tag, attrs):
+        classes = set((dict(attrs).get("class") or "").split())
+        if tag in ("span", "div") and "math" in classes:
+            kind = "math"
+        elif "sphx-glr-script-out" in classes:
+            kind = "output"
+        elif tag in self._SKIPPED:
+            kind = "skip"
+        else:
+            kind = None
+        if tag in ("br", "img", "meta", "link", "input", "hr", "source"):
+            return
+        self._stack.append((tag, kind))
+
+    def handle_endtag(self, tag):
+        for depth in range(len(self._stack) - 1, -1, -1):
+            if self._stack[depth][0] == tag:
+                del self._stack[depth:]
+                break
+
+    def handle_data(self, data):
+        kinds = {kind for _, kind in self._stack}
+        if "output" in kinds:
+            self.outputs.append(data)
+        if "math" in kinds:
+            self.maths.append(data)
+        elif not kinds & {"skip", "output"}:
+            self.text.append(data)
+
+
+def _page_text(page):
+    parser = _Text()
+    parser.feed(page.read_text(encoding="utf-8", errors="replace"))
+    parser.close()
+    return parser
+
+
+def latex_problems(html_dir):
+    """Raw LaTeX a reader would see on the pages under ``html_dir``.
+
+    Reports a LaTeX command (``\\texttt{``, ``\\_``, ...) in a page's text
+    outside maths, code and scripts, and a backslash in the argument of a
+    text-mode command (``\\text``, ``\\texttt``, ``\\mbox``) inside maths,
+    which MathJax prints as it is. One line per problem; empty when none.
+    """
+    root = Path(html_dir)
+    problems = []
+    for page in _pages(root):
+        if page.name in ("genindex.html", "search.html", "py-modindex.html"):
+            continue
+        parsed = _page_text(page)
+        name = page.relative_to(root).as_posix()
+        for match in _RAW_LATEX.finditer(" ".join(parsed.text)):
+            problems.append(f"{name}: raw LaTeX {match.group(0)!r} in the text")
+        for match in _TEXT_MODE.finditer(" ".join(parsed.maths)):
+            if "\\" in match.group(1):
+                problems.append(
+                    f"{name}: maths shows {match.group(0)!r} with its backslashes"
+                )
+    return problems
+
+
+# What an example prints when a comparison it promises did not run.
+_SKIPPED_PEER = re.compile(r"is not installed|\bskipped\b", re.IGNORECASE)
+
+
+def gallery_problems(html_dir):
+    """Gallery pages whose output says a peer is missing or a step skipped.
+
+    Reads the output blocks of the examples (``sphx-glr-script-out``) of the
+    pages under ``html_dir``. One line per page and phrase; empty when every
+    comparison ran.
+    """
+    root = Path(html_dir)
+    problems = []
+    for page in _pages(root):
+        parsed = _page_text(page)
+        output = " ".join(parsed.outputs)
+        name = page.relative_to(root).as_posix()
+        for match in _SKIPPED_PEER.finditer(output):
+            start = max(0, match.start() - 60)
+            context = " ".join(output[start : match.end()].split())
+            problems.append(f"{name}: the example's output says {context!r}")
     return problems
 
 
@@ -221,6 +381,7 @@ def _check_pages(app, exception):
     if exception is not None or app.builder.format != "html":
         return
     problems = network_problems(app.outdir) + table_problems(app.outdir)
+    problems += latex_problems(app.outdir) + gallery_problems(app.outdir)
     for problem in problems:
         logger.error(problem, type="page_checks")
     if problems:
