@@ -148,18 +148,18 @@ def _table(cells_per_column, wide=False):
 
 def test_table_check_reports_a_table_wider_than_the_text(tmp_path):
     checks = _page_checks()
-    # Ten columns of 15-character words need about 94em even fully wrapped,
-    # more than the 56em of a page's text and the 84em of a wide page.
+    # Ten columns of 15-character words need about 102em even fully wrapped,
+    # more than the 56em of a page's text and the 82em of a wide page.
     word = "Ckmeans.1d.dp-x"
     (tmp_path / "wide.html").write_text(_table([f"{word} {word}"] * 10))
     (tmp_path / "wide_page.html").write_text(_table([word] * 10, wide=True))
     # The same words wrap at their spaces: short words fit.
     (tmp_path / "narrow.html").write_text(_table(["85.9 ms a b c"] * 10))
     # A no-break space joins a number to its unit: five such columns of
-    # 40 characters need about 116em.
+    # 39 characters need about 123em.
     joined = "\u00a0".join(["85.9"] * 8)
     (tmp_path / "joined.html").write_text(_table([joined] * 5))
-    # On a wide page, seven columns of 15 characters (66em) fit.
+    # On a wide page, seven columns of 15 characters (71em) fit.
     (tmp_path / "fits_wide.html").write_text(_table([word] * 7, wide=True))
 
     problems = checks.table_problems(tmp_path)
