@@ -124,7 +124,9 @@ results["random codebook"] = {
 # %%
 # The images
 # ----------
-fig, axes = plt.subplots(nrows=2, ncols=3, figsize=(15, 7.5))
+fig, axes = plt.subplots(
+    nrows=2, ncols=3, figsize=(15, 8.6), layout="constrained"
+)
 axes = axes.ravel()
 axes[0].imshow(china)
 # (Titles in large type: the figure is shown shrunk to the page's width.)
@@ -135,7 +137,6 @@ for axis, (name, restored) in zip(axes[1:], images.items(), strict=True):
     axis.set_title(f"{name}\nMSE {results[name]['MSE']:.1f}", fontsize=17)
 for axis in axes:
     axis.axis("off")
-fig.tight_layout()
 
 # %%
 # At this size the palettes look alike. Zoomed in on the top of the roof and

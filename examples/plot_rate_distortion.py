@@ -153,8 +153,9 @@ print("Lossless at 8 bits:", ", ".join(lossless["method"]))
 
 # %%
 # The plot draws a lossless point (infinite PSNR) on a line of its own at the
-# top of the axis, marked "lossless", above every finite PSNR: there a curve
-# that reaches the line is better than any that stays below it, however high.
+# top of the axis, marked "lossless", above every finite PSNR and not joined
+# to the curve below it: a method on that line is better than any below it,
+# however high.
 finite_psnr = results["PSNR (dB)"][np.isfinite(results["PSNR (dB)"])]
 lossless_y = 10 * np.ceil(finite_psnr.max() / 10) + 10
 
@@ -168,20 +169,40 @@ colors = {
 fig, ax = plt.subplots(figsize=(8, 5.5), layout="constrained")
 ax.axhline(lossless_y, color="0.6", lw=1)
 for method, curve in results.groupby("method", sort=False):
-    psnr = curve["PSNR (dB)"]
-    psnr = psnr.where(np.isfinite(psnr), lossless_y)
+    finite = curve[np.isfinite(curve["PSNR (dB)"])]
+    lossless_bits = curve["bits"][~np.isfinite(curve["PSNR (dB)"])]
     if method == "exact optimum":
-        ax.plot(curve["bits"], psnr, "k:", lw=3, label=method)
-        continue
-    library, strategy = method.split(" ")
+        ax.plot(finite["bits"], finite["PSNR (dB)"], "k:", lw=3, label=method)
+        color, marker = "k", "^"
+    else:
+        library, strategy = method.split(" ")
+        color = colors[strategy]
+        marker = "o" if library == "skvq" else "x"
+        ax.plot(
+            finite["bits"],
+            finite["PSNR (dB)"],
+            styles[library],
+            color=color,
+            marker=marker,
+            label=method,
+        )
+    # No line up to the lossless line: the distance to it is no number of dB.
     ax.plot(
-        curve["bits"],
-        psnr,
-        styles[library],
-        color=colors[strategy],
-        marker="o" if library == "skvq" else "x",
-        label=method,
+        lossless_bits,
+        np.full(len(lossless_bits), lossless_y),
+        marker,
+        color=color,
+        ms=9 if marker == "^" else 7,
     )
+# The markers on the lossless line overlap: name their methods.
+ax.text(
+    8,
+    lossless_y - 2,
+    "lossless at 8 bits: " + ", ".join(lossless["method"]),
+    ha="right",
+    va="top",
+    fontsize=9,
+)
 ticks = np.arange(10, lossless_y, 10)
 ax.set_yticks(
     [*ticks, lossless_y], labels=[f"{t:.0f}" for t in ticks] + ["lossless"]
