@@ -57,6 +57,13 @@ FAMILIES = {
     "dithering": ("Dithering and PNG files", [bench_dither, bench_pngquant]),
 }
 GOALS_PAGE = ("goals", "Project goals")
+_WITHOUT_PAGE = [
+    benchmark.__name__
+    for benchmark in BENCHMARKS
+    if not any(benchmark in benchmarks for _, benchmarks in FAMILIES.values())
+]
+if _WITHOUT_PAGE:
+    raise SystemExit(f"run_all.py: add {_WITHOUT_PAGE} to a family of FAMILIES")
 
 
 def processor_description():
