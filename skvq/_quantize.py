@@ -509,7 +509,7 @@ def dither(X, codebook, *, strength=DEFAULT_DITHER_STRENGTH):
     codebook : Codebook
     strength : float in [0, 1], default=0.8
         Fraction of each pixel's error passed on; 0 gives :func:`encode`'s
-        codes.
+        codes. With an Oklab codebook the error is diffused in Oklab.
 
     Returns
     -------

@@ -181,6 +181,10 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
     strategy's cells (for "kmeans", the midpoints between codewords, so every
     pixel gets its nearest codeword). Codes of several channels are the
     nearest codeword, which never has a larger error than the strategy's cell.
+    With ``color_space="oklab"`` every distance, in the k-means, the codes
+    and the error diffusion, is taken in Oklab (Ottosson 2020, "A perceptual
+    color space for image processing"), and the k-means minimises the Oklab
+    error, not the sRGB one.
 
     The exact 1-D k-means follows Wang & Song (2011) and Wu (1991), with the
     divide-and-conquer evaluation of Grønlund et al. (2017); the colour
@@ -553,6 +557,10 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
         0.75 times Pillow's (0.78 at 0.85, 1.00 at 1). The blurred error of
         the colour photos is lowest at 0.85–0.9; that of the gray raccoon
         falls up to strength 1.
+
+        With ``color_space="oklab"``, the pixels are converted to Oklab and
+        the error is diffused there, against the Oklab codewords; the codes
+        at ``strength=0`` are still those of :meth:`transform`.
 
         The error diffusion is sequential: a dask array is refused, since
         blocks dithered apart would show seams; compute it first.
