@@ -16,8 +16,12 @@ Each output is compared with the image by its MSE (all pixels and channels)
 and its *blurred error*, the MSE after a Gaussian blur of sigma = 1 pixel of
 both images (``scipy.ndimage.gaussian_filter``, channel by channel), a
 common proxy for how a picture looks at viewing distance, where dithering
-pays. Targets at the default strength: blurred error at most 0.85 times
-Pillow's, MSE no higher, time no longer.
+pays; and by two metrics skvq did not write, SSIMULACRA2 (higher is better)
+and ꟻLIP (lower is better), see ``perceptual_metrics.py``. Colour cases also
+show ``dither`` of a quantizer fitted with ``color_space="oklab"`` (its own
+palette, learned in Oklab; errors diffused in Oklab). Targets at the
+default strength: blurred error at most 0.85 times Pillow's, MSE no higher,
+time no longer.
 
 A second table sweeps the strength over the same eight cases: the geometric
 mean and the worst case of the ratios to Pillow, the measurements from
@@ -31,6 +35,7 @@ import inspect
 
 import images
 import numpy as np
+import perceptual_metrics
 from measure import best_time, mse
 from PIL import Image
 from scipy.ndimage import gaussian_filter
@@ -74,7 +79,7 @@ class Case:
     """One image at one number of levels: skvq's fitted quantizer and the
     same palette as a Pillow image."""
 
-    def __init__(self, image, levels, n_channels):
+    def __init__(self, image, levels, n_channels, color_space="rgb"):
         self.image = image
         self.rows = image.reshape(image.shape[0], -1)
         self.quantizer = ImageVectorQuantizer(
@@ -82,6 +87,7 @@ class Case:
             n_channels=n_channels,
             inverse_dtype=np.uint8,
             random_state=SEED,
+            color_space=color_space,
         ).fit(self.rows)
         colours = np.clip(np.rint(self.quantizer.codebook_), 0, 255).astype(np.uint8)
         if n_channels == 1:
@@ -93,21 +99,31 @@ class Case:
     def decode(self, codes):
         return self.quantizer.inverse_transform(codes).reshape(self.image.shape)
 
-    def skvq(self, strength, repeat):
-        """(seconds, MSE, blurred error) of ``dither`` at ``strength``."""
+    def scores(self, result, perceptual):
+        """MSE, blurred error, and with ``perceptual`` SSIMULACRA2 and ꟻLIP
+        (else None) of ``result``."""
+        return (
+            mse(self.image, result),
+            blurred_error(self.image, result),
+            perceptual_metrics.ssimulacra2(self.image, result) if perceptual else None,
+            perceptual_metrics.flip(self.image, result) if perceptual else None,
+        )
+
+    def skvq(self, strength, repeat, perceptual=True):
+        """(seconds, MSE, blurred error, SSIMULACRA2, ꟻLIP) of ``dither`` at
+        ``strength``."""
         elapsed, codes = best_time(
             lambda: self.quantizer.dither(self.rows, strength=strength), repeat
         )
-        result = self.decode(codes)
-        return elapsed, mse(self.image, result), blurred_error(self.image, result)
+        return elapsed, *self.scores(self.decode(codes), perceptual)
 
     def transform(self, repeat):
         elapsed, codes = best_time(lambda: self.quantizer.transform(self.rows), repeat)
-        result = self.decode(codes)
-        return elapsed, mse(self.image, result), blurred_error(self.image, result)
+        return elapsed, *self.scores(self.decode(codes), True)
 
     def pillow(self, repeat):
-        """(seconds, MSE, blurred error) of Pillow's Floyd–Steinberg."""
+        """(seconds, MSE, blurred error, SSIMULACRA2, ꟻLIP) of Pillow's
+        Floyd–Steinberg."""
         gray = self.image.ndim == 2
 
         def quantize():
@@ -123,7 +139,7 @@ class Case:
         result = self.colours[indices]
         if gray:
             result = result[..., 0]
-        return elapsed, mse(self.image, result), blurred_error(self.image, result)
+        return elapsed, *self.scores(result, True)
 
 
 def run(smoke=False):
@@ -143,6 +159,8 @@ def run(smoke=False):
             "MSE / Pillow's",
             "blurred error",
             "blurred / Pillow's",
+            "SSIMULACRA2",
+            "FLIP",
         ],
         note=(
             "Palette: skvq's k-means codebook rounded to integers, used by "
@@ -150,7 +168,9 @@ def run(smoke=False):
             "(best of several runs); Pillow's gray rows include the "
             "conversion to RGB it needs. Blurred error: MSE after a Gaussian "
             "blur of sigma = 1 pixel of both images. skvq at strength 0 is "
-            f"transform (no dithering); {strength} is dither's default."
+            f"transform (no dithering); {strength} is dither's default. "
+            "SSIMULACRA2: higher is better; FLIP: lower is better. The oklab "
+            "rows use their own palette, learned with color_space='oklab'."
         ),
     )
     sweep = Table(
@@ -182,7 +202,12 @@ def run(smoke=False):
             rows.append((label, result))
             if s == strength:
                 ours = result
-        for label, (elapsed, error, blurred) in rows:
+        if n_channels == 3:
+            oklab = Case(image, levels, n_channels, color_space="oklab")
+            rows.append(("skvq oklab transform", oklab.transform(repeat)))
+            dithered = oklab.skvq(strength, repeat)
+            rows.append((f"skvq oklab dither {strength:g}", dithered))
+        for label, (elapsed, error, blurred, ssim, flip) in rows:
             table.add(
                 name,
                 levels,
@@ -193,9 +218,11 @@ def run(smoke=False):
                 f"{error / anchor[1]:.3f}",
                 number(blurred),
                 f"{blurred / anchor[2]:.3f}",
+                "n/a" if ssim is None else f"{ssim:.2f}",
+                "n/a" if flip is None else f"{flip:.4f}",
             )
         for s, results in swept.items():
-            _, error, blurred = case.skvq(s, 1)
+            _, error, blurred, _, _ = case.skvq(s, 1, perceptual=False)
             results.append((blurred / anchor[2], error / anchor[1]))
         targets.append(
             Target(

@@ -21,6 +21,18 @@ Three comparisons, each side by side in one run:
   whole batch on one command line: wall time of the process, start-up
   included, best of three. Target: no slower than pngquant. The gray rows
   time the gray raccoon's four orientations the same way.
+- **Perceptual quality, library path.** Every image of
+  ``images.perceptual_images()`` (china, flower, the colour raccoon, Grace
+  Hopper's portrait, a generated sky and a generated gradient) at 16, 64
+  and 256 colours: ``ImageVectorQuantizer`` fitted with
+  ``color_space="rgb"`` and ``"oklab"``, each coded by ``transform`` and by
+  ``dither`` at its default strength, written with ``write_palette_png``
+  (oxipng level 2 when installed), against ``pngquant N`` and
+  ``pngquant --nofs N``. Each file is decoded and scored against the input
+  by SSIMULACRA2 (higher is better), ꟻLIP (lower is better), MSE and
+  bytes (see ``perceptual_metrics.py``). A second table times
+  ``fit`` + ``transform`` at 64 colours in Oklab against sRGB, best of
+  five, interleaved. Target: at most 1.5 times.
 - **The PNG encoder.** The same codes (``transform`` of the gray raccoon at
   8, 16 and 64 levels, and of china.jpg at 16, 64 and 256 colours) written
   by Pillow alone and by Pillow followed by oxipng at level 2, against the
@@ -35,6 +47,7 @@ Run: ``python benchmarks/bench_pngquant.py [--smoke]``.
 """
 
 import argparse
+import functools
 import importlib.metadata
 import os
 import pathlib
@@ -46,7 +59,8 @@ import time
 
 import images
 import numpy as np
-from measure import mse
+import perceptual_metrics
+from measure import best_time, mse
 from PIL import Image
 from scipy.ndimage import gaussian_filter
 from tables import Table, Target, number, ratio, seconds, targets_table
@@ -54,6 +68,8 @@ from tables import Table, Target, number, ratio, seconds, targets_table
 from skvq import ImageVectorQuantizer, write_palette_png
 
 COLOUR_LEVELS = (16, 64)
+PERCEPTUAL_LEVELS = (16, 64, 256)
+OKLAB_TIME_TARGET = 1.5  # fit + transform in Oklab at most this times sRGB
 GRAY_LEVELS = (4, 8)
 BYTES_TOLERANCE = 1.1  # skvq's total bytes at most this times pngquant's
 SEED = 0
@@ -230,6 +246,204 @@ def compare(folder, kind, photos, levels, pngquant, repeat, tables, targets):
         ]
 
 
+def _palette_file(path, codes, codebook, optimize):
+    write_palette_png(path, codes, codebook, overwrite=True, optimize=optimize)
+    return decoded(path, np.empty((1, 1, 3))), os.path.getsize(path)
+
+
+def _skvq_outputs(image, n_colours, folder, optimize):
+    """{method: (output image, bytes)} of the four library variants."""
+    rows = image.reshape(image.shape[0], -1)
+    outputs = {}
+    for space in ("rgb", "oklab"):
+        quantizer = ImageVectorQuantizer(
+            n_colours, n_channels=3, color_space=space, random_state=SEED
+        ).fit(rows)
+        for dithered in (False, True):
+            codes = quantizer.dither(rows) if dithered else quantizer.transform(rows)
+            method = f"skvq {space}" + (" dithered" if dithered else "")
+            path = folder / f"skvq-{space}-{int(dithered)}.png"
+            outputs[method] = _palette_file(path, codes, quantizer.codebook_, optimize)
+    return outputs
+
+
+def _pngquant_outputs(image, n_colours, folder, pngquant):
+    source = folder / "source.png"
+    Image.fromarray(image).save(source)
+    outputs = {}
+    for method, options in (("pngquant", []), ("pngquant --nofs", ["--nofs"])):
+        path = folder / "pngquant.png"
+        command = [pngquant, str(n_colours), *options, "--force", "--output"]
+        subprocess.run([*command, str(path), str(source)], check=True)
+        outputs[method] = (decoded(path, image), path.stat().st_size)
+    return outputs
+
+
+PERCEPTUAL_METHODS = (
+    "skvq rgb",
+    "skvq oklab",
+    "pngquant --nofs",
+    "skvq rgb dithered",
+    "skvq oklab dithered",
+    "pngquant",
+)
+# Each skvq method and the pngquant output it is held against: undithered
+# against --nofs, dithered against pngquant's default (which dithers).
+PNGQUANT_PEER = {
+    "skvq rgb": "pngquant --nofs",
+    "skvq oklab": "pngquant --nofs",
+    "skvq rgb dithered": "pngquant",
+    "skvq oklab dithered": "pngquant",
+}
+
+
+def perceptual_tables(smoke, pngquant, targets):
+    """SSIMULACRA2, ꟻLIP, MSE and bytes of the library's four variants and
+    pngquant's two, per image and number of colours; and the time of
+    Oklab against sRGB."""
+    try:
+        import oxipng  # noqa: F401
+    except ImportError:
+        optimize = False
+    else:
+        optimize = OXIPNG_LEVEL
+    photos = images.perceptual_images(smoke)
+    detail = Table(
+        "Perceptual quality per image: skvq (library) in sRGB and Oklab "
+        "against pngquant",
+        ["image", "colours", "method", "SSIMULACRA2", "FLIP", "MSE", "bytes"],
+        note=(
+            "SSIMULACRA2: higher is better (100: identical); FLIP: lower is "
+            "better; MSE over all pixels and channels, in sRGB levels. skvq: "
+            "ImageVectorQuantizer(n, n_channels=3, color_space=...) fitted "
+            "to the image, coded by transform or dither (default strength), "
+            "written by write_palette_png"
+            + (f" with oxipng level {OXIPNG_LEVEL}" if optimize else "")
+            + "; pngquant with its defaults (it dithers) or --nofs. "
+            f"Metrics installed: {', '.join(perceptual_metrics.available())}."
+        ),
+    )
+    summary = Table(
+        "Perceptual quality summary: mean over the images, and on how many "
+        "images each skvq variant is at least as good as its pngquant peer",
+        [
+            "colours",
+            "method",
+            "mean SSIMULACRA2",
+            "mean FLIP",
+            "mean MSE",
+            "total bytes",
+            "SSIMULACRA2 >= peer",
+            "FLIP <= peer",
+            "bytes <= peer",
+        ],
+        note=(
+            "The peer of an undithered skvq variant is pngquant --nofs, of a "
+            "dithered one pngquant's default. Counts are over the "
+            f"{len(photos)} images, each one on its own."
+        ),
+    )
+    results = {}
+    with tempfile.TemporaryDirectory() as folder:
+        folder = pathlib.Path(folder)
+        for name, image in photos.items():
+            for n_colours in PERCEPTUAL_LEVELS:
+                outputs = _skvq_outputs(image, n_colours, folder, optimize)
+                outputs.update(_pngquant_outputs(image, n_colours, folder, pngquant))
+                for method in PERCEPTUAL_METHODS:
+                    output, size = outputs[method]
+                    scores = (
+                        perceptual_metrics.ssimulacra2(image, output),
+                        perceptual_metrics.flip(image, output),
+                        mse(image, output),
+                        size,
+                    )
+                    results[name, n_colours, method] = scores
+                    detail.add(
+                        name,
+                        n_colours,
+                        method,
+                        _score(scores[0], 2),
+                        _score(scores[1], 4),
+                        number(scores[2]),
+                        f"{size:,}",
+                    )
+    for n_colours in PERCEPTUAL_LEVELS:
+        for method in PERCEPTUAL_METHODS:
+            rows = [results[name, n_colours, method] for name in photos]
+            peer = PNGQUANT_PEER.get(method)
+            counts = ["", "", ""]
+            if peer is not None:
+                theirs = [results[name, n_colours, peer] for name in photos]
+                counts = [
+                    _count(rows, theirs, 0, lambda a, b: a >= b),
+                    _count(rows, theirs, 1, lambda a, b: a <= b),
+                    _count(rows, theirs, 3, lambda a, b: a <= b),
+                ]
+            summary.add(
+                n_colours,
+                method,
+                _score(_mean([r[0] for r in rows]), 2),
+                _score(_mean([r[1] for r in rows]), 4),
+                number(float(np.mean([r[2] for r in rows]))),
+                f"{sum(r[3] for r in rows):,}",
+                *counts,
+            )
+    return [summary, detail, oklab_time_table(photos, smoke, targets)]
+
+
+def _score(value, digits):
+    return "n/a" if value is None else f"{value:.{digits}f}"
+
+
+def _mean(values):
+    return None if None in values else float(np.mean(values))
+
+
+def _count(ours, theirs, column, better):
+    if any(r[column] is None for r in ours + theirs):
+        return "n/a"
+    wins = sum(better(a[column], b[column]) for a, b in zip(ours, theirs, strict=True))
+    return f"{wins}/{len(ours)}"
+
+
+def oklab_time_table(photos, smoke, targets):
+    """fit + transform at 64 colours, Oklab against sRGB, side by side."""
+    table = Table(
+        "fit + transform at 64 colours: color_space='oklab' against 'rgb'",
+        ["image", "rgb", "oklab", "oklab / rgb"],
+        note=(
+            "ImageVectorQuantizer(64, n_channels=3, random_state=0)"
+            ".fit_transform of the image, best of "
+            + ("1 run" if smoke else "5 runs")
+            + ", the two spaces timed alternately."
+        ),
+    )
+    repeat = 1 if smoke else 5
+    for name, image in photos.items():
+        rows = image.reshape(image.shape[0], -1)
+        best = {"rgb": np.inf, "oklab": np.inf}
+        for _ in range(repeat):
+            for space in best:
+                quantizer = ImageVectorQuantizer(
+                    64, n_channels=3, color_space=space, random_state=SEED
+                )
+                run = functools.partial(quantizer.fit_transform, rows)
+                elapsed, _ = best_time(run, 1)
+                best[space] = min(best[space], elapsed)
+        factor = best["oklab"] / best["rgb"]
+        table.add(name, seconds(best["rgb"]), seconds(best["oklab"]), f"{factor:.2f}")
+        targets.append(
+            Target(
+                f"oklab time, {name}, 64 colours",
+                f"fit + transform <= {OKLAB_TIME_TARGET}x rgb's",
+                f"{factor:.2f}x",
+                factor <= OKLAB_TIME_TARGET,
+            )
+        )
+    return table
+
+
 def encoder_table(smoke, targets):
     table = Table(
         "PNG bytes of the same codes: former encoder, Pillow, Pillow + oxipng",
@@ -344,6 +558,7 @@ def run(smoke=False):
             "Pillow); best of " + ("1 run." if smoke else "3 runs.")
         ),
     )
+    tables += perceptual_tables(smoke, pngquant, targets)
     repeat = 1 if smoke else 3
     colour = {}
     for name, image in images.color_images(smoke).items():

@@ -1,5 +1,6 @@
 """The test images of the benchmarks, made reproducibly from images that ship
-with SciPy and scikit-learn (no download beyond scipy's raccoon face).
+with SciPy, scikit-learn and Matplotlib, or generated (no download beyond
+scipy's raccoon face).
 
 Every function returns a fresh C-contiguous array; results are cached, so
 callers must not modify them.
@@ -7,9 +8,11 @@ callers must not modify them.
 
 import functools
 
+import matplotlib.cbook
 import numpy as np
 import scipy.datasets
 import scipy.ndimage
+from PIL import Image
 from sklearn.datasets import load_sample_image
 
 
@@ -29,6 +32,47 @@ def raccoon_color():
 def sample_image(name):
     """``"china.jpg"`` or ``"flower.jpg"`` from scikit-learn, 427 x 640 x 3 uint8."""
     return np.ascontiguousarray(load_sample_image(name))
+
+
+@functools.cache
+def grace_hopper():
+    """Grace Hopper's portrait from Matplotlib's sample data, 600 x 512 x 3
+    uint8 (a JPEG photograph: skin, uniform, a flag)."""
+    with matplotlib.cbook.get_sample_data("grace_hopper.jpg") as file:
+        with Image.open(file) as image:
+            return np.ascontiguousarray(np.asarray(image.convert("RGB")))
+
+
+@functools.cache
+def sky(height=360, width=480):
+    """A generated sky, uint8 RGB: a smooth blue gradient toward a pale
+    horizon with soft clouds (smoothed noise, fixed seed), and the light
+    sensor noise of a photograph (sigma 0.6 of a level). Where banding
+    shows: few colours span wide, slow gradients."""
+    rows = np.linspace(0.0, 1.0, height)[:, None, None]
+    top = np.array([40.0, 90.0, 170.0])
+    horizon = np.array([200.0, 215.0, 230.0])
+    image = top + (horizon - top) * rows**0.8
+    rng = np.random.default_rng(0)
+    clouds = scipy.ndimage.gaussian_filter(
+        rng.normal(size=(height, width)), (height / 12, width / 8)
+    )
+    clouds = np.clip((clouds - clouds.mean()) / clouds.std() - 0.6, 0, None)
+    image = image + 60.0 * np.minimum(clouds, 1.5)[..., None] * (1 - 0.5 * rows)
+    image = image + rng.normal(0.0, 0.6, image.shape)
+    return np.ascontiguousarray(np.clip(np.rint(image), 0, 255).astype(np.uint8))
+
+
+@functools.cache
+def gradient(height=256, width=512):
+    """A generated smooth gradient, uint8 RGB: dark red to teal left to
+    right, darker toward the bottom, every colour step below one level per
+    pixel (no noise): the worst case for banding."""
+    columns = np.linspace(0.0, 1.0, width)[None, :, None]
+    rows = np.linspace(0.0, 1.0, height)[:, None, None]
+    left, right = np.array([120.0, 20.0, 30.0]), np.array([20.0, 160.0, 150.0])
+    image = (left + (right - left) * columns) * (1.0 - 0.5 * rows)
+    return np.ascontiguousarray(np.rint(image).astype(np.uint8))
 
 
 @functools.cache
@@ -86,6 +130,21 @@ def color_images(smoke=False):
     }
     if smoke:
         images = {name: _crop(image) for name, image in images.items()}
+    return images
+
+
+def perceptual_images(smoke=False):
+    """Name -> (h, w, 3) uint8 RGB image of the perceptual comparisons: the
+    colour photos, Grace Hopper's portrait, and the generated sky and
+    gradient (where banding shows)."""
+    images = {
+        **color_images(),
+        "grace hopper": grace_hopper(),
+        "sky": sky(),
+        "gradient": gradient(),
+    }
+    if smoke:
+        images = {name: _crop(image, 64) for name, image in images.items()}
     return images
 
 

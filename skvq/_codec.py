@@ -10,11 +10,12 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ._color_space import check_srgb_pixels, encode_oklab
 from ._encode import code_dtype, encode_scalar, nearest_codeword
 from ._validation import check_total_weight
 
 
-def encode(X, codebook, bin_edges=None):
+def encode(X, codebook, bin_edges=None, oklab_codebook=None):
     """Code of every pixel of ``X``.
 
     Parameters
@@ -28,6 +29,10 @@ def encode(X, codebook, bin_edges=None):
         With one channel, the ascending thresholds of the cells (codes are
         found by bin lookup); ``None`` (always with several channels) codes
         every pixel to its nearest codeword.
+    oklab_codebook : ndarray of shape (n_codes, 3), default=None
+        The codewords in Oklab: when given, ``X`` holds sRGB values in
+        [0, 255] (refused otherwise) and every pixel gets the codeword
+        nearest in Oklab (:func:`skvq._color_space.encode_oklab`).
 
     Returns
     -------
@@ -45,6 +50,10 @@ def encode(X, codebook, bin_edges=None):
     dtype = code_dtype(n_codes)
     if bin_edges is not None:
         return encode_scalar(X, bin_edges, dtype)
+    if oklab_codebook is not None:
+        check_srgb_pixels(X)
+        codes = encode_oklab(X.reshape(-1, n_channels), oklab_codebook, dtype)
+        return codes.reshape(X.shape[0], -1)
     codes = nearest_codeword(X.reshape(-1, n_channels), codebook, dtype)
     return codes.reshape(X.shape[0], -1)
 
@@ -100,7 +109,7 @@ class SquaredError(NamedTuple):
     weight_exponent: int
 
 
-def squared_error(X, codebook, bin_edges=None, sample_weight=None):
+def squared_error(X, codebook, bin_edges=None, sample_weight=None, oklab_codebook=None):
     """Squared error of every value of ``X`` against its codeword, summed.
 
     Errors are taken in units of a power of two at or above every value and
@@ -113,6 +122,9 @@ def squared_error(X, codebook, bin_edges=None, sample_weight=None):
         As for :func:`encode`.
     sample_weight : ndarray of shape (n_samples,), default=None
         Finite non-negative weight of each row; ``None`` weighs all one.
+    oklab_codebook : ndarray of shape (n_codes, 3), default=None
+        As for :func:`encode`: pixels are coded in Oklab, and their errors
+        still taken in the units of ``X`` against ``codebook``.
 
     Returns
     -------
@@ -120,7 +132,8 @@ def squared_error(X, codebook, bin_edges=None, sample_weight=None):
         To be added to others by :func:`add_squared_errors` and turned into
         a mean by :func:`mean_squared_error`.
     """
-    codewords = codebook[encode(X, codebook, bin_edges)].reshape(X.shape)
+    codes = encode(X, codebook, bin_edges, oklab_codebook)
+    codewords = codebook[codes].reshape(X.shape)
     X = np.asarray(X, dtype=np.float64)
     exponent = max(_exponent(X), _exponent(codewords))
     error = np.ldexp(X, -exponent) - np.ldexp(codewords, -exponent)

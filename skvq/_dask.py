@@ -227,13 +227,17 @@ def summarize_dask(X, sample_weight, *, n_channels, max_atoms):
     )
 
 
-def _squared_error_block(block, weight=None, *, codebook, bin_edges, block_info=None):
+def _squared_error_block(
+    block, weight=None, *, codebook, bin_edges, oklab_codebook, block_info=None
+):
     block = _checked_pixels(block, block_info)
     weight = _checked_weight(weight, block, block_info)
-    return _in_object_block(squared_error(block, codebook, bin_edges, weight))
+    return _in_object_block(
+        squared_error(block, codebook, bin_edges, weight, oklab_codebook)
+    )
 
 
-def mean_squared_error_dask(X, sample_weight, codebook, bin_edges):
+def mean_squared_error_dask(X, sample_weight, codebook, bin_edges, oklab_codebook=None):
     """Weighted mean squared error of the pixels of a dask array against
     their codewords, as :func:`skvq._codec.mean_squared_error` of the whole
     array: each block's :func:`skvq._codec.squared_error`, added in a tree
@@ -245,7 +249,7 @@ def mean_squared_error_dask(X, sample_weight, codebook, bin_edges):
         Pixel values, metadata checked by :func:`check_dask_array`.
     sample_weight : dask or numpy array of shape (n_samples,), number or None
         Non-negative weight of each row's squared error.
-    codebook, bin_edges
+    codebook, bin_edges, oklab_codebook
         As for :func:`skvq._codec.encode`.
 
     Returns
@@ -259,18 +263,21 @@ def mean_squared_error_dask(X, sample_weight, codebook, bin_edges):
         _weight_column(sample_weight, X),
         codebook=codebook,
         bin_edges=bin_edges,
+        oklab_codebook=oklab_codebook,
     )
     return mean_squared_error(_reduce_blocks(blocks, add_squared_errors))
 
 
-def _encode_block(block, *, codebook, bin_edges, block_info=None):
+def _encode_block(block, *, codebook, bin_edges, oklab_codebook, block_info=None):
     if block.shape[0] == 0:
         n_pixels = block.shape[1] // codebook.shape[1]
         return np.empty((0, n_pixels), dtype=code_dtype(codebook.shape[0]))
-    return encode(_checked_pixels(block, block_info), codebook, bin_edges)
+    return encode(
+        _checked_pixels(block, block_info), codebook, bin_edges, oklab_codebook
+    )
 
 
-def encode_dask(X, codebook, bin_edges):
+def encode_dask(X, codebook, bin_edges, oklab_codebook=None):
     """Lazy codes of a dask array, :func:`skvq._codec.encode` on each block.
 
     Parameters
@@ -278,7 +285,7 @@ def encode_dask(X, codebook, bin_edges):
     X : dask.array.Array of shape (n_samples, n_features)
         Pixel values, metadata checked by :func:`check_dask_array`; their
         values are checked block by block when computed.
-    codebook, bin_edges
+    codebook, bin_edges, oklab_codebook
         As for :func:`skvq._codec.encode`.
 
     Returns
@@ -294,6 +301,7 @@ def encode_dask(X, codebook, bin_edges):
         _encode_block,
         codebook=codebook,
         bin_edges=bin_edges,
+        oklab_codebook=oklab_codebook,
         dtype=dtype,
         chunks=(X.chunks[0], tuple(width // n_channels for width in X.chunks[1])),
         meta=np.empty((0, 0), dtype=dtype),

@@ -18,7 +18,7 @@ it) is taken as the 2-D array ``X.reshape(n_rows, -1)``.
 """
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from numbers import Integral, Real
 
 import numpy as np
@@ -27,6 +27,15 @@ from ._codec import decode as _decode
 from ._codec import encode as _encode
 from ._codec import mean_squared_error as _mean_of
 from ._codec import squared_error as _squared_error
+from ._color_space import (
+    check_color_space,
+    check_srgb,
+    check_srgb_pixels,
+    oklab_summary,
+    oklab_to_srgb,
+    pixels_to_oklab,
+    srgb_to_oklab,
+)
 from ._dither import floyd_steinberg
 from ._encode import code_dtype
 from ._scalar_codebook import scalar_codebook
@@ -80,9 +89,17 @@ class Codebook:
     n_iter : int, default=1
         Lloyd iterations spent learning the codewords (1 when one pass over
         the statistics sufficed).
+    color_space : {"rgb", "oklab"}, default="rgb"
+        The space whose Euclidean distances rank the codewords. With
+        "oklab", ``codewords`` are sRGB values in [0, 255] (3 channels) and
+        pixels, taken as sRGB values in [0, 255] too, get the codeword
+        nearest in Oklab; see :ref:`color_spaces`.
 
     Attributes
     ----------
+    working_codewords : ndarray of shape (n_codes, n_channels)
+        The codewords in ``color_space``, float64: ``codewords`` itself for
+        "rgb", their Oklab values for "oklab" (what codes are chosen by).
     n_codes : int
     n_channels : int
     n_bits : int
@@ -98,15 +115,31 @@ class Codebook:
     codewords: np.ndarray
     bin_edges: np.ndarray | None = None
     n_iter: int = 1
+    color_space: str = "rgb"
+    working_codewords: np.ndarray = field(init=False, repr=False)
+
+    def __post_init__(self):
+        check_color_space(self.color_space, self.codewords.shape[1])
+        if self.color_space == "oklab":
+            if self.bin_edges is not None:
+                raise ValueError("An Oklab codebook has no bin_edges.")
+            check_srgb(self.codewords.min(axis=0), self.codewords.max(axis=0))
+            working = srgb_to_oklab(self.codewords)
+        else:
+            working = self.codewords
+        object.__setattr__(self, "working_codewords", working)
 
     @classmethod
-    def from_codewords(cls, codewords):
+    def from_codewords(cls, codewords, *, color_space="rgb"):
         """The codebook that codes every pixel to its nearest codeword.
 
         Parameters
         ----------
         codewords : array-like of shape (n_codes, n_channels)
             Finite real code vectors, in the order their codes should have.
+        color_space : {"rgb", "oklab"}, default="rgb"
+            The space in which pixels find their nearest codeword; with
+            "oklab", the codewords are sRGB values in [0, 255].
 
         Returns
         -------
@@ -137,7 +170,7 @@ class Codebook:
         codewords = codewords.astype(np.float64)
         if not np.isfinite(codewords).all():
             raise ValueError("codewords must be finite (no NaN or infinity).")
-        return cls(codewords)
+        return cls(codewords, color_space=color_space)
 
     @property
     def n_codes(self):
@@ -156,7 +189,10 @@ class Codebook:
         return code_dtype(self.n_codes)
 
     def __repr__(self):
-        return f"Codebook(n_codes={self.n_codes}, n_channels={self.n_channels})"
+        space = (
+            "" if self.color_space == "rgb" else f", color_space={self.color_space!r}"
+        )
+        return f"Codebook(n_codes={self.n_codes}, n_channels={self.n_channels}{space})"
 
 
 def _check_random_state(seed):
@@ -277,6 +313,7 @@ def learn_codebook(
     max_atoms=65536,
     max_iter=300,
     random_state=None,
+    color_space="rgb",
 ):
     """Learn a codebook shared by all pixels of ``X``, or from a summary.
 
@@ -304,6 +341,11 @@ def learn_codebook(
     random_state : int, RandomState instance or None, default=None
         Seeds k-means++, used only when the variance split cannot cut
         ``n_bins`` boxes.
+    color_space : {"rgb", "oklab"}, default="rgb"
+        The space whose squared distances the strategy minimises. "oklab"
+        takes 3-channel sRGB values in [0, 255] and learns from the Oklab
+        values of the summary's atoms (see :ref:`color_spaces`); the
+        codewords are returned as sRGB values.
 
     Returns
     -------
@@ -336,6 +378,7 @@ def learn_codebook(
             f"max_atoms must be at least n_bins={n_bins}, got max_atoms={max_atoms}."
         )
     random_state = _check_random_state(random_state)
+    check_color_space(color_space)
     if isinstance(X, PixelSummary):
         if sample_weight is not None:
             raise ValueError(
@@ -347,17 +390,44 @@ def learn_codebook(
         summary = summarize(
             X, sample_weight, n_channels=n_channels, max_atoms=max_atoms
         )
+    check_color_space(color_space, summary.n_channels)
     check_total_weight(np.sum(summary.weight))
     return codebook_from_summary(
-        summary, n_bins, strategy, reconstruction, max_iter, random_state
+        summary, n_bins, strategy, reconstruction, max_iter, random_state, color_space
     )
 
 
 def codebook_from_summary(
-    summary, n_bins, strategy, reconstruction, max_iter, random_state
+    summary,
+    n_bins,
+    strategy,
+    reconstruction,
+    max_iter,
+    random_state,
+    color_space="rgb",
 ):
     """:func:`learn_codebook` on a summary of positive weight, with checked
     parameters (the estimator's path)."""
+    if color_space == "oklab":
+        check_srgb(summary.low, summary.high)
+        codebook = _codebook_of(
+            oklab_summary(summary),
+            n_bins,
+            strategy,
+            reconstruction,
+            max_iter,
+            random_state,
+        )
+        return Codebook(
+            oklab_to_srgb(codebook.codewords), None, codebook.n_iter, "oklab"
+        )
+    return _codebook_of(
+        summary, n_bins, strategy, reconstruction, max_iter, random_state
+    )
+
+
+def _codebook_of(summary, n_bins, strategy, reconstruction, max_iter, random_state):
+    """The codebook of a summary, in the summary's units."""
     if one_atom_per_codeword(summary, n_bins) and summary.n_atoms < n_bins:
         warnings.warn(
             f"X has {summary.n_atoms} distinct value(s), fewer than "
@@ -406,7 +476,12 @@ def encode(X, codebook):
     """
     _check_codebook(codebook)
     X = check_pixels(X, codebook.n_channels)
-    return _encode(X, codebook.codewords, codebook.bin_edges)
+    return _encode(X, codebook.codewords, codebook.bin_edges, _oklab_of(codebook))
+
+
+def _oklab_of(codebook):
+    """The Oklab codewords the functions of skvq._codec take (None: rgb)."""
+    return codebook.working_codewords if codebook.color_space == "oklab" else None
 
 
 def check_strength(strength):
@@ -434,7 +509,7 @@ def dither(X, codebook, *, strength=DEFAULT_DITHER_STRENGTH):
     codebook : Codebook
     strength : float in [0, 1], default=0.8
         Fraction of each pixel's error passed on; 0 gives :func:`encode`'s
-        codes.
+        codes. With an Oklab codebook the error is diffused in Oklab.
 
     Returns
     -------
@@ -449,6 +524,18 @@ def dither(X, codebook, *, strength=DEFAULT_DITHER_STRENGTH):
 
 def dither_checked(X, codebook, strength):
     """:func:`dither` of validated input (the estimator's path)."""
+    if codebook.color_space == "oklab":
+        # Errors are diffused in Oklab: the pixels are converted (uint8
+        # through a table of 256 linear values) and dithered against the
+        # Oklab codewords.
+        check_srgb_pixels(X)
+        return floyd_steinberg(
+            pixels_to_oklab(X),
+            codebook.working_codewords,
+            None,
+            strength,
+            codebook.code_dtype,
+        )
     inner_edges = None if codebook.bin_edges is None else codebook.bin_edges[1:-1]
     return floyd_steinberg(
         X, codebook.codewords, inner_edges, strength, codebook.code_dtype
@@ -490,7 +577,8 @@ def mean_squared_error(X, codebook, *, sample_weight=None):
 
     The mean over all values (channels of all pixels) of
     ``(X - decode(encode(X, codebook), codebook)) ** 2``, weighted by
-    ``sample_weight``; taken in scaled units so that nothing overflows, and
+    ``sample_weight`` (in the units of ``X`` whatever the codebook's
+    ``color_space``); taken in scaled units so that nothing overflows, and
     ``inf`` only if the mean itself is beyond the float64 range.
 
     Parameters
@@ -508,5 +596,11 @@ def mean_squared_error(X, codebook, *, sample_weight=None):
     if sample_weight is not None:
         sample_weight = check_weight(sample_weight, X.shape[0])
     return _mean_of(
-        _squared_error(X, codebook.codewords, codebook.bin_edges, sample_weight)
+        _squared_error(
+            X,
+            codebook.codewords,
+            codebook.bin_edges,
+            sample_weight,
+            _oklab_of(codebook),
+        )
     )

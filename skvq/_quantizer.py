@@ -13,6 +13,7 @@ from sklearn.utils.validation import (
 )
 
 from ._codec import decode, encode, mean_squared_error, squared_error
+from ._color_space import check_color_space
 from ._quantize import (
     DEFAULT_DITHER_STRENGTH,
     Codebook,
@@ -128,6 +129,16 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
         variance split cannot cut ``n_bins`` boxes (vectors with
         ``strategy="kmeans"``); otherwise the codebook does not depend on it.
 
+    color_space : {"rgb", "oklab"}, default="rgb"
+        The space whose squared distances learn the codebook, code pixels
+        and steer :meth:`dither`'s error diffusion. "rgb": the input's own
+        values, where the minimum-MSE claims hold. "oklab": Oklab (Ottosson
+        2020), a perceptual space, for ``n_channels=3`` sRGB values from 0
+        to 255 (the 8-bit scale, whatever the dtype; values outside are
+        refused); ``codebook_``, :meth:`inverse_transform` and :meth:`score`
+        stay in the input's sRGB units. Read more in
+        :ref:`color_spaces`.
+
     Attributes
     ----------
     codebook_ : ndarray of shape (`n_bins_`, n_channels)
@@ -170,6 +181,10 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
     strategy's cells (for "kmeans", the midpoints between codewords, so every
     pixel gets its nearest codeword). Codes of several channels are the
     nearest codeword, which never has a larger error than the strategy's cell.
+    With ``color_space="oklab"`` every distance, in the k-means, the codes
+    and the error diffusion, is taken in Oklab (Ottosson 2020, "A perceptual
+    color space for image processing"), and the k-means minimises the Oklab
+    error, not the sRGB one.
 
     The exact 1-D k-means follows Wang & Song (2011) and Wu (1991), with the
     divide-and-conquer evaluation of Grønlund et al. (2017); the colour
@@ -202,6 +217,7 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "inverse_dtype": [None, NumericDtype()],
         "random_state": ["random_state"],
+        "color_space": [StrOptions({"rgb", "oklab"})],
     }
 
     def __init__(
@@ -215,6 +231,7 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
         max_iter=300,
         inverse_dtype=None,
         random_state=None,
+        color_space="rgb",
     ):
         self.n_bins = n_bins
         self.n_channels = n_channels
@@ -224,6 +241,7 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
         self.max_iter = max_iter
         self.inverse_dtype = inverse_dtype
         self.random_state = random_state
+        self.color_space = color_space
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None, sample_weight=None):
@@ -287,13 +305,21 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
             )
 
     def _check_n_channels_unchanged(self):
-        """Refuse n_channels set to another value than the codebook's since
-        it was learned, for every method that uses the codebook."""
+        """Refuse n_channels (or color_space) set to another value than the
+        codebook's since it was learned, for every method that uses the
+        codebook."""
         if self.n_channels != self.codebook_.shape[1]:
             raise ValueError(
                 f"n_channels changed from {self.codebook_.shape[1]} to "
                 f"{self.n_channels} after fit: the codebook has "
                 f"{self.codebook_.shape[1]} channel(s); call fit again."
+            )
+        fitted = getattr(self, "_fitted_color_space", "rgb")
+        if self.color_space != fitted:
+            raise ValueError(
+                f"color_space changed from {fitted!r} to {self.color_space!r} "
+                "after fit: the codebook was learned in the former; call fit "
+                "again."
             )
 
     def _validate_pixels(self, X, reset):
@@ -343,6 +369,7 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
         # The constraints accept a bool as an int, as scikit-learn's do;
         # NumPy's reshape does not.
         n_channels = int(self.n_channels)
+        check_color_space(self.color_space, n_channels)
         if _is_dask_collection(X):
             from ._dask import summarize_dask
 
@@ -383,6 +410,11 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
             self.reconstruction,
             int(self.max_iter),
             check_random_state(self.random_state),
+            self.color_space,
+        )
+        self._fitted_color_space = codebook.color_space
+        self._oklab_codebook = (
+            codebook.working_codewords if codebook.color_space == "oklab" else None
         )
         self.codebook_ = codebook.codewords
         if codebook.bin_edges is not None:
@@ -394,7 +426,9 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
     def _codebook(self):
         """The fitted codebook, as the functions of :mod:`skvq._quantize`
         take it."""
-        return Codebook(self.codebook_, self._bin_edges(), self.n_iter_)
+        return Codebook(
+            self.codebook_, self._bin_edges(), self.n_iter_, self._fitted_color_space
+        )
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit_transform(self, X, y=None, sample_weight=None):
@@ -422,8 +456,10 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
         if _is_dask_collection(X):
             from ._dask import encode_dask
 
-            return encode_dask(X, self.codebook_, self._bin_edges())
-        return encode(X, self.codebook_, self._bin_edges())
+            return encode_dask(
+                X, self.codebook_, self._bin_edges(), self._oklab_codebook
+            )
+        return encode(X, self.codebook_, self._bin_edges(), self._oklab_codebook)
 
     def transform(self, X):
         """Code of every pixel of X.
@@ -445,9 +481,11 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
             from ._dask import encode_dask
 
             self._validate_dask_pixels(X, reset=False)
-            return encode_dask(X, self.codebook_, self._bin_edges())
+            return encode_dask(
+                X, self.codebook_, self._bin_edges(), self._oklab_codebook
+            )
         X = self._validate_pixels(X, reset=False)
-        return encode(X, self.codebook_, self._bin_edges())
+        return encode(X, self.codebook_, self._bin_edges(), self._oklab_codebook)
 
     def _bin_edges(self):
         """``bin_edges_`` with one channel, else None, as the functions of
@@ -520,6 +558,10 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
         the colour photos is lowest at 0.85–0.9; that of the gray raccoon
         falls up to strength 1.
 
+        With ``color_space="oklab"``, the pixels are converted to Oklab and
+        the error is diffused there, against the Oklab codewords; the codes
+        at ``strength=0`` are still those of :meth:`transform`.
+
         The error diffusion is sequential: a dask array is refused, since
         blocks dithered apart would show seams; compute it first.
         """
@@ -588,12 +630,18 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
 
             self._validate_dask_pixels(X, reset=False)
             return -mean_squared_error_dask(
-                X, sample_weight, self.codebook_, self._bin_edges()
+                X,
+                sample_weight,
+                self.codebook_,
+                self._bin_edges(),
+                self._oklab_codebook,
             )
         X = self._validate_pixels(X, reset=False)
         if sample_weight is not None:
             sample_weight = check_weight(sample_weight, X.shape[0])
-        error = squared_error(X, self.codebook_, self._bin_edges(), sample_weight)
+        error = squared_error(
+            X, self.codebook_, self._bin_edges(), sample_weight, self._oklab_codebook
+        )
         return -mean_squared_error(error)
 
     def get_feature_names_out(self, input_features=None):
