@@ -29,6 +29,8 @@ from ._codec import mean_squared_error as _mean_of
 from ._codec import squared_error as _squared_error
 from ._dither import floyd_steinberg
 from ._encode import code_dtype
+from ._ordered_dither import METHODS as _ORDERED_METHODS
+from ._ordered_dither import ordered_dither
 from ._scalar_codebook import scalar_codebook
 from ._summary import PixelSummary, one_atom_per_codeword
 from ._summary import merge_summaries as _merge_summaries
@@ -58,6 +60,7 @@ STRATEGIES = ("kmeans", "uniform", "quantile")
 RECONSTRUCTIONS = ("centroid", "midpoint", "median")
 MAX_CODES = 65536
 DEFAULT_DITHER_STRENGTH = 0.8
+DITHER_METHODS = ("floyd-steinberg", *_ORDERED_METHODS)
 
 
 @dataclass(frozen=True, eq=False)
@@ -421,10 +424,10 @@ def check_strength(strength):
     return float(strength)
 
 
-def dither(X, codebook, *, strength=DEFAULT_DITHER_STRENGTH):
-    """Codes of the pixels of one image with Floyd–Steinberg error diffusion.
+def dither(X, codebook, *, strength=DEFAULT_DITHER_STRENGTH, method="floyd-steinberg"):
+    """Codes of the pixels of one image with dithering.
 
-    See :meth:`ImageVectorQuantizer.dither` for the method.
+    See :meth:`ImageVectorQuantizer.dither` for the methods.
 
     Parameters
     ----------
@@ -433,22 +436,71 @@ def dither(X, codebook, *, strength=DEFAULT_DITHER_STRENGTH):
         ``(n_rows, n_columns, n_channels)``. Never modified.
     codebook : Codebook
     strength : float in [0, 1], default=0.8
-        Fraction of each pixel's error passed on; 0 gives :func:`encode`'s
+        Fraction of each pixel's error passed on (error diffusion), or scale
+        of the mask's offsets (ordered methods); 0 gives :func:`encode`'s
         codes.
+    method : {"floyd-steinberg", "bayer", "blue-noise"}, default="floyd-steinberg"
+        Error diffusion, or ordered dithering by the 8 x 8 Bayer matrix or a
+        64 x 64 blue-noise mask: a pixel's code then depends on its value
+        and position only, so pixels that do not change between the frames
+        of an animation keep their codes.
 
     Returns
     -------
     codes : ndarray of shape (n_rows, n_columns)
         In ``codebook.code_dtype``.
+
+    Notes
+    -----
+    Ordered dithering adds to each pixel the offset of its cell of the mask
+    tiled from the image's top-left pixel, ``m = (rank + 0.5) / n - 0.5``
+    for a mask of ``n`` cells, and codes the result as :func:`encode` does.
+    With one channel (a codebook with bin edges), a value between
+    consecutive codewords ``a <= x <= b`` is offset by
+    ``strength * (b - a) * m`` and kept within ``[a, b]``: at strength 1, a
+    flat area gets ``b`` on a fraction ``(x - a) / (b - a)`` of each tile,
+    up to the mask's resolution, where the edge of the two cells is their
+    midpoint (as for k-means codebooks), so its mean is kept. With several
+    channels all channels of a pixel are offset by ``strength * s * m``,
+    ``s`` the median distance from a codeword to its nearest other one,
+    and kept within the codebook's range; codes are the nearest codewords.
+    The Bayer matrix is Bayer's (1973); the blue-noise mask comes from
+    Ulichney's (1993) void-and-cluster method, run once per process in
+    NumPy from a fixed seed.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvq import Codebook, dither
+    >>> flat = np.full((4, 4), 64)  # a quarter of the way from 0 to 255
+    >>> codes = dither(flat, Codebook.from_codewords([[0], [255]]),
+    ...                strength=1, method="bayer")
+    >>> codes.mean()
+    np.float64(0.25)
     """
     _check_codebook(codebook)
     strength = check_strength(strength)
+    check_dither_method(method)
     X = check_pixels(X, codebook.n_channels)
-    return dither_checked(X, codebook, strength)
+    return dither_checked(X, codebook, strength, method)
 
 
-def dither_checked(X, codebook, strength):
+def check_dither_method(method):
+    """Refuse a dithering method that skvq does not offer."""
+    if not isinstance(method, str) or method not in DITHER_METHODS:
+        raise ValueError(
+            f"method must be one of {', '.join(map(repr, DITHER_METHODS))}, "
+            f"got {method!r}."
+        )
+    return method
+
+
+def dither_checked(X, codebook, strength, method="floyd-steinberg"):
     """:func:`dither` of validated input (the estimator's path)."""
+    if method != "floyd-steinberg":
+        return ordered_dither(
+            X, codebook.codewords, codebook.bin_edges, strength, method
+        )
     inner_edges = None if codebook.bin_edges is None else codebook.bin_edges[1:-1]
     return floyd_steinberg(
         X, codebook.codewords, inner_edges, strength, codebook.code_dtype
