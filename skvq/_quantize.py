@@ -51,6 +51,7 @@ __all__ = [
     "dither",
     "encode",
     "learn_codebook",
+    "learn_codebook_from_frames",
     "mean_squared_error",
     "merge_summaries",
     "summarize",
@@ -353,6 +354,109 @@ def learn_codebook(
     check_total_weight(np.sum(summary.weight))
     return codebook_from_summary(
         summary, n_bins, strategy, reconstruction, max_iter, random_state
+    )
+
+
+def learn_codebook_from_frames(
+    frames,
+    n_bins=8,
+    *,
+    strategy="kmeans",
+    reconstruction="centroid",
+    max_atoms=65536,
+    max_iter=300,
+    random_state=None,
+):
+    """Learn one codebook shared by all the frames of an animation.
+
+    The frames are summarised one at a time and their summaries merged
+    (:func:`summarize`, :func:`merge_summaries`), so an iterator (a reader
+    decoding frame after frame) is never held in memory at once: at most
+    the frame being summarised and the summary of the frames before it.
+    The summaries of integer pixels add up exactly, so the codebook is,
+    bit for bit, that of :func:`learn_codebook` on all the frames stacked
+    into one image.
+
+    Parameters
+    ----------
+    frames : array-like of shape (n_frames, height, width[, n_channels]) or \
+            iterable of arrays of shape (height, width[, n_channels])
+        The frames: 2-D frames are gray, 3-D ones have ``n_channels``
+        values per pixel (3 for RGB), the same for every frame. Frames may
+        differ in size.
+    n_bins : int, default=8
+        Number of codewords, from 2 to 65536.
+    strategy, reconstruction, max_atoms, max_iter, random_state
+        As for :func:`learn_codebook`.
+
+    Returns
+    -------
+    codebook : Codebook
+
+    Raises
+    ------
+    ValueError
+        If there are no frames, a frame is neither 2-D nor 3-D, or frames
+        differ in their number of channels.
+
+    See Also
+    --------
+    learn_codebook : The codebook of one image, or of a summary.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvq import learn_codebook_from_frames
+    >>> frames = np.zeros((3, 2, 2), dtype=np.uint8)
+    >>> frames[1] = 200
+    >>> frames[2] = [[10, 200], [210, 255]]
+    >>> learn_codebook_from_frames(iter(frames), n_bins=2).codewords.ravel()
+    array([  2.        , 209.28571429])
+    """
+    max_atoms = _check_int(max_atoms, "max_atoms", 2)
+    if isinstance(frames, np.ndarray) and frames.ndim not in (3, 4):
+        raise ValueError(
+            "frames must be an array of shape (n_frames, height, width) or "
+            f"(n_frames, height, width, n_channels), got shape {frames.shape}."
+        )
+    summary = None
+    n_channels = None
+    for index, frame in enumerate(frames):
+        frame = np.asarray(frame)
+        if frame.ndim not in (2, 3):
+            raise ValueError(
+                f"frame {index} has shape {frame.shape}: a frame must be 2-D "
+                "(height, width) for gray or 3-D (height, width, n_channels)."
+            )
+        channels = 1 if frame.ndim == 2 else frame.shape[2]
+        if n_channels is None:
+            n_channels = channels
+        elif channels != n_channels:
+            raise ValueError(
+                f"frame {index} has {channels} channel(s), frame 0 has "
+                f"{n_channels}: all frames must have the same number."
+            )
+        part = summarize(
+            frame.reshape(frame.shape[0], -1),
+            n_channels=n_channels,
+            max_atoms=max_atoms,
+        )
+        del frame
+        summary = (
+            part
+            if summary is None
+            else merge_summaries(summary, part, max_atoms=max_atoms)
+        )
+    if summary is None:
+        raise ValueError("frames holds no frame: at least one is needed.")
+    return learn_codebook(
+        summary,
+        n_bins,
+        strategy=strategy,
+        reconstruction=reconstruction,
+        max_atoms=max_atoms,
+        max_iter=max_iter,
+        random_state=random_state,
     )
 
 
