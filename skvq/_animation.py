@@ -149,6 +149,13 @@ def _seek(image, path, index, n_frames):
         raise _damaged(path, index, n_frames, exc) from exc
 
 
+def _load(image, path, index, n_frames):
+    try:
+        image.load()
+    except (OSError, EOFError, SyntaxError, ValueError) as exc:
+        raise _damaged(path, index, n_frames, exc) from exc
+
+
 def _frame_disposal(image):
     if image.format == "GIF":
         return _GIF_DISPOSAL.get(getattr(image, "disposal_method", 0), "none")
@@ -234,7 +241,13 @@ def read_animation_info(
                     f"{image.mode!r}; frames are read as 8-bit RGB or RGBA, so "
                     "only 8-bit modes (L, LA, P, RGB, RGBA, ...) are taken."
                 )
-            has_alpha |= _frame_has_alpha(image)
+            if image.format == "WEBP":
+                # Pillow sets a WebP frame's duration when it decodes it, and
+                # gives RGBA frames whether or not a pixel is transparent.
+                _load(image, path, index, n_frames)
+                has_alpha |= image.mode == "RGBA" and image.getextrema()[3][0] < 255
+            else:
+                has_alpha |= _frame_has_alpha(image)
             duration = image.info.get("duration")
             if image.format == "TIFF" or duration is None:
                 duration = DEFAULT_DURATION
@@ -294,8 +307,8 @@ def iter_frames(path, info=None):
                     f"{_display(path)} changed while it was read: frame "
                     f"{index + 1} is not {info.width} x {info.height} pixels."
                 )
+            _load(image, path, index, info.n_frames)
             try:
-                image.load()
                 frame = image.convert(mode)
             except (OSError, EOFError, SyntaxError, ValueError) as exc:
                 raise _damaged(path, index, info.n_frames, exc) from exc

@@ -421,7 +421,11 @@ def learn_codebook_from_frames(
         )
     summary = None
     n_channels = None
-    for index, frame in enumerate(frames):
+    # A counter, not enumerate, whose cached result tuple would hold the
+    # previous frame while the iterator makes the next one.
+    index = -1
+    for frame in frames:
+        index += 1
         frame = np.asarray(frame)
         if frame.ndim not in (2, 3):
             raise ValueError(
