@@ -160,7 +160,7 @@ BLUE_NOISE_SIGMA = 1.5
 _SPACING_SAMPLE = 1024
 
 
-def ordered_dither(X, codebook, bin_edges, strength, method):
+def ordered_dither(X, codebook, bin_edges, strength, method, origin=(0, 0)):
     """Codes of the pixels of ``X`` by ordered dithering.
 
     Parameters
@@ -200,6 +200,10 @@ def ordered_dither(X, codebook, bin_edges, strength, method):
         return encode(X, codebook, bin_edges)
     X = _kernel_input(X)
     mask = threshold_mask(method)
+    if origin != (0, 0):
+        mask = np.ascontiguousarray(
+            np.roll(mask, (-origin[0], -origin[1]), axis=(0, 1))
+        )
     perturbed = np.empty(X.shape, dtype=np.float64)
     codebook = np.asarray(codebook, dtype=np.float64)
     if bin_edges is not None:

@@ -10,7 +10,8 @@ import pytest
 from numpy.testing import assert_array_equal
 from PIL import Image
 
-from skvq import dither, learn_codebook, learn_codebook_from_frames
+import skvq._quantize
+from skvq import dither, dither_frames, learn_codebook, learn_codebook_from_frames
 from skvq._animation import (
     iter_frames,
     read_animation,
@@ -54,6 +55,17 @@ def test_frames_codebook_equals_the_codebook_of_all_frames(
             assert_array_equal(codebook.bin_edges, expected.bin_edges)
 
 
+def test_frames_array_summarised_a_few_frames_at_a_time(face_color, monkeypatch):
+    frames = moving_frames(face_color, n_frames=7)
+    expected = learn_codebook(
+        frames.reshape(-1, *frames.shape[2:]), n_bins=32, n_channels=3
+    )
+    # Two frames per summary, then merged: the same codebook.
+    monkeypatch.setattr(skvq._quantize, "_VALUES_PER_SUMMARY", 2 * 48 * 64 * 3)
+    codebook = learn_codebook_from_frames(frames, n_bins=32)
+    assert_array_equal(codebook.codewords, expected.codewords)
+
+
 def test_frames_codebook_of_16_bit_frames_of_several_sizes():
     rng = np.random.RandomState(0)
     frames = [rng.randint(0, 65536, size=(h, 40)).astype(np.uint16) for h in (3, 7, 5)]
@@ -94,6 +106,35 @@ def test_frames_codebook_holds_one_frame_at_a_time():
 def test_bad_frames_for_a_codebook_are_refused(frames, match):
     with pytest.raises(ValueError, match=match):
         learn_codebook_from_frames(frames, n_bins=2)
+
+
+# ---------------------------------------------------------------- codes
+
+
+@pytest.mark.parametrize("method", ["bayer", "blue-noise", "floyd-steinberg"])
+@pytest.mark.parametrize("n_channels", [1, 3])
+def test_dither_frames_gives_the_codes_of_dither_on_each_frame(
+    method, n_channels, face_color
+):
+    image = face_color if n_channels == 3 else face_color[:, :, 2]
+    frames = moving_frames(image, n_frames=5)
+    frames[3] = frames[2]  # a frame that repeats the one before
+    frames[4, 40:, 60:] = 0  # a change in a corner, off the mask's tiling
+    codebook = learn_codebook_from_frames(frames, n_bins=20, random_state=0)
+    given = iter(list(frames))
+    for codes, frame in zip(
+        dither_frames(given, codebook, method=method, strength=0.9),
+        frames,
+        strict=True,
+    ):
+        expected = dither(frame, codebook, method=method, strength=0.9)
+        assert_array_equal(codes, expected)
+
+
+def test_dither_frames_refuses_frames_of_other_channels(face_color):
+    codebook = learn_codebook(face_color[:50], n_bins=4, n_channels=3)
+    with pytest.raises(ValueError, match=r"frame 1 has shape \(48, 64\)"):
+        list(dither_frames([face_color[:48, :64], face_color[:48, :64, 0]], codebook))
 
 
 # ---------------------------------------------------------------- round trip
