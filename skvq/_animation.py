@@ -429,10 +429,14 @@ def write_animation(
         Codes of each frame, indices into ``palette``, all frames of one
         size; an iterable (a generator dithering frame after frame) is
         consumed once.
-    palette : array-like of shape (n_colours, n_channels)
+    palette : array-like of shape (n_colours, n_channels), or a sequence of them
         1 to 256 entries, gray (1 channel), gray + alpha (2), RGB (3) or
         RGBA (4), on the 0..255 scale (rounded and clipped). A GIF takes one
         fully transparent entry (alpha 0) at most and no translucent ones.
+        A GIF also takes one palette per frame (a list, or an array of
+        shape (n_frames, n_colours, n_channels)), each written as that
+        frame's local colour table; one palette is written once, as the
+        global colour table.
     durations : int or sequence of int
         Milliseconds each frame shows (one value for all). GIF stores
         hundredths of a second, so its durations are rounded to 10 ms.
@@ -468,11 +472,19 @@ def write_animation(
         If the codes, palette, durations, loop or disposal are not valid,
         or frames differ in size; nothing is written then.
     """
-    palette = _palette_bytes(palette)
     image_format = _write_format(path, format)
-    rgb, alpha = _split_palette(palette)
+    per_frame = _is_per_frame(palette)
+    if per_frame and image_format != "GIF":
+        raise ValueError(
+            "an APNG has one palette for all frames (a single PLTE chunk): "
+            "give one palette, or write a GIF for a palette per frame."
+        )
+    palettes = [_palette_bytes(p) for p in palette] if per_frame else None
+    if not per_frame:
+        palette = _palette_bytes(palette)
+    split = [_split_palette(p) for p in (palettes or [palette])]
     if image_format == "GIF":
-        transparent = _gif_transparency(alpha)
+        transparent = [_gif_transparency(alpha) for _, alpha in split]
     if isinstance(codes, np.ndarray) or not _is_iterator(codes):
         codes = np.asarray(codes)
         if codes.ndim != 3 or codes.shape[0] == 0:
@@ -502,19 +514,26 @@ def write_animation(
                     f"disposal must hold {', '.join(map(repr, DISPOSALS))}, "
                     f"got {value!r}."
                 )
-    frames = _frame_images(codes, rgb.shape[0])
+    if per_frame and n_frames is not None and len(split) != n_frames:
+        raise ValueError(
+            f"palette holds {len(split)} palettes for {n_frames} frames: give "
+            "one palette, or one per frame."
+        )
+    frames = _frame_images(codes, [rgb.shape[0] for rgb, _ in split], per_frame)
     first = next(frames, None)
     if first is None:
         raise ValueError("codes holds no frame: at least one is needed.")
-    rgb_bytes = rgb.tobytes()
 
-    def with_palette(image):
-        image.putpalette(rgb_bytes, "RGB")
+    def with_palette(index, image):
+        rgb, _ = split[index if per_frame else 0]
+        image.putpalette(rgb.tobytes(), "RGB")
+        if per_frame and transparent[index] is not None:
+            image.info["transparency"] = transparent[index]
         return image
 
     # Frames are consumed as Pillow writes them; every frame is checked
     # before Pillow sees it, and an error leaves no file behind.
-    rest = (with_palette(image) for image in frames)
+    rest = (with_palette(index, image) for index, image in enumerate(frames, 1))
     if image_format == "PNG":
         # Pillow's APNG writer goes through the frames twice (first for
         # their modes and sizes), so it needs them all: one byte per pixel.
@@ -531,12 +550,17 @@ def write_animation(
         if loop is not None:
             options["loop"] = loop
         options["optimize"] = True
-        if transparent is not None:
-            options["transparency"] = transparent
+        if not per_frame:
+            # One global colour table, instead of a local one in every frame.
+            options["palette"] = split[0][0].tobytes()
+            if transparent[0] is not None:
+                options["transparency"] = transparent[0]
+        if any(index is not None for index in transparent):
             disposal = "background"
     else:
         options["loop"] = 1 if loop is None else (0 if loop == 0 else loop + 1)
         options["blend"] = 0  # OP_SOURCE: a frame replaces what is under it
+        alpha = split[0][1]
         if alpha is not None:
             options["transparency"] = alpha.tobytes()
     codes_of = _DISPOSAL_CODE[image_format]
@@ -544,7 +568,7 @@ def write_animation(
         options["disposal"] = codes_of[disposal]
     else:
         options["disposal"] = [codes_of[value] for value in disposal]
-    first = with_palette(first)
+    first = with_palette(0, first)
 
     def write(file):
         first.save(file, **options)
@@ -605,12 +629,31 @@ def _write_format(path, format):
     return _WRITE_FORMATS[suffix]
 
 
-def _frame_images(codes, n_colours):
-    """Each frame of codes, checked, as a Pillow "P" image."""
+def _is_per_frame(palette):
+    """Whether ``palette`` is a sequence of palettes, one per frame."""
+    if isinstance(palette, np.ndarray):
+        return palette.ndim == 3
+    return (
+        isinstance(palette, (list, tuple))
+        and len(palette) > 0
+        and np.ndim(palette[0]) == 2
+    )
+
+
+def _frame_images(codes, n_colours_of, per_frame):
+    """Each frame of codes, checked, as a Pillow "P" image; ``n_colours_of``
+    holds the number of colours of each frame's palette (``per_frame``) or
+    of the one palette."""
     from PIL import Image
 
     shape = None
     for index, frame in enumerate(codes):
+        if per_frame and index >= len(n_colours_of):
+            raise ValueError(
+                f"codes has more frames than palette has palettes "
+                f"({len(n_colours_of)})."
+            )
+        n_colours = n_colours_of[index if per_frame else 0]
         frame = np.asarray(frame)
         if not (np.issubdtype(frame.dtype, np.integer) or frame.dtype == np.bool_):
             raise TypeError(

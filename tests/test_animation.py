@@ -183,6 +183,31 @@ def test_round_trip_through_pillow(suffix, transparent, face_color, tmp_path):
     assert frames.shape == (*codes.shape, 4 if transparent else 3)
 
 
+def test_gif_with_a_palette_per_frame(face_color, tmp_path):
+    frames = moving_frames(face_color, n_frames=4)
+    codebooks = [learn_codebook(f, n_bins=12, n_channels=3) for f in frames]
+    codes = [dither(f, c, method="bayer") for f, c in zip(frames, codebooks, strict=True)]
+    palettes = [np.clip(np.rint(c.codewords), 0, 255) for c in codebooks]
+    path = tmp_path / "local.gif"
+    write_animation(path, iter(codes), palettes, durations=50)
+    shown, info = read_animation(path)
+    assert info.n_frames == 4
+    for index in range(4):
+        assert_array_equal(shown[index], palettes[index][codes[index]])
+
+
+def test_a_palette_per_frame_must_match_the_frames(tmp_path):
+    codes = np.zeros((3, 2, 2), dtype=np.uint8)
+    palettes = [[[0], [255]]] * 2
+    with pytest.raises(ValueError, match="2 palettes for 3 frames"):
+        write_animation(tmp_path / "a.gif", codes, palettes, durations=5)
+    with pytest.raises(ValueError, match="more frames than palette has palettes"):
+        write_animation(tmp_path / "a.gif", iter(codes), palettes, durations=5)
+    with pytest.raises(ValueError, match="an APNG has one palette"):
+        write_animation(tmp_path / "a.png", codes, [[[0], [255]]] * 3, durations=5)
+    assert leftovers(tmp_path) == []
+
+
 @pytest.mark.parametrize("loop", [None, 0, 1, 5])
 @pytest.mark.parametrize("suffix", [".gif", ".png"])
 def test_loop_count_is_kept(loop, suffix, tmp_path):
