@@ -186,7 +186,10 @@ def test_round_trip_through_pillow(suffix, transparent, face_color, tmp_path):
 def test_gif_with_a_palette_per_frame(face_color, tmp_path):
     frames = moving_frames(face_color, n_frames=4)
     codebooks = [learn_codebook(f, n_bins=12, n_channels=3) for f in frames]
-    codes = [dither(f, c, method="bayer") for f, c in zip(frames, codebooks, strict=True)]
+    codes = [
+        dither(frame, codebook, method="bayer")
+        for frame, codebook in zip(frames, codebooks, strict=True)
+    ]
     palettes = [np.clip(np.rint(c.codewords), 0, 255) for c in codebooks]
     path = tmp_path / "local.gif"
     write_animation(path, iter(codes), palettes, durations=50)
