@@ -54,8 +54,12 @@ from PIL import Image
 from skvq._ordered_dither import blue_noise_mask
 from tables import Table, Target, megabytes, number, ratio, seconds
 
-from skvq import dither_frames, learn_codebook_from_frames
-from skvq._animation import read_animation, write_animation
+from skvq import (
+    dither_frames,
+    learn_codebook_from_frames,
+    read_animation,
+    write_animation,
+)
 
 WIDTH, HEIGHT = 320, 240
 N_FRAMES = 48

@@ -10,6 +10,7 @@ import importlib
 from ._version import __version__
 
 __all__ = [
+    "AnimationInfo",
     "Codebook",
     "ImageVectorQuantizer",
     "PixelSummary",
@@ -18,14 +19,18 @@ __all__ = [
     "dither",
     "dither_frames",
     "encode",
+    "iter_frames",
     "learn_codebook",
     "learn_codebook_from_frames",
     "mean_squared_error",
     "merge_summaries",
     "pack_codes",
+    "read_animation",
+    "read_animation_info",
     "read_palette_png",
     "summarize",
     "unpack_codes",
+    "write_animation",
     "write_palette_png",
 ]
 
@@ -35,6 +40,11 @@ __all__ = [
 # the core (skvq._quantize) never import scikit-learn, SciPy or pandas; only
 # ImageVectorQuantizer does.
 _MODULE_OF = {
+    "AnimationInfo": "._animation",
+    "iter_frames": "._animation",
+    "read_animation": "._animation",
+    "read_animation_info": "._animation",
+    "write_animation": "._animation",
     "Codebook": "._quantize",
     "ImageVectorQuantizer": "._quantizer",
     "PixelSummary": "._quantize",

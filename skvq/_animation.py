@@ -335,7 +335,7 @@ def read_animation(path, **limits):
     --------
     >>> import io
     >>> import numpy as np
-    >>> from skvq._animation import read_animation, write_animation
+    >>> from skvq import read_animation, write_animation
     >>> codes = np.array([[[0, 1]], [[1, 0]]])  # two frames of 1 x 2 pixels
     >>> palette = [[255, 0, 0], [0, 0, 255]]
     >>> file = io.BytesIO()

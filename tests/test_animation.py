@@ -11,9 +11,12 @@ from numpy.testing import assert_array_equal
 from PIL import Image
 
 import skvq._quantize
-from skvq import dither, dither_frames, learn_codebook, learn_codebook_from_frames
-from skvq._animation import (
+from skvq import (
+    dither,
+    dither_frames,
     iter_frames,
+    learn_codebook,
+    learn_codebook_from_frames,
     read_animation,
     read_animation_info,
     write_animation,
