@@ -3,7 +3,9 @@ Pillow (skvq._animation)."""
 
 import io
 import os
+import struct
 import weakref
+from contextlib import nullcontext
 
 import numpy as np
 import pytest
@@ -307,6 +309,34 @@ def test_too_many_frames_and_pixels_are_refused(tmp_path):
     with pytest.raises(ValueError, match=r"8000 in all, more than the 7999 allowed"):
         read_animation(path, max_total_pixels=7999)
     assert read_animation_info(path, max_frames=5).n_frames == 5
+
+
+def gif_of_size(width, height):
+    """A GIF whose screen is ``width`` x ``height`` and whose one frame is a
+    single pixel: a few bytes that would decode to a huge image."""
+    data = b"GIF89a" + struct.pack("<HH", width, height) + bytes([0x80, 0, 0])
+    data += bytes([0, 0, 0, 255, 255, 255])  # a global table of two colours
+    data += b"," + struct.pack("<HHHH", 0, 0, 1, 1) + b"\x00"
+    return data + b"\x02\x02\x44\x01\x00;"
+
+
+@pytest.mark.parametrize("side", [10_000, 20_000])
+def test_decompression_bomb_is_refused(side, tmp_path):
+    # 10,000 x 10,000 is above Pillow's limit (Pillow only warns), 20,000 x
+    # 20,000 above twice its limit (Pillow refuses).
+    path = tmp_path / "bomb.gif"
+    path.write_bytes(gif_of_size(side, side))
+    with (
+        pytest.warns(Image.DecompressionBombWarning)
+        if side == 10_000
+        else nullcontext()
+    ):
+        with pytest.raises(
+            ValueError, match=r"bomb\.gif is refused as a possible decompression bomb"
+        ):
+            read_animation_info(path)
+    path.write_bytes(gif_of_size(30, 20))
+    assert read_animation_info(path).width == 30
 
 
 def test_tiff_pages_of_another_size_or_depth_are_refused(tmp_path):
