@@ -235,7 +235,8 @@ def codeword_spacing(codebook):
     largest = float(np.max(np.abs(codebook)))
     exponent = int(np.frexp(largest)[1]) if largest > 0 else 0
     scaled = np.ldexp(codebook, -exponent)
-    sample = np.unique(np.linspace(0, n_codes - 1, min(n_codes, _SPACING_SAMPLE)).astype(np.intp))
+    positions = np.linspace(0, n_codes - 1, min(n_codes, _SPACING_SAMPLE))
+    sample = np.unique(positions.astype(np.intp))
     nearest = np.empty(sample.size)
     for start in range(0, sample.size, 64):
         rows = sample[start : start + 64]
