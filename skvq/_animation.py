@@ -475,6 +475,11 @@ def write_animation(
     entry (fewer than 256 colours): static areas then cost almost nothing,
     provided their codes do not change (ordered dithering).
 
+    Pillow keeps every frame it is given until the file is complete (to add
+    the durations of repeated frames), so writing takes one byte per pixel
+    of all frames, a third of the RGB frames, even when ``codes`` is a
+    generator.
+
     Raises
     ------
     FileExistsError
