@@ -10,20 +10,27 @@ import importlib
 from ._version import __version__
 
 __all__ = [
+    "AnimationInfo",
     "Codebook",
     "ImageVectorQuantizer",
     "PixelSummary",
     "__version__",
     "decode",
     "dither",
+    "dither_frames",
     "encode",
+    "iter_frames",
     "learn_codebook",
+    "learn_codebook_from_frames",
     "mean_squared_error",
     "merge_summaries",
     "pack_codes",
+    "read_animation",
+    "read_animation_info",
     "read_palette_png",
     "summarize",
     "unpack_codes",
+    "write_animation",
     "write_palette_png",
 ]
 
@@ -33,13 +40,20 @@ __all__ = [
 # the core (skvq._quantize) never import scikit-learn, SciPy or pandas; only
 # ImageVectorQuantizer does.
 _MODULE_OF = {
+    "AnimationInfo": "._animation",
+    "iter_frames": "._animation",
+    "read_animation": "._animation",
+    "read_animation_info": "._animation",
+    "write_animation": "._animation",
     "Codebook": "._quantize",
     "ImageVectorQuantizer": "._quantizer",
     "PixelSummary": "._quantize",
     "decode": "._quantize",
     "dither": "._quantize",
+    "dither_frames": "._quantize",
     "encode": "._quantize",
     "learn_codebook": "._quantize",
+    "learn_codebook_from_frames": "._quantize",
     "mean_squared_error": "._quantize",
     "merge_summaries": "._quantize",
     "summarize": "._quantize",

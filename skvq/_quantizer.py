@@ -17,6 +17,7 @@ from ._color_space import check_color_space
 from ._quantize import (
     DEFAULT_DITHER_STRENGTH,
     Codebook,
+    check_dither_method,
     check_strength,
     codebook_from_summary,
     dither_checked,
@@ -492,8 +493,8 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
         :mod:`skvq._codec` take them."""
         return self.bin_edges_ if self.n_channels == 1 else None
 
-    def dither(self, X, *, strength=DEFAULT_DITHER_STRENGTH):
-        """Codes of the pixels of X with Floyd–Steinberg error diffusion.
+    def dither(self, X, *, strength=DEFAULT_DITHER_STRENGTH, method="floyd-steinberg"):
+        """Codes of the pixels of X with error diffusion or ordered dithering.
 
         Each pixel is quantized from its value plus a share of the errors of
         the pixels quantized before it, so that the local mean of the image
@@ -516,7 +517,19 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
             ``0`` gives the codes of :meth:`transform`; ``1`` is classic
             Floyd–Steinberg. Larger values raise the mean squared error and,
             up to about 0.85, lower the error seen at a distance; the
-            default was chosen by measurement (see Notes).
+            default was chosen by measurement (see Notes). With an ordered
+            method, the scale of the mask's offsets (0 again gives the
+            codes of :meth:`transform`).
+        method : {"floyd-steinberg", "bayer", "blue-noise"}, \
+                default="floyd-steinberg"
+            Error diffusion (below), or ordered dithering: each pixel is
+            offset by the cell of a threshold mask tiled over the image (the
+            8 x 8 Bayer matrix, or a 64 x 64 blue-noise mask made by
+            Ulichney's void-and-cluster method) and then coded as by
+            :meth:`transform`. An ordered code depends on the pixel's value
+            and position only, so the static areas of an animation's frames
+            keep their codes from frame to frame, where error diffusion
+            makes them shimmer; see :func:`skvq.dither` for the offsets.
 
         Returns
         -------
@@ -573,9 +586,10 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
                 "would show seams. Compute the image first (X.compute())."
             )
         strength = check_strength(strength)
+        check_dither_method(method)
         self._check_n_channels_unchanged()
         X = self._validate_pixels(X, reset=False)
-        return dither_checked(X, self._codebook(), strength)
+        return dither_checked(X, self._codebook(), strength, method)
 
     def inverse_transform(self, X):
         """Codewords of codes.
