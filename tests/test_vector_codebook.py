@@ -329,6 +329,18 @@ def test_kmeans_plusplus_completes_boxes_that_cannot_be_cut():
     assert -quantizer.score(X) < 1e-3
 
 
+@pytest.mark.parametrize("strategy", ["kmeans", "uniform", "quantile"])
+def test_colour_centroids_of_tiny_weights_are_their_means(strategy):
+    # Issue 18: codewords were the atoms' weighted sums over their weights,
+    # and a weight 1e-300 times the heaviest of values 1e-300 underflows:
+    # the codeword of 1e-300 and 2e-300 came out as 0.
+    X = np.repeat([[1e-300], [2e-300], [0.5]], 3, axis=1)
+    weight = np.array([1e-300, 1e-300, 1.0])
+    quantizer = ImageVectorQuantizer(2, n_channels=3, strategy=strategy)
+    codebook = quantizer.fit(X, sample_weight=weight).codebook_
+    assert_array_equal(codebook, [[1.5e-300] * 3, [0.5] * 3])
+
+
 def _summary_by_sorting(pixels, weight, max_atoms):
     """Reference summary: distinct rows by np.unique, then coarsen."""
     if weight is not None:
