@@ -84,6 +84,10 @@ def decode(codes, codebook, dtype=None):
 # 3 MB whatever the input's size (about 40 bytes per value of a block);
 # blocks 4 or 16 times larger are no faster.
 _BLOCK_VALUES = 1 << 16
+# Values encoded per call: their codes take at most 2 MB, and the nearest-
+# codeword search's set-up per call (about a millisecond for 8 colours)
+# is paid once per million values, not per block.
+_ENCODED_VALUES = 1 << 20
 
 
 class SquaredError(NamedTuple):
@@ -101,20 +105,23 @@ class SquaredError(NamedTuple):
     weight_exponent: int
 
 
-def _blocks(shape, n_channels):
-    """Slices ``(rows, columns)`` covering an array of ``shape`` in blocks of
-    at most about ``_BLOCK_VALUES`` values: of whole rows, or of whole pixels
-    of one row when a row is longer."""
+def _blocks(shape, n_channels, size):
+    """Slices ``(rows, columns, pixels)`` covering an array of ``shape`` in
+    blocks of at most about ``size`` values: of whole rows, or of whole
+    pixels of one row when a row is longer; ``pixels`` slices the columns
+    of the block's codes."""
     n_rows, n_columns = shape
-    if n_columns <= _BLOCK_VALUES:
-        step = max(1, _BLOCK_VALUES // max(n_columns, 1))
+    if n_columns <= size:
+        step = max(1, size // max(n_columns, 1))
         for start in range(0, n_rows, step):
-            yield slice(start, start + step), slice(None)
+            yield slice(start, start + step), slice(None), slice(None)
         return
-    width = max(_BLOCK_VALUES // n_channels, 1) * n_channels
+    width = max(size // n_channels, 1)
     for row in range(n_rows):
-        for start in range(0, n_columns, width):
-            yield slice(row, row + 1), slice(start, start + width)
+        for start in range(0, n_columns // n_channels, width):
+            pixels = slice(start, start + width)
+            columns = slice(start * n_channels, (start + width) * n_channels)
+            yield slice(row, row + 1), columns, pixels
 
 
 def _exact_sum(mantissa, exponent, count=None):
@@ -198,7 +205,7 @@ def _squared_error_by_values(X, codebook, bin_edges):
     dtype = X.dtype.newbyteorder("=")
     low = int(np.iinfo(dtype).min)
     counts = np.zeros(1 << (8 * dtype.itemsize), dtype=np.int64)
-    for rows, columns in _blocks(X.shape, 1):
+    for rows, columns, _ in _blocks(X.shape, 1, _BLOCK_VALUES):
         block = np.ascontiguousarray(X[rows, columns], dtype=dtype)
         add_value_counts(block.reshape(-1), low, counts)
     present = np.flatnonzero(counts)
@@ -214,9 +221,10 @@ def squared_error(X, codebook, bin_edges=None, sample_weight=None):
     make no square or product overflow, and the sum of these is exact, so
     that the result depends on the values and their weights alone: not on
     the array's layout, dtype, or split into blocks (rows, columns or dask
-    chunks in any order). Work proceeds by blocks of about ``2**16``
-    values, so that temporary memory stays a few megabytes; one-channel 8-
-    and 16-bit integers without weights are counted by value instead.
+    chunks in any order). Work proceeds by blocks (codes for about
+    ``2**20`` values at a time, errors for ``2**16``), so that temporary
+    memory stays a few megabytes; one-channel 8- and 16-bit integers
+    without weights are counted by value instead.
 
     Parameters
     ----------
@@ -238,12 +246,18 @@ def squared_error(X, codebook, bin_edges=None, sample_weight=None):
     # Codewords are halved once, exactly as each would be.
     half_codebook = codebook / 2
     total, exponent = 0, 0
-    for rows, columns in _blocks(X.shape, n_channels):
-        block = X[rows, columns]
-        half = np.take(half_codebook, encode(block, codebook, bin_edges), axis=0)
-        weight = None if sample_weight is None else sample_weight[rows]
-        squares = _squares(block, half.reshape(block.shape), weight)
-        total, exponent = _add_exact(total, exponent, *_exact_sum(*squares))
+    for rows, columns, _ in _blocks(X.shape, n_channels, _ENCODED_VALUES):
+        chunk = X[rows, columns]
+        codes = encode(chunk, codebook, bin_edges)
+        chunk_weight = None if sample_weight is None else sample_weight[rows]
+        for block_rows, block_columns, pixels in _blocks(
+            chunk.shape, n_channels, _BLOCK_VALUES
+        ):
+            block = chunk[block_rows, block_columns]
+            half = np.take(half_codebook, codes[block_rows, pixels], axis=0)
+            weight = None if chunk_weight is None else chunk_weight[block_rows]
+            squares = _squares(block, half.reshape(block.shape), weight)
+            total, exponent = _add_exact(total, exponent, *_exact_sum(*squares))
     if sample_weight is None:
         return SquaredError(total, exponent, X.size, 0)
     weight, weight_exponent = _exact_sum(

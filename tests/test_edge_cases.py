@@ -420,17 +420,24 @@ def test_score_is_the_same_whatever_the_layout_and_dtype(n_channels, weighted):
     assert len(scores) == 1, scores
 
 
-@pytest.mark.parametrize("block_values", [7, 1000, 1 << 18])
-def test_score_does_not_depend_on_the_blocks_it_is_summed_in(block_values):
-    # The same pixels as one row, one column or a 2-D image, summed in
-    # blocks of any size: one mean, bit for bit.
+@pytest.mark.parametrize(
+    "block_values, encoded_values", [(7, 30), (1000, 1000), (1 << 18, 1 << 20)]
+)
+@pytest.mark.parametrize("n_channels", [1, 3])
+def test_score_does_not_depend_on_the_blocks_it_is_summed_in(
+    block_values, encoded_values, n_channels
+):
+    # The same pixels as one row, one pixel per row or a 2-D image, summed
+    # in blocks of any size (rows, or pixels of a row longer than a block):
+    # one mean, bit for bit.
     rng = np.random.default_rng(13)
     X = rng.normal(100.0, 30.0, size=(60, 90))
-    codebook = skvq.learn_codebook(X, n_bins=9)
+    codebook = skvq.learn_codebook(X, n_bins=9, n_channels=n_channels)
     expected = skvq.mean_squared_error(X, codebook)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(skvq._codec, "_BLOCK_VALUES", block_values)
-        for shape in [X.shape, (-1, 1), (1, -1), (270, 20)]:
+        patch.setattr(skvq._codec, "_ENCODED_VALUES", encoded_values)
+        for shape in [X.shape, (-1, n_channels), (1, -1), (180, 30)]:
             assert skvq.mean_squared_error(X.reshape(shape), codebook) == expected
 
 
