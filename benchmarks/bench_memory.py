@@ -1,14 +1,17 @@
-"""Peak extra memory of fit + transform on a 50-megapixel uint8 gray image.
+"""Peak extra memory of fit + transform on a 50-megapixel uint8 gray image,
+and of each of skvq's fit, transform, dither and score on it and on a
+12.6-megapixel RGB image.
 
 Each measurement runs in a fresh child process, which makes the image, warms
 the method up on a small crop (imports, compilation, thread pools), and then
-measures one fit + transform of the whole image in two ways (see
+measures one call on the whole image in two ways (see
 ``measure.peak_extra_memory``): memory traced through NumPy's allocator, and
 growth of the peak resident set size, which also sees buffers that compiled
 code allocates by itself. Both are reported relative to the input's size.
 ``KBinsDiscretizer`` gets the pixels as one column, as a user would pass them.
 
-Run: ``python benchmarks/bench_memory.py [--smoke]``.
+Run: ``python benchmarks/bench_memory.py [--smoke]`` (with the skvq to
+measure first on the path, e.g. ``PYTHONPATH=.`` from a working copy).
 """
 
 import argparse
@@ -18,12 +21,17 @@ import sys
 import warnings
 
 import images
+import numpy as np
+import scipy.ndimage
 from measure import peak_extra_memory
 from sklearn.preprocessing import KBinsDiscretizer
 from tables import Table, Target, megabytes, seconds
 
 N_BINS = 8
 MEMORY_TARGET = 1.5  # peak extra memory / input size
+SCORE_TARGET = 3.0  # the same for score (issue 18)
+OPERATIONS = ["fit", "transform", "dither", "score"]
+IMAGES = ["gray", "rgb"]
 METHODS = [
     ("skvq", "kmeans"),
     ("skvq", "uniform"),
@@ -37,6 +45,20 @@ METHODS = [
 def test_image(smoke):
     # 8x the raccoon per axis: 6144 x 8192 = 50.3 megapixels.
     return images.raccoon_gray_upsampled(1 if smoke else 8)
+
+
+def rgb_image(smoke):
+    """The colour raccoon enlarged 4 times per axis (bilinear): 3072 x 4096
+    RGB, 12.6 megapixels, as an (H, W * 3) uint8 array."""
+    image = images.raccoon_color()
+    if not smoke:
+        image = scipy.ndimage.zoom(image, (4, 4, 1), order=1, output=np.uint8)
+    return np.ascontiguousarray(image).reshape(image.shape[0], -1)
+
+
+def operation_image(name, smoke):
+    """The image and its number of channels."""
+    return (test_image(smoke), 1) if name == "gray" else (rgb_image(smoke), 3)
 
 
 def fit_transform(method, strategy, image):
@@ -74,8 +96,43 @@ def child(method, strategy, smoke):
     )
 
 
-def measure_in_child(method, strategy, smoke):
-    command = [sys.executable, __file__, "--child", method, strategy]
+def run_operation(quantizer, operation, image):
+    if operation == "fit":
+        return quantizer.fit(image)
+    if operation == "transform":
+        return quantizer.transform(image)
+    if operation == "dither":
+        return quantizer.dither(image)
+    return quantizer.score(image)
+
+
+def operation_child(operation, name, smoke):
+    from skvq import ImageVectorQuantizer
+
+    image, n_channels = operation_image(name, smoke)
+    quantizer = ImageVectorQuantizer(N_BINS, n_channels=n_channels, random_state=0)
+    crop = image[:64, : 64 * n_channels].copy()
+    run_operation(quantizer.fit(crop), operation, crop)
+    if operation != "fit":
+        quantizer.fit(image)
+    traced, resident, elapsed, _ = peak_extra_memory(
+        lambda: run_operation(quantizer, operation, image)
+    )
+    print(
+        json.dumps(
+            {
+                "input_bytes": image.nbytes,
+                "shape": list(image.shape),
+                "traced": traced,
+                "resident": resident,
+                "seconds": elapsed,
+            }
+        )
+    )
+
+
+def measure_in_child(method, strategy, smoke, flag="--child"):
+    command = [sys.executable, __file__, flag, method, strategy]
     if smoke:
         command.append("--smoke")
     completed = subprocess.run(command, capture_output=True, text=True, check=False)
@@ -139,16 +196,84 @@ def run(smoke=False):
             )
     if failures:
         table.note += " Failures: " + "; ".join(failures)
-    return [table], targets
+    operations, score_targets = run_operations(smoke)
+    return [table, operations], targets + score_targets
+
+
+def run_operations(smoke):
+    """Each operation of skvq alone, on the gray and the RGB image."""
+    table = Table(
+        f"Peak extra memory of each operation of skvq, {N_BINS} codewords",
+        [
+            "image",
+            "operation",
+            "input",
+            "time (traced run)",
+            "traced peak",
+            "traced / input",
+            "RSS peak growth",
+            "RSS / input",
+        ],
+        note=(
+            "Extra memory above the input and the fitted quantizer, the "
+            "result included (uint8 codes are 1x a uint8 gray input, 1/3x "
+            "an RGB one). gray: the image above; RGB: the colour raccoon "
+            "enlarged 4 times per axis (bilinear)."
+        ),
+    )
+    targets = []
+    failures = []
+    for name in IMAGES:
+        for operation in OPERATIONS:
+            result = measure_in_child(operation, name, smoke, flag="--operation")
+            if "error" in result:
+                failures.append(f"{name} {operation}: {result['error']}")
+                table.add(name, operation, *["n/a"] * 6)
+                continue
+            size = result["input_bytes"]
+            resident = result["resident"]
+            height, width = result["shape"]
+            pixels = (
+                f"{height} x {width // 3} x 3"
+                if name == "rgb"
+                else (f"{height} x {width}")
+            )
+            table.add(
+                name,
+                operation,
+                f"{pixels} ({megabytes(size)})",
+                seconds(result["seconds"]),
+                megabytes(result["traced"]),
+                f"{result['traced'] / size:.2f}x",
+                megabytes(resident),
+                "n/a" if resident is None else f"{resident / size:.2f}x",
+            )
+            if operation == "score":
+                worst = max(result["traced"], resident or 0) / size
+                targets.append(
+                    Target(
+                        f"memory, score of the {name} image",
+                        f"peak extra <= {SCORE_TARGET}x input",
+                        f"{worst:.2f}x (larger of traced and RSS)",
+                        worst <= SCORE_TARGET,
+                    )
+                )
+    if failures:
+        table.note += " Failures: " + "; ".join(failures)
+    return table, targets
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="small image")
     parser.add_argument("--child", nargs=2, metavar=("METHOD", "STRATEGY"))
+    parser.add_argument("--operation", nargs=2, metavar=("OPERATION", "IMAGE"))
     args = parser.parse_args()
     if args.child:
         child(*args.child, args.smoke)
+        return
+    if args.operation:
+        operation_child(*args.operation, args.smoke)
         return
     tables, _ = run(args.smoke)
     for table in tables:

@@ -13,7 +13,7 @@ import numpy as np
 
 from ._atom_grid import grid_cells, pool_atoms
 from ._lloyd import smoothed_lloyd as lloyd_kernel
-from ._scalar_codebook import uniform_edges, weighted_median
+from ._scalar_codebook import uniform_edges, weighted_means, weighted_median
 from ._summary import _times_power_of_two, one_atom_per_codeword
 from ._variance_split import variance_split as variance_split_kernel
 from .exceptions import FewerCodewordsWarning
@@ -545,15 +545,15 @@ def vector_codebook(
     n_channels = summary.n_channels
     weight = np.bincount(labels, weights=summary.weight, minlength=n_cells)
     if reconstruction == "centroid":
+        # From the atoms' means and weights, not their weighted sums, which
+        # underflow for tiny weights of small values.
         codebook = np.stack(
             [
-                np.bincount(labels, weights=summary.sum[:, c], minlength=n_cells)
+                weighted_means(summary.mean[:, c], summary.weight, labels, n_cells)
                 for c in range(n_channels)
             ],
             axis=1,
         )
-        with np.errstate(invalid="ignore", divide="ignore"):
-            codebook = np.ldexp(codebook / weight[:, None], summary.value_exponent)
     elif reconstruction == "midpoint" and grid_midpoint is not None:
         codebook = grid_midpoint
     elif reconstruction == "midpoint":

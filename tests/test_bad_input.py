@@ -9,8 +9,12 @@ after a fit, ``"transform:n_channels=2"`` after a fit followed by
 ``set_params(n_channels=2)``, ``"transform:names"`` after a fit on a
 DataFrame with columns "a" to "f". Other methods than ``fit`` and ``partial_fit``
 are called on an estimator fitted to ``X`` (4 images of 6 features, 24
-distinct values). Messages from scikit-learn's own validation are pinned as
-both supported versions word them.
+distinct values). Where the message is scikit-learn's or NumPy's (their
+input validation, which ``check_estimator`` covers), only the exception type
+is asserted (``THEIRS``), so that their rewording breaks nothing here; for
+parameters, the message must name the parameter and what skvq allows
+(``_mentions``), not scikit-learn's phrasing of it; skvq's own messages are
+pinned.
 """
 
 import numpy as np
@@ -45,28 +49,34 @@ NAN = _with(X, (1, 2), np.nan)
 POS_INF = _with(X, (1, 2), np.inf)
 NEG_INF = _with(X, (1, 2), -np.inf)
 WORDS = np.array([["a", "b"], ["c", "d"]])
-NOT_FITTED = "This ImageVectorQuantizer instance is not fitted yet"
-SPARSE_X = "Sparse data was passed for X, but dense data is required"
-PARAMETER = "'{}' parameter of ImageVectorQuantizer must be "
-N_BINS = PARAMETER.format("n_bins") + r"an int in the range \[2, 65536\]"
-N_CHANNELS = PARAMETER.format("n_channels") + r"an int in the range \[1, inf\)"
-MAX_ATOMS = PARAMETER.format("max_atoms") + r"an int in the range \[2, inf\)"
-MAX_ITER = PARAMETER.format("max_iter") + r"an int in the range \[1, inf\)"
-STRATEGY = PARAMETER.format("strategy") + r"a str among \{'[a-z', ]+\}"
-RECONSTRUCTION = PARAMETER.format("reconstruction") + r"a str among \{'[a-z', ]+\}"
-INVERSE_DTYPE = PARAMETER.format("inverse_dtype") + (
-    r"None or a numeric numpy dtype \(bool, integer or float, e.g. np.uint8 or "
+# Messages worded by scikit-learn or NumPy: the exception type alone.
+THEIRS = None
+
+
+def _mentions(*words):
+    """A regex matching a message that mentions ``words`` in this order."""
+    return "(?s)" + ".*".join(rf"\b{word}\b" for word in words)
+
+
+# Parameter constraints are skvq's, their wording scikit-learn's.
+N_BINS = _mentions("n_bins", "2", "65536")
+N_CHANNELS = _mentions("n_channels", "1")
+MAX_ATOMS = _mentions("max_atoms", "2")
+MAX_ITER = _mentions("max_iter", "1")
+STRATEGY = _mentions("strategy") + "(?=.*'kmeans')(?=.*'uniform')(?=.*'quantile')"
+RECONSTRUCTION = (
+    _mentions("reconstruction") + "(?=.*'centroid')(?=.*'midpoint')(?=.*'median')"
+)
+# skvq's own description of the dtypes it allows.
+INVERSE_DTYPE = _mentions("inverse_dtype") + (
+    r".*a numeric numpy dtype \(bool, integer or float, e.g. np.uint8 or "
     r"'float32'\)"
 )
-RANDOM_STATE = PARAMETER.format("random_state") + (
-    r"an int in the range \[0, 4294967295\], an instance of "
-    r"'numpy.random.mtrand.RandomState' or None"
-)
+RANDOM_STATE = _mentions("random_state")
 # skvq checks the total weight of a fit or score itself, with every version
 # of scikit-learn (>= 1.7 would refuse all-zero weights of any one call).
 ZERO_WEIGHT = "sample_weight sums to zero: it must have at least one positive entry"
 REAL = r"X must hold real numbers \(bool, integer or float\), got dtype "
-NOT_2D = r"Expected 2D array, got 1D array instead"
 DIM_3 = (
     r"X must be a 2-D array \(n_samples, n_features\), got an array of shape .*"
     r"reshape it to one image row per row"
@@ -76,17 +86,17 @@ V, T = ValueError, TypeError
 # fmt: off
 CATALOGUE = [
     # Non-finite values.
-    ("NaN in fit", {}, "fit", NAN, {}, V, "Input X contains NaN"),
-    ("NaN in partial_fit", {}, "partial_fit", NAN, {}, V, "Input X contains NaN"),
-    ("NaN in transform", {}, "transform", NAN, {}, V, "Input X contains NaN"),
-    ("NaN in score", {}, "score", NAN, {}, V, "Input X contains NaN"),
-    ("NaN float32 in fit", {}, "fit", NAN.astype(np.float32), {}, V, "contains NaN"),
-    ("+inf in fit", {}, "fit", POS_INF, {}, V, "Input X contains infinity"),
-    ("-inf in fit", {}, "fit", NEG_INF, {}, V, "Input X contains infinity"),
-    ("+inf in partial_fit", {}, "partial_fit", POS_INF, {}, V, "contains infinity"),
-    ("+inf in transform", {}, "transform", POS_INF, {}, V, "contains infinity"),
-    ("-inf in transform", {}, "transform", NEG_INF, {}, V, "contains infinity"),
-    ("-inf in score", {}, "score", NEG_INF, {}, V, "Input X contains infinity"),
+    ("NaN in fit", {}, "fit", NAN, {}, V, THEIRS),
+    ("NaN in partial_fit", {}, "partial_fit", NAN, {}, V, THEIRS),
+    ("NaN in transform", {}, "transform", NAN, {}, V, THEIRS),
+    ("NaN in score", {}, "score", NAN, {}, V, THEIRS),
+    ("NaN float32 in fit", {}, "fit", NAN.astype(np.float32), {}, V, THEIRS),
+    ("+inf in fit", {}, "fit", POS_INF, {}, V, THEIRS),
+    ("-inf in fit", {}, "fit", NEG_INF, {}, V, THEIRS),
+    ("+inf in partial_fit", {}, "partial_fit", POS_INF, {}, V, THEIRS),
+    ("+inf in transform", {}, "transform", POS_INF, {}, V, THEIRS),
+    ("-inf in transform", {}, "transform", NEG_INF, {}, V, THEIRS),
+    ("-inf in score", {}, "score", NEG_INF, {}, V, THEIRS),
     ("NaN code", {}, "inverse_transform", _with(CODES * 1.0, 0, np.nan), {}, V,
      "Codes must be finite integers; got NaN or infinity"),
     ("+inf code", {}, "inverse_transform", _with(CODES * 1.0, 0, np.inf), {}, V,
@@ -96,24 +106,24 @@ CATALOGUE = [
     # Arrays that do not hold real numbers.
     # NumPy's message, as scikit-learn's estimators give it.
     ("object strings in fit", {}, "fit", WORDS.astype(object), {}, V,
-     "could not convert string to float: 'a'"),
+     THEIRS),
     ("object strings in transform", {}, "transform",
      np.full((4, 6), "a", dtype=object), {}, V,
-     "could not convert string to float: 'a'"),
+     THEIRS),
     ("object None in fit", {}, "fit", _with(X.astype(object), (0, 0), None), {}, V,
-     "Input X contains NaN"),
+     THEIRS),
     ("str in fit", {}, "fit", WORDS, {}, V,
-     "dtype='numeric' is not compatible with arrays of bytes/strings"),
+     THEIRS),
     ("numeric str in fit", {}, "fit", X.astype(str), {}, V,
-     "dtype='numeric' is not compatible with arrays of bytes/strings"),
+     THEIRS),
     ("str in transform", {}, "transform", X.astype(str), {}, V,
-     "dtype='numeric' is not compatible with arrays of bytes/strings"),
+     THEIRS),
     ("bytes in fit", {}, "fit", X.astype(bytes), {}, V,
-     "dtype='numeric' is not compatible with arrays of bytes/strings"),
+     THEIRS),
     ("complex in fit", {}, "fit", X.astype(complex), {}, V,
-     "Complex data not supported"),
+     THEIRS),
     ("complex in transform", {}, "transform", X.astype(complex), {}, V,
-     "Complex data not supported"),
+     THEIRS),
     ("complex codes", {}, "inverse_transform", CODES.astype(complex), {}, T,
      "Codes must be an array of integers, got dtype complex128"),
     ("datetime64 in fit", {}, "fit", np.ones((4, 6), "M8[D]"), {}, T,
@@ -127,70 +137,70 @@ CATALOGUE = [
     ("masked array in transform", {}, "transform", np.ma.masked_greater(X, 20), {}, T,
      "X is a masked array"),
     ("np.matrix in fit", {}, "fit", np.asmatrix(X), {}, T,
-     "np.matrix is not supported"),
+     THEIRS),
     ("ragged list in fit", {}, "fit", [[1, 2], [3]], {}, V,
-     "setting an array element with a sequence"),
+     THEIRS),
     # Shapes.
-    ("1-D in fit", {}, "fit", np.arange(6.0), {}, V, NOT_2D),
-    ("1-D in transform", {}, "transform", np.arange(6.0), {}, V, NOT_2D),
+    ("1-D in fit", {}, "fit", np.arange(6.0), {}, V, THEIRS),
+    ("1-D in transform", {}, "transform", np.arange(6.0), {}, V, THEIRS),
     ("1-D codes", {}, "inverse_transform", np.zeros(6, np.int64), {}, V,
      r"Codes must be a 2-D array \(n_samples, 6\), got an array of shape \(6,\)"),
     ("scalar in fit", {}, "fit", np.float64(3.0), {}, V,
-     "Expected 2D array, got scalar array instead"),
+     THEIRS),
     ("3-D in fit", {}, "fit", np.zeros((2, 3, 4)), {}, V, DIM_3),
     ("3-D in transform", {}, "transform", X[:, :, None], {}, V, DIM_3),
     ("3-D codes", {}, "inverse_transform", CODES[:, :, None], {}, V,
      r"Codes must be a 2-D array \(n_samples, 6\), got an array of shape \(4, 6, 1\)"),
     ("zero samples in fit", {}, "fit", np.zeros((0, 6)), {}, V,
-     r"Found array with 0 sample\(s\) \(shape=\(0, 6\)\) while a minimum of 1"),
+     THEIRS),
     ("zero samples in partial_fit", {}, "partial_fit", np.zeros((0, 6)), {}, V,
-     r"Found array with 0 sample\(s\)"),
+     THEIRS),
     ("zero samples in transform", {}, "transform", np.zeros((0, 6)), {}, V,
-     r"Found array with 0 sample\(s\)"),
+     THEIRS),
     ("zero samples of codes", {}, "inverse_transform", np.zeros((0, 6), int), {}, V,
      "Codes have no rows: there is nothing to decode"),
     ("zero features in fit", {}, "fit", np.zeros((4, 0)), {}, V,
-     r"Found array with 0 feature\(s\) \(shape=\(4, 0\)\) while a minimum of 1"),
+     THEIRS),
     ("zero features of codes", {}, "inverse_transform", np.zeros((4, 0), int), {}, V,
      r"Codes have 0 columns, but this quantizer produces 6"),
     # Sparse input: pixels are dense.
-    ("csr_matrix in fit", {}, "fit", sp.csr_matrix(X), {}, T, SPARSE_X),
-    ("csc_matrix in fit", {}, "fit", sp.csc_matrix(X), {}, T, SPARSE_X),
-    ("csr_array in fit", {}, "fit", sp.csr_array(X), {}, T, SPARSE_X),
-    ("coo_array in partial_fit", {}, "partial_fit", sp.coo_array(X), {}, T, SPARSE_X),
-    ("csr_matrix in transform", {}, "transform", sp.csr_matrix(X), {}, T, SPARSE_X),
-    ("csr_array in score", {}, "score", sp.csr_array(X), {}, T, SPARSE_X),
+    ("csr_matrix in fit", {}, "fit", sp.csr_matrix(X), {}, T, THEIRS),
+    ("csc_matrix in fit", {}, "fit", sp.csc_matrix(X), {}, T, THEIRS),
+    ("csr_array in fit", {}, "fit", sp.csr_array(X), {}, T, THEIRS),
+    ("coo_array in partial_fit", {}, "partial_fit", sp.coo_array(X), {}, T, THEIRS),
+    ("csr_matrix in transform", {}, "transform", sp.csr_matrix(X), {}, T, THEIRS),
+    ("csr_array in score", {}, "score", sp.csr_array(X), {}, T, THEIRS),
     ("csr_array codes", {}, "inverse_transform", sp.csr_array(CODES), {}, T,
      "Codes must be a dense array, got a sparse matrix"),
     # n_bins.
-    ("n_bins=1", {"n_bins": 1}, "fit", X, {}, V, N_BINS + ". Got 1 instead"),
-    ("n_bins=0", {"n_bins": 0}, "fit", X, {}, V, N_BINS + ". Got 0 instead"),
-    ("n_bins=-3", {"n_bins": -3}, "fit", X, {}, V, N_BINS + ". Got -3 instead"),
-    ("n_bins=65537", {"n_bins": 65537}, "fit", X, {}, V, N_BINS + ". Got 65537"),
-    ("n_bins=2.5", {"n_bins": 2.5}, "fit", X, {}, T, N_BINS + ". Got 2.5 instead"),
-    ("n_bins=8.0", {"n_bins": 8.0}, "fit", X, {}, T, N_BINS + ". Got 8.0 instead"),
+    ("n_bins=1", {"n_bins": 1}, "fit", X, {}, V, N_BINS),
+    ("n_bins=0", {"n_bins": 0}, "fit", X, {}, V, N_BINS),
+    ("n_bins=-3", {"n_bins": -3}, "fit", X, {}, V, N_BINS),
+    ("n_bins=65537", {"n_bins": 65537}, "fit", X, {}, V, N_BINS),
+    ("n_bins=2.5", {"n_bins": 2.5}, "fit", X, {}, T, N_BINS),
+    ("n_bins=8.0", {"n_bins": 8.0}, "fit", X, {}, T, N_BINS),
     ("n_bins=np.float64", {"n_bins": np.float64(8)}, "fit", X, {}, T, N_BINS),
-    ("n_bins='8'", {"n_bins": "8"}, "fit", X, {}, T, N_BINS + ". Got '8' instead"),
-    ("n_bins=None", {"n_bins": None}, "fit", X, {}, T, N_BINS + ". Got None instead"),
-    ("n_bins=True", {"n_bins": True}, "fit", X, {}, V, N_BINS + ". Got True instead"),
-    ("n_bins=[8]", {"n_bins": [8]}, "fit", X, {}, T, N_BINS + r". Got \[8\] instead"),
+    ("n_bins='8'", {"n_bins": "8"}, "fit", X, {}, T, N_BINS),
+    ("n_bins=None", {"n_bins": None}, "fit", X, {}, T, N_BINS),
+    ("n_bins=True", {"n_bins": True}, "fit", X, {}, V, N_BINS),
+    ("n_bins=[8]", {"n_bins": [8]}, "fit", X, {}, T, N_BINS),
     ("n_bins=65537 in partial_fit", {"n_bins": 65537}, "partial_fit", X, {}, V, N_BINS),
     # strategy and reconstruction.
     ("strategy='KMeans'", {"strategy": "KMeans"}, "fit", X, {}, V,
-     STRATEGY + ". Got 'KMeans' instead"),
+     STRATEGY),
     ("strategy='median'", {"strategy": "median"}, "fit", X, {}, V, STRATEGY),
-    ("strategy=None", {"strategy": None}, "fit", X, {}, T, STRATEGY + ". Got None"),
-    ("strategy=1", {"strategy": 1}, "fit", X, {}, T, STRATEGY + ". Got 1 instead"),
+    ("strategy=None", {"strategy": None}, "fit", X, {}, T, STRATEGY),
+    ("strategy=1", {"strategy": 1}, "fit", X, {}, T, STRATEGY),
     ("reconstruction='mean'", {"reconstruction": "mean"}, "fit", X, {}, V,
-     RECONSTRUCTION + ". Got 'mean' instead"),
+     RECONSTRUCTION),
     ("reconstruction='kmeans'", {"reconstruction": "kmeans"}, "fit", X, {}, V,
      RECONSTRUCTION),
     ("reconstruction=None", {"reconstruction": None}, "fit", X, {}, T, RECONSTRUCTION),
     # n_channels.
-    ("n_channels=0", {"n_channels": 0}, "fit", X, {}, V, N_CHANNELS + ". Got 0"),
-    ("n_channels=-1", {"n_channels": -1}, "fit", X, {}, V, N_CHANNELS + ". Got -1"),
-    ("n_channels=1.5", {"n_channels": 1.5}, "fit", X, {}, T, N_CHANNELS + ". Got 1.5"),
-    ("n_channels='3'", {"n_channels": "3"}, "fit", X, {}, T, N_CHANNELS + ". Got '3'"),
+    ("n_channels=0", {"n_channels": 0}, "fit", X, {}, V, N_CHANNELS),
+    ("n_channels=-1", {"n_channels": -1}, "fit", X, {}, V, N_CHANNELS),
+    ("n_channels=1.5", {"n_channels": 1.5}, "fit", X, {}, T, N_CHANNELS),
+    ("n_channels='3'", {"n_channels": "3"}, "fit", X, {}, T, N_CHANNELS),
     ("n_channels=None", {"n_channels": None}, "fit", X, {}, T, N_CHANNELS),
     ("n_channels=4 with 6 features", {"n_channels": 4}, "fit", X, {}, V,
      "X has 6 features, which is not a multiple of n_channels=4: every pixel "
@@ -215,29 +225,29 @@ CATALOGUE = [
      "max_atoms must be at least n_bins=8, got max_atoms=4"),
     ("max_atoms < n_bins=256", {"n_bins": 256, "max_atoms": 255}, "fit", X, {}, V,
      "max_atoms must be at least n_bins=256, got max_atoms=255"),
-    ("max_atoms=1", {"max_atoms": 1}, "fit", X, {}, V, MAX_ATOMS + ". Got 1"),
+    ("max_atoms=1", {"max_atoms": 1}, "fit", X, {}, V, MAX_ATOMS),
     ("max_atoms=2.5", {"max_atoms": 2.5}, "fit", X, {}, T, MAX_ATOMS),
     ("max_atoms=None", {"max_atoms": None}, "fit", X, {}, T, MAX_ATOMS),
-    ("max_iter=0", {"max_iter": 0}, "fit", X, {}, V, MAX_ITER + ". Got 0"),
+    ("max_iter=0", {"max_iter": 0}, "fit", X, {}, V, MAX_ITER),
     ("max_iter=2.5", {"max_iter": 2.5}, "fit", X, {}, T, MAX_ITER),
     ("max_atoms=True", {"max_atoms": True}, "fit", X, {}, V,
-     MAX_ATOMS + ". Got True instead"),
+     MAX_ATOMS),
     ("inverse_dtype='foo'", {"inverse_dtype": "foo"}, "fit", X, {}, V,
-     INVERSE_DTYPE + ". Got 'foo' instead"),
+     INVERSE_DTYPE),
     ("inverse_dtype=object", {"inverse_dtype": object}, "fit", X, {}, V,
-     INVERSE_DTYPE + ". Got <class 'object'> instead"),
+     INVERSE_DTYPE),
     ("inverse_dtype='U8'", {"inverse_dtype": "U8"}, "fit", X, {}, V,
-     INVERSE_DTYPE + ". Got 'U8' instead"),
+     INVERSE_DTYPE),
     ("inverse_dtype=complex", {"inverse_dtype": complex}, "fit", X, {}, V,
-     INVERSE_DTYPE + ". Got <class 'complex'> instead"),
+     INVERSE_DTYPE),
     ("inverse_dtype='M8[s]'", {"inverse_dtype": "M8[s]"}, "fit", X, {}, V,
-     INVERSE_DTYPE + r". Got 'M8\[s\]' instead"),
+     INVERSE_DTYPE),
     ("inverse_dtype=3", {"inverse_dtype": 3}, "fit", X, {}, T,
-     INVERSE_DTYPE + ". Got 3 instead"),
+     INVERSE_DTYPE),
     ("inverse_dtype=True", {"inverse_dtype": True}, "fit", X, {}, T,
-     INVERSE_DTYPE + ". Got True instead"),
+     INVERSE_DTYPE),
     ("inverse_dtype structured", {"inverse_dtype": [("a", "u1")]}, "fit", X, {}, V,
-     INVERSE_DTYPE + r". Got \[\('a', 'u1'\)\] instead"),
+     INVERSE_DTYPE),
     ("inverse_dtype in partial_fit", {"inverse_dtype": "U8"}, "partial_fit", X, {}, V,
      INVERSE_DTYPE),
     ("random_state='seed'", {"random_state": "seed"}, "fit", X, {}, V, RANDOM_STATE),
@@ -281,19 +291,18 @@ CATALOGUE = [
      r"sample_weight must be finite \(no NaN or infinity\)"),
     # A different number of features than fit.
     ("transform 5 features after 6", {}, "transform", X[:, :5], {}, V,
-     "X has 5 features, but ImageVectorQuantizer is expecting 6 features as input"),
+     THEIRS),
     ("transform 7 features after 6", {}, "transform", np.zeros((4, 7)), {}, V,
-     "X has 7 features, but ImageVectorQuantizer is expecting 6 features"),
+     THEIRS),
     ("score 5 features after 6", {}, "score", X[:, :5], {}, V,
-     "X has 5 features, but ImageVectorQuantizer is expecting 6 features"),
+     THEIRS),
     ("partial_fit 5 features after 6", {}, "partial_fit:fitted", X[:, :5], {}, V,
-     "X has 5 features, but ImageVectorQuantizer is expecting 6 features"),
+     THEIRS),
     ("transform 9 features, 3 channels", {"n_channels": 3}, "transform",
-     np.zeros((4, 9)), {}, V, "X has 9 features, but ImageVectorQuantizer is "
-     "expecting 6 features"),
+     np.zeros((4, 9)), {}, V, THEIRS),
     ("transform other feature names", {}, "transform:names",
      lambda: _dataframe(list("abcdeZ")), {}, V,
-     "The feature names should match those that were passed during fit"),
+     THEIRS),
     # Codes for inverse_transform (n_bins_ = 8, 6 columns; 2 with 3 channels).
     ("code out of range", {}, "inverse_transform", _with(CODES, (2, 3), 8), {}, V,
      r"Codes must be integers in \[0, 8\); got values from 0 to 8"),
@@ -321,12 +330,12 @@ CATALOGUE = [
      "Codes must be an array of integers, got dtype object"),
     # Unfitted.
     ("transform unfitted", {}, "transform:unfitted", X, {}, NotFittedError,
-     NOT_FITTED),
+     THEIRS),
     ("inverse_transform unfitted", {}, "inverse_transform:unfitted", CODES, {},
-     NotFittedError, NOT_FITTED),
-    ("score unfitted", {}, "score:unfitted", X, {}, NotFittedError, NOT_FITTED),
+     NotFittedError, THEIRS),
+    ("score unfitted", {}, "score:unfitted", X, {}, NotFittedError, THEIRS),
     ("get_feature_names_out unfitted", {}, "get_feature_names_out:unfitted", None,
-     {}, NotFittedError, NOT_FITTED),
+     {}, NotFittedError, THEIRS),
 ]
 # fmt: on
 

@@ -1,7 +1,8 @@
 """The exact 1-D k-means against an independent reference in exact rational
 arithmetic, on the inputs that break floating-point prefix sums: values far
 apart (fill values up to 3.4e38 among values in [0, 1)), ties, values one
-ulp apart, integers beyond 2**53 and extreme weights."""
+ulp apart, integers beyond 2**53, extreme weights, and far values of tiny
+weight in the cells of heavy ones."""
 
 import itertools
 import warnings
@@ -67,10 +68,36 @@ unit_floats = st.floats(0, 1, exclude_max=True)
 fill_values = st.sampled_from([1e6, 1e8, 3.4e38, -9999.0, -3.4e38, 1e300])
 
 
+far_values = st.sampled_from([-3.4e38, -1e33, -1e16, 1e16, 1e33, 3.4e38, 1e300])
+
+
+@st.composite
+def tiny_far_atoms(draw):
+    """Heavy values near zero and far values of tiny weight, which share a
+    cell with them: a cell's mean is then near its heavy values, however
+    far its first (or last) value."""
+    heavy = draw(
+        st.lists(st.one_of(unit_floats, st.sampled_from([-1e16, 0.0])), min_size=1)
+    )
+    far = draw(st.lists(far_values, min_size=1, max_size=3))
+    values = _sorted_distinct(heavy + far)
+    far_set = set(far) - set(heavy)
+    exponents = [
+        draw(st.integers(-1000, -50)) if v in far_set else draw(st.integers(-3, 3))
+        for v in values
+    ]
+    weights = np.ldexp(np.ones(values.size), exponents)
+    return values, weights
+
+
 @st.composite
 def atoms(draw, max_weight_ratio=1e300):
     """Sorted distinct values with positive weights."""
-    family = draw(st.sampled_from(["wide", "ties", "ulp", "integers", "plain"]))
+    family = draw(
+        st.sampled_from(["wide", "ties", "ulp", "integers", "plain", "tiny_far"])
+    )
+    if family == "tiny_far" and max_weight_ratio >= 1e300:
+        return draw(tiny_far_atoms())
     if family == "wide":
         values = draw(st.lists(unit_floats, min_size=1, max_size=7))
         values += draw(st.lists(fill_values, min_size=1, max_size=3))
@@ -143,6 +170,59 @@ def test_lagrangian_search_is_exact(data, choice):
         patch.setattr(skvq._kmeans1d, "_LAYERS_MAX_CLUSTERS", 1)
         patch.setattr(skvq._kmeans1d, "_LAYERS_MAX_CELLS", 0)
         _check_optimal(values, weights, n_clusters)
+
+
+def _codeword_rounding(X, quantizer, sample_weight=None):
+    """Largest squared error that rounding the exact cell means to float64
+    can add: each pixel's weight times the squared spacing of float64 at its
+    codeword."""
+    decoded = quantizer.inverse_transform(quantizer.transform(X))[:, 0]
+    w = np.ones(X.shape[0]) if sample_weight is None else sample_weight
+    return sum(
+        Fraction(float(wi)) * Fraction(float(np.spacing(abs(d)))) ** 2
+        for wi, d in zip(w, decoded, strict=True)
+    )
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=atoms(), choice=st.data())
+@example(data=(np.array([-1e33, -1e16, 0.0]), np.array([1e-80, 1.0, 1.0])), choice=None)
+@example(
+    data=(np.array([-3.4e38, 0.25, 0.5]), np.array([1e-300, 1e-200, 1e-200])),
+    choice=None,
+)
+def test_weighted_codebook_reaches_the_exact_optimum(data, choice):
+    # The estimator's codewords, not only its partition: the cell means must
+    # be as exact as the partition, whatever the weights of the cell's values.
+    values, weights = data
+    n_bins = 2 if choice is None else choice.draw(st.integers(2, max(values.size, 2)))
+    X = values[:, None]
+    quantizer, ours = _estimator_sse(X, n_bins, weights)
+    codebook = quantizer.codebook_[:, 0]
+    assert np.all(np.diff(codebook) > 0), codebook
+    optimum = exact_optimum(values, weights, min(n_bins, values.size))
+    floor = FLOOR * sum(map(Fraction, weights)) * Fraction(np.max(np.abs(values))) ** 2
+    allowed = optimum * (1 + RTOL) + floor + _codeword_rounding(X, quantizer, weights)
+    assert ours <= allowed, (float(ours), float(optimum), codebook)
+
+
+@pytest.mark.parametrize(
+    "values, weights, expected",
+    [
+        # Issue 18: the cell means were taken about the cell's first value,
+        # the far one of tiny weight, and gave [0, 0] and [0, 0.5].
+        ([-1e33, -1e16, 0.0], [1e-80, 1, 1], [-1e16, 0.0]),
+        ([-3.4e38, 0.25, 0.5], [1e-300, 1e-200, 1e-200], [0.25, 0.5]),
+        ([0.25, 0.5, 3.4e38], [1e-200, 1e-200, 1e-300], [0.25, 0.5]),
+    ],
+)
+def test_far_value_of_tiny_weight_leaves_its_cell_mean_in_place(
+    values, weights, expected
+):
+    # The exact means (-1e16 - 1e-47 and 0.25 - 3.4e-62) round to these.
+    X = np.array(values)[:, None]
+    quantizer = ImageVectorQuantizer(2).fit(X, sample_weight=np.array(weights))
+    assert_array_equal(quantizer.codebook_[:, 0], expected)
 
 
 def _estimator_sse(X, n_bins, sample_weight=None):

@@ -7,6 +7,7 @@ are the edge cases of test_edge_cases.py.
 
 import itertools
 import warnings
+from fractions import Fraction
 
 import numpy as np
 from hypothesis import example, given, settings
@@ -311,3 +312,47 @@ def test_kmeans_error_does_not_depend_on_an_offset(data, n_bins, offset_exponent
     error = -_fit(X, n_bins=n_bins).score(X)
     shifted_error = -_fit(shifted, n_bins=n_bins).score(shifted)
     assert_allclose(shifted_error, error, rtol=1e-6, atol=1e-9)
+
+
+def _exact_mean_squared_error(X, codewords, weights):
+    """The weighted mean of the squared errors in exact rational arithmetic,
+    with an allowance for halving subnormal values."""
+    total = weight_total = slack = Fraction(0)
+    for row, decoded, w in zip(X.tolist(), codewords.tolist(), weights, strict=True):
+        w = Fraction(float(w))
+        for x, c in zip(row, decoded, strict=True):
+            error = Fraction(float(x)) - Fraction(c)
+            total += w * error**2
+            slack += w * (abs(error) * Fraction(2) ** -1072 + Fraction(2) ** -2144)
+            weight_total += w
+    return total / weight_total, slack / weight_total
+
+
+@SETTINGS
+@given(data=images(), n_bins=st.integers(2, 6), choice=st.data())
+def test_score_is_the_exact_mean_squared_error_rounded(data, n_bins, choice):
+    # Each value's squared error is rounded a few times, their sum is
+    # exact: the score is within a few float64 roundings of the exact mean.
+    X, n_channels = data
+    weights = choice.draw(
+        st.one_of(
+            st.none(),
+            st.lists(
+                st.floats(1e-300, 1e300), min_size=X.shape[0], max_size=X.shape[0]
+            ),
+        )
+    )
+    weights = None if weights is None else np.array(weights)
+    quantizer = _fit(X, n_bins=n_bins, n_channels=n_channels, random_state=0)
+    codes = quantizer.transform(X)
+    codewords = quantizer.codebook_[codes].reshape(X.shape)
+    exact, slack = _exact_mean_squared_error(
+        X, codewords, np.ones(X.shape[0]) if weights is None else weights
+    )
+    score = quantizer.score(X, sample_weight=weights)
+    if exact > Fraction(float(np.finfo(np.float64).max)):
+        assert score == -np.inf
+        return
+    # The last term: rounding a mean below float64's smallest number.
+    allowed = exact * Fraction(8, 2**53) + slack + Fraction(2) ** -1075
+    assert abs(Fraction(-score) - exact) <= allowed

@@ -11,7 +11,7 @@ from sklearn.datasets import load_sample_image
 
 from skvq import ImageVectorQuantizer
 from skvq._encode import nearest_codeword
-from skvq._summary import _exact_summary, summarize
+from skvq._summary import summarize
 from skvq._vector_codebook import (
     _grid_cells,
     _pooled_atoms,
@@ -296,16 +296,34 @@ def test_every_codeword_has_pixels():
 
 
 def test_atoms_pooled_below_n_bins_give_one_codeword_each(china):
-    # max_atoms=64 pools china's colours into 37 grid cells: one codeword
-    # per cell, each the mean of its pixels, and a warning.
-    with pytest.warns(UserWarning, match="pooled into 37 atoms"):
+    # max_atoms=64 pools china's colours into the cells of the coarsest
+    # power-of-two grid with at most 64 of them, counted here from the
+    # pixels: one codeword per cell, each the mean of its pixels, and a
+    # warning.
+    pixels = china.reshape(-1, 3)
+    cell_exponent = 1
+    while np.unique(pixels >> cell_exponent, axis=0).shape[0] > 64:
+        cell_exponent += 1
+    cells, cell = np.unique(pixels >> cell_exponent, axis=0, return_inverse=True)
+    n_cells = cells.shape[0]
+    assert n_cells < 64  # else no warning is due
+    with pytest.warns(UserWarning, match=f"pooled into {n_cells} atoms"):
         quantizer = ImageVectorQuantizer(
             64, n_channels=3, max_atoms=64, random_state=0
         ).fit(china)
-    assert quantizer.n_bins_ == 37
+    assert quantizer.n_bins_ == n_cells
     codes = quantizer.transform(china).ravel()
-    assert np.all(np.isfinite(quantizer.codebook_))
-    assert np.unique(codes).size == 37
+    assert np.unique(codes).size == n_cells
+    cell = cell.reshape(-1)
+    means = np.stack([np.bincount(cell, weights=c) for c in pixels.T], axis=1)
+    means /= np.bincount(cell)[:, None]
+    # The codewords are the cells' means (in some order).
+    codebook = quantizer.codebook_
+    assert_allclose(
+        codebook[np.lexsort(codebook.T[::-1])],
+        means[np.lexsort(means.T[::-1])],
+        rtol=1e-12,
+    )
 
 
 def test_few_pooled_atoms_above_n_bins_leave_no_codeword_empty(china):
@@ -329,23 +347,49 @@ def test_kmeans_plusplus_completes_boxes_that_cannot_be_cut():
     assert -quantizer.score(X) < 1e-3
 
 
-def _summary_by_sorting(pixels, weight, max_atoms):
-    """Reference summary: distinct rows by np.unique, then coarsen."""
-    if weight is not None:
-        pixels, weight = pixels[weight > 0], weight[weight > 0]
-    values, inverse = np.unique(pixels, axis=0, return_inverse=True)
-    counts = np.bincount(
-        inverse.reshape(-1),
-        weights=None if weight is None else weight,
-        minlength=values.shape[0],
-    )
-    return _exact_summary(
-        values.astype(np.float64),
-        counts.astype(np.float64),
-        pixels.min(axis=0),
-        pixels.max(axis=0),
-        max_atoms,
-    )
+@pytest.mark.parametrize("strategy", ["kmeans", "uniform", "quantile"])
+def test_colour_centroids_of_tiny_weights_are_their_means(strategy):
+    # Issue 18: codewords were the atoms' weighted sums over their weights,
+    # and a weight 1e-300 times the heaviest of values 1e-300 underflows:
+    # the codeword of 1e-300 and 2e-300 came out as 0.
+    X = np.repeat([[1e-300], [2e-300], [0.5]], 3, axis=1)
+    weight = np.array([1e-300, 1e-300, 1.0])
+    quantizer = ImageVectorQuantizer(2, n_channels=3, strategy=strategy)
+    codebook = quantizer.fit(X, sample_weight=weight).codebook_
+    assert_array_equal(codebook, [[1.5e-300] * 3, [0.5] * 3])
+
+
+def _summary_by_dicts(pixels, weight, max_atoms):
+    """Reference, in plain Python on the raw pixels: the grid of the
+    smallest cell exponent (none: the colours themselves) with at most
+    ``max_atoms`` cells, and each cell's total weight, weighted sum and
+    weighted sum of squared norms, in exact integers."""
+    rows = [tuple(int(v) for v in pixel) for pixel in pixels.tolist()]
+    weights = [1] * len(rows) if weight is None else [int(w) for w in weight]
+    present = [(row, w) for row, w in zip(rows, weights, strict=True) if w > 0]
+    cell_exponent = None
+    if len({row for row, _ in present}) > max_atoms:
+        cell_exponent = 1
+        while len({tuple(v >> cell_exponent for v in row) for row, _ in present}) > (
+            max_atoms
+        ):
+            cell_exponent += 1
+    atoms = {}
+    for row, w in present:
+        key = row if cell_exponent is None else tuple(v >> cell_exponent for v in row)
+        total, sums, squares = atoms.get(key, (0, [0] * len(row), 0))
+        sums = [s + w * v for s, v in zip(sums, row, strict=True)]
+        atoms[key] = (total + w, sums, squares + w * sum(v * v for v in row))
+    keys = sorted(atoms)
+    return {
+        "cell_exponent": cell_exponent,
+        "key": np.array(keys, dtype=np.float64),
+        "weight": np.array([atoms[k][0] for k in keys], dtype=np.float64),
+        "sum": np.array([atoms[k][1] for k in keys], dtype=np.float64),
+        "sumsq": np.array([atoms[k][2] for k in keys], dtype=np.float64),
+        "low": np.array([min(r[c] for r, _ in present) for c in range(len(rows[0]))]),
+        "high": np.array([max(r[c] for r, _ in present) for c in range(len(rows[0]))]),
+    }
 
 
 @pytest.mark.parametrize("n_channels", [2, 3])
@@ -355,21 +399,30 @@ def test_colour_summary_is_that_of_the_distinct_colours(
     n_channels, max_atoms, weighted
 ):
     # uint8 colours are counted through a bitmap of every colour, and pooled
-    # into grid cells straight from the counts: the same summary as sorting
-    # the distinct colours and coarsening them.
+    # into grid cells straight from the counts: the summary of the distinct
+    # colours, or of the coarsest-needed grid's cells, as plain Python
+    # counts them. Integer weights keep every sum exact.
     rng = np.random.default_rng(n_channels + max_atoms)
     pixels = rng.integers(0, 256, size=(5000, n_channels)).astype(np.uint8)
     pixels[:2000] = pixels[:2000] // 16 * 16  # repeated colours
     weight = rng.integers(0, 4, size=5000).astype(np.float64) if weighted else None
     summary = summarize(pixels, weight, max_atoms=max_atoms)
-    if weighted:
-        # Weights are kept scaled by a power of two (see skvq._summary).
-        weight = np.ldexp(weight, -getattr(summary, "weight_exponent", 0))
-    reference = _summary_by_sorting(pixels, weight, max_atoms)
-    assert summary.cell_exponent == reference.cell_exponent
-    assert summary.value_exponent == reference.value_exponent
-    for field in ("key", "weight", "sum", "sumsq", "low", "high"):
-        assert_array_equal(getattr(summary, field), getattr(reference, field))
+    reference = _summary_by_dicts(pixels, weight, max_atoms)
+    assert summary.cell_exponent == reference["cell_exponent"]
+    # Sums are stored in units of powers of two of the values and weights.
+    assert np.all(np.abs(summary.high) <= 2.0**summary.value_exponent)
+    value_unit = summary.value_exponent
+    weight_unit = summary.weight_exponent
+    assert_array_equal(summary.key, reference["key"])
+    assert_array_equal(np.ldexp(summary.weight, weight_unit), reference["weight"])
+    assert_array_equal(
+        np.ldexp(summary.sum, value_unit + weight_unit), reference["sum"]
+    )
+    assert_array_equal(
+        np.ldexp(summary.sumsq, 2 * value_unit + weight_unit), reference["sumsq"]
+    )
+    assert_array_equal(summary.low, reference["low"])
+    assert_array_equal(summary.high, reference["high"])
 
 
 def test_colour_summary_of_pixels_without_weight_is_empty():
