@@ -20,12 +20,14 @@ from numpy.testing import assert_array_equal
 from skvq._binning import count_edges_at_or_below, lookup_codes, search_edges
 from skvq._colour_histogram import count_colours, mark_colours
 from skvq._histogram import add_value_counts
+from skvq._kmeans1d_dp import partition_by_layers
 from skvq._lloyd import smoothed_lloyd
 from skvq._nearest_codeword import nearest_by_cells, nearest_by_projection
 from skvq._openmp_helpers import effective_n_threads, openmp_enabled, usable_cpu_count
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from skvq import ImageVectorQuantizer
+from skvq._kmeans1d import _run_table
 
 THREAD_COUNTS = [1, 2, 4]
 
@@ -244,6 +246,27 @@ def test_smoothed_lloyd(n_candidates, n_clusters):
             n_threads,
         )
         return [centres, labels, np.array(n_iter)]
+
+    _same_for_every_thread_count(run)
+
+
+@pytest.mark.parametrize("n_clusters", [2, 8])
+def test_partition_by_layers(n_clusters):
+    # The columns of one depth of each layer's divide and conquer run on
+    # several threads; ties within rounding (repeated gaps) included.
+    rng = np.random.default_rng(7)
+    mean = np.cumsum(rng.choice([0.5, 1.0, 1.0, 3.0], 5_000))
+    weight = rng.random(5_000) + 0.1
+    table = _run_table(weight, mean)
+
+    def run(n_threads):
+        # Filled beforehand: a layer writes no start left of its own index.
+        starts = np.full((n_clusters - 1, 5_000), -1, dtype=np.int32)
+        cost = np.empty((2, 5_000))
+        partition_by_layers(
+            table, starts, cost, np.empty((2, 5_000), np.int32), n_threads
+        )
+        return [starts[:-1], starts[-1, -1:], cost[(n_clusters - 1) % 2, -1:]]
 
     _same_for_every_thread_count(run)
 
