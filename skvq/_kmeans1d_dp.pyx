@@ -270,6 +270,31 @@ cdef void _column(
     earliest[current, j] = first_near[0]
 
 
+cdef void _subtree(
+    const double[:, :, ::1] table,
+    double[:, ::1] cost,
+    int[:, ::1] starts,
+    int[:, ::1] earliest,
+    double* values,
+    Py_ssize_t layer,
+    Py_ssize_t j_lo, Py_ssize_t j_hi, Py_ssize_t i_lo, Py_ssize_t i_hi,
+) noexcept nogil:
+    """Divide and conquer over the columns ``j_lo..j_hi`` of one layer,
+    whose optimal starts lie in ``i_lo..i_hi`` (they do not decrease with
+    the column) and at or after the previous layer's: the middle column's
+    optimum bounds the starts of the two halves."""
+    cdef Py_ssize_t middle, first_near = 0, last_near = 0
+    while j_lo <= j_hi:
+        middle = (j_lo + j_hi) // 2
+        _column(table, cost, starts, earliest, values, layer, middle, i_lo, i_hi,
+                &first_near, &last_near)
+        # Recurse on the left, loop on the right.
+        _subtree(table, cost, starts, earliest, values, layer,
+                 j_lo, middle - 1, i_lo, last_near)
+        j_lo = middle + 1
+        i_lo = first_near
+
+
 cdef void _layer(
     const double[:, :, ::1] table,
     double[:, ::1] cost,
@@ -281,41 +306,37 @@ cdef void _layer(
     Py_ssize_t j_lo, Py_ssize_t j_hi, Py_ssize_t i_lo, Py_ssize_t i_hi,
     int n_threads,
 ) noexcept nogil:
-    """Divide and conquer over the columns ``j_lo..j_hi`` of one layer,
-    whose optimal starts lie in ``i_lo..i_hi`` (they do not decrease with
-    the column) and at or after the previous layer's.
+    """One layer: :func:`_subtree` over all its columns, on up to
+    ``n_threads`` threads.
 
-    The recursion runs breadth first: a node (a range of columns and the
-    range of their starts) is solved at its middle column, which bounds the
-    starts of its two halves, the nodes of the next depth. The nodes of one
-    depth are independent, so they run on up to ``n_threads`` threads (each
-    with its own row of ``values``); every node gets the bounds it would get
-    depth first, so the result is the same for any thread count.
-    ``nodes[d]`` holds the (j_lo, j_hi, i_lo, i_hi) of the nodes of the
-    current (``d = 0``) and next (``d = 1``) depth.
+    On several threads, the top of the recursion runs breadth first until
+    there are at least 4 nodes (ranges of columns with the range of their
+    starts) per thread; the nodes are independent, and are then solved
+    depth first, in one parallel loop, each thread with its own row of
+    ``values``. Every node gets the bounds it would get on one thread, so
+    the result is the same for any thread count. ``nodes[d]`` holds the
+    (j_lo, j_hi, i_lo, i_hi) of the nodes of the current (``d = 0``) and
+    next (``d = 1``) depth.
     """
     cdef Py_ssize_t n_nodes = 1, n_next, node, middle, k, c
     cdef Py_ssize_t first_near = 0, last_near = 0
     cdef Py_ssize_t* current = &nodes[0, 0, 0]
     cdef Py_ssize_t* following = &nodes[1, 0, 0]
     cdef Py_ssize_t* swap
+    if n_threads == 1:
+        _subtree(table, cost, starts, earliest, &values[0, 0], layer,
+                 j_lo, j_hi, i_lo, i_hi)
+        return
     current[0], current[1], current[2], current[3] = j_lo, j_hi, i_lo, i_hi
-    while n_nodes > 0:
+    while 0 < n_nodes < 4 * n_threads:
         # Children go to slots 2 * node and 2 * node + 1 (an empty range of
-        # columns when there is none), then are packed below.
-        for node in prange(
-            n_nodes, schedule="dynamic",
-            num_threads=<int>max(1, min(<Py_ssize_t>n_threads, n_nodes)),
-        ):
+        # columns when there is none), then are packed.
+        for node in range(n_nodes):
             middle = (current[4 * node] + current[4 * node + 1]) // 2
-            # Assigned here so that each thread has its own (written by
-            # _column through their addresses).
-            first_near = 0
-            last_near = 0
             _column(
-                table, cost, starts, earliest, &values[threadid(), 0], layer,
-                middle, current[4 * node + 2], current[4 * node + 3],
-                &first_near, &last_near,
+                table, cost, starts, earliest, &values[0, 0], layer, middle,
+                current[4 * node + 2], current[4 * node + 3], &first_near,
+                &last_near,
             )
             following[8 * node] = current[4 * node]
             following[8 * node + 1] = middle - 1
@@ -335,6 +356,12 @@ cdef void _layer(
         current = following
         following = swap
         n_nodes = n_next
+    for node in prange(n_nodes, schedule="dynamic", num_threads=n_threads):
+        _subtree(
+            table, cost, starts, earliest, &values[threadid(), 0], layer,
+            current[4 * node], current[4 * node + 1], current[4 * node + 2],
+            current[4 * node + 3],
+        )
 
 
 def partition_by_layers(
@@ -374,9 +401,8 @@ def partition_by_layers(
     cdef int n_used = max(1, n_threads)
     # Each thread's candidate values.
     cdef double[:, ::1] thread_values = np.empty((n_used, max(m, 1)))
-    # A depth holds at most one node per column, and its children's slots
-    # twice that.
-    cdef Py_ssize_t[:, :, ::1] nodes = np.empty((2, 2 * m + 2, 4), dtype=np.intp)
+    # The nodes of the top of the recursion, and their children's slots.
+    cdef Py_ssize_t[:, :, ::1] nodes = np.empty((2, 16 * n_used + 2, 4), dtype=np.intp)
     with nogil:
         for j in range(m):
             cost[0, j] = _cost(table, 0, j)

@@ -201,16 +201,21 @@ cdef inline double _nearest_list(
     Py_ssize_t n_known,
     Py_ssize_t* kept,
     double* kept_distance,
+    const Py_ssize_t n_channels,
+    const Py_ssize_t n_kept,
 ) noexcept nogil:
-    """Write to ``kept`` the ``s.n_kept + 1`` nearest centres to ``x``
+    """Write to ``kept`` the ``n_kept + 1`` nearest centres to ``x``
     (ascending distance, -1 for none) and to ``kept_distance`` their squared
     distances (inf for none), and return the distance of the last.
 
     ``start`` is a guess of the nearest centre; the ``n_known`` centres
     ``known`` (distinct, with ``start`` among them if ``n_known > 0``) have
     squared distances ``known_distance`` already."""
-    cdef Py_ssize_t t, j, u, n_kept = s.n_kept, n_clusters = s.n_clusters
-    cdef Py_ssize_t n_channels = s.n_channels
+    # The struct's fields in locals: stores through ``kept`` could alias
+    # them, as far as the compiler knows, and it would reload them.
+    cdef Py_ssize_t t, j, u, n_clusters = s.n_clusters
+    cdef const double* centres = s.centres
+    cdef bint ordered = s.ordered
     cdef double d, reach = 0.0, beyond
     cdef const Py_ssize_t* order = NULL
     cdef const double* row = NULL
@@ -224,7 +229,7 @@ cdef inline double _nearest_list(
             j, d = known[t], known_distance[t]
         else:
             j = start
-            d = squared_distance(x, s.centres + j * n_channels, n_channels)
+            d = squared_distance(x, centres + j * n_channels, n_channels)
         if j == start:
             reach = sqrt(d)
         u = n_kept
@@ -235,11 +240,11 @@ cdef inline double _nearest_list(
                 u -= 1
             kept_distance[u] = d
             kept[u] = j
-    if s.ordered:
+    if ordered:
         order = s.order + start * (n_clusters - 1)
         row = s.between + start * n_clusters
     for t in range(n_clusters):
-        if s.ordered:
+        if ordered:
             if t == n_clusters - 1:
                 break
             j = order[t]
@@ -255,7 +260,7 @@ cdef inline double _nearest_list(
             skip = skip or known[u] == j
         if skip:
             continue
-        d = squared_distance(x, s.centres + j * n_channels, n_channels)
+        d = squared_distance(x, centres + j * n_channels, n_channels)
         if d < kept_distance[n_kept]:
             u = n_kept
             while u > 0 and kept_distance[u - 1] > d:
@@ -267,12 +272,20 @@ cdef inline double _nearest_list(
     return sqrt(kept_distance[n_kept])
 
 
-cdef inline Nearest _assign(const Lloyd* s, Py_ssize_t i, double drift) noexcept nogil:
+cdef inline Nearest _assign(
+    const Lloyd* s,
+    Py_ssize_t i,
+    double drift,
+    const Py_ssize_t n_channels,
+    const Py_ssize_t n_kept,
+) noexcept nogil:
     """The two nearest centres of atom ``i``, from its candidates when its
     bound shows they hold them, else by a search that renews them; writes
     the atom's label, candidates and bound."""
-    cdef Py_ssize_t j, k, n_known = 0, n_kept = s.n_kept, n_clusters = s.n_clusters
-    cdef Py_ssize_t n_channels = s.n_channels
+    # The struct's fields in locals (see _nearest_list).
+    cdef Py_ssize_t j, k, n_known = 0, n_clusters = s.n_clusters
+    cdef const double* centres = s.centres
+    cdef double* outside = s.outside
     cdef const double* x = s.points + i * n_channels
     cdef Py_ssize_t* kept = s.candidates + i * N_CANDIDATES
     cdef double sigma = s.spread[i], d
@@ -282,13 +295,13 @@ cdef inline Nearest _assign(const Lloyd* s, Py_ssize_t i, double drift) noexcept
     cdef Py_ssize_t found[N_CANDIDATES + 1]
     cdef double found_distance[N_CANDIDATES + 1]
     n.a, n.b, n.da, n.db = 0, 0, INF, INF
-    if s.outside[i] > -INF:
+    if outside[i] > -INF:
         # The two nearest candidates (a loop of constant length).
         n_known = n_kept
         n.a, n.b = kept[0], kept[0]
         for k in range(n_kept):
             j = kept[k]
-            d = squared_distance(x, s.centres + j * n_channels, n_channels)
+            d = squared_distance(x, centres + j * n_channels, n_channels)
             known_distance[k] = d
             if d < n.db:
                 if d < n.da:
@@ -300,9 +313,9 @@ cdef inline Nearest _assign(const Lloyd* s, Py_ssize_t i, double drift) noexcept
         # candidate: whether it is the nearest, by more than the split
         # width, so that no second one is needed).
         if n_kept == 1:
-            valid = s.outside[i] - drift - sqrt(n.da) > 2 * SPLIT_WIDTH * sigma
+            valid = outside[i] - drift - sqrt(n.da) > 2 * SPLIT_WIDTH * sigma
         else:
-            d = s.outside[i] - drift
+            d = outside[i] - drift
             valid = d > 0 and n.db < d * d
         valid = valid or n_kept == n_clusters
     if not valid and n_kept == 1 and n_clusters > 1 and s.ordered:
@@ -311,18 +324,18 @@ cdef inline Nearest _assign(const Lloyd* s, Py_ssize_t i, double drift) noexcept
         # width, an atom stays whole with its centre.
         if n_known == 0:
             n.a = s.labels[i]
-            n.da = squared_distance(x, s.centres + n.a * n_channels, n_channels)
+            n.da = squared_distance(x, centres + n.a * n_channels, n_channels)
             kept[0], known_distance[0], n_known = n.a, n.da, 1
         d = s.between[n.a * n_clusters + s.order[n.a * (n_clusters - 1)]] - sqrt(n.da)
         if d - sqrt(n.da) > 2 * SPLIT_WIDTH * sigma:
             n.b, n.db = n.a, INF
-            s.outside[i] = drift + d
+            outside[i] = drift + d
             valid = True
     if not valid:
         # Searched from the nearest candidate, whose distances are known.
-        s.outside[i] = drift + _nearest_list(
+        outside[i] = drift + _nearest_list(
             s, x, n.a if n_known else s.labels[i], kept, known_distance, n_known,
-            found, found_distance,
+            found, found_distance, n_channels, n_kept,
         )
         for k in range(n_kept):
             kept[k] = found[k]
@@ -336,12 +349,13 @@ cdef inline Nearest _assign(const Lloyd* s, Py_ssize_t i, double drift) noexcept
 
 
 cdef inline void _split(
-    const Lloyd* s, Py_ssize_t i, Nearest n, double* totals
+    const Lloyd* s, Py_ssize_t i, Nearest n, double* totals,
+    const Py_ssize_t n_channels,
 ) noexcept nogil:
     """Add atom ``i``'s shares to the totals of its two nearest centres,
     split at the plane between them (nothing moves beyond SPLIT_WIDTH
     spreads, the tables' last entry being 0)."""
-    cdef Py_ssize_t k, n_channels = s.n_channels, width = n_channels + 1
+    cdef Py_ssize_t k, width = n_channels + 1
     cdef Py_ssize_t a = n.a, b = n.b
     cdef double w = s.weight[i], sigma = s.spread[i]
     cdef const double* c_a = s.centres + a * n_channels
@@ -377,32 +391,31 @@ cdef inline void _split(
         totals[b * width + 1 + k] += d
 
 
-cdef void _assign_block(
-    const Lloyd* s, Py_ssize_t block, double drift, bint last
+cdef inline void _assign_block(
+    const Lloyd* s,
+    Py_ssize_t block,
+    double drift,
+    bint last,
+    const Py_ssize_t n_channels,
+    const Py_ssize_t n_kept,
 ) noexcept nogil:
     """Assignment step of the atoms of ``block``, into its totals."""
-    cdef Py_ssize_t i, width = s.n_channels + 1
+    cdef Py_ssize_t i, width = n_channels + 1
     cdef Py_ssize_t start = block * s.block_atoms
     cdef Py_ssize_t stop = min(start + s.block_atoms, s.n_atoms)
     cdef double* totals = s.partial + block * s.n_clusters * width
     cdef Nearest n
     memset(totals, 0, s.n_clusters * width * sizeof(double))
     for i in range(start, stop):
-        n = _assign(s, i, drift)
+        n = _assign(s, i, drift, n_channels, n_kept)
         if not last:
-            _split(s, i, n, totals)
+            _split(s, i, n, totals, n_channels)
 
 
 cdef int _iterate(Lloyd* s) noexcept nogil:
     """Lloyd's iterations with split atoms; returns the number done, and
     leaves in ``s.labels`` the nearest centre of every atom to the final
-    centres.
-
-    One loop serves every channel and candidate count: calls specialised
-    for 3 channels and 4 or 1 candidates (constants the compiler unrolls)
-    measured 0.99-1.07x the time of this one on one thread (medians of 9,
-    20 iterations on 8,192-60,000 atoms, 32-256 centres), so they went.
-    """
+    centres."""
     cdef Py_ssize_t i, j, k, block, n_clusters = s.n_clusters
     cdef Py_ssize_t n_channels = s.n_channels, width = n_channels + 1
     cdef int n_iter = 0, max_iter = s.max_iter
@@ -426,7 +439,12 @@ cdef int _iterate(Lloyd* s) noexcept nogil:
         for block in prange(
             s.n_blocks, schedule="dynamic", num_threads=n_threads
         ):
-            _assign_block(s, block, drift, last)
+            # One call for every channel and candidate count: calls with
+            # constant counts for RGB (4 and 1 candidates), which the
+            # compiler unrolls, measured 0.96-1.07x this one's time (one
+            # thread, medians of 9, 20 iterations on 8,192-60,000 atoms,
+            # 64-256 centres), not worth a second path.
+            _assign_block(s, block, drift, last, n_channels, s.n_kept)
         if last:
             break
         n_iter += 1
