@@ -70,9 +70,15 @@ cdef inline Py_ssize_t _n_chunks(Py_ssize_t n_values) noexcept nogil:
     return (n_values + CHUNK - 1) // CHUNK
 
 
-cdef inline int _threads_for(int n_threads, Py_ssize_t n_chunks) noexcept nogil:
-    """No more threads than chunks, and at least one."""
-    return <int>max(1, min(<Py_ssize_t>n_threads, n_chunks))
+# Fewest values per thread: below, starting and joining threads costs more
+# than it saves (and on a machine busy with other work, waiting for a
+# thread to be scheduled costs milliseconds). A 300 x 400 image runs on one.
+cdef Py_ssize_t MIN_VALUES_PER_THREAD = 1 << 18
+
+
+cdef inline int _threads_for(int n_threads, Py_ssize_t n_values) noexcept nogil:
+    """Threads for ``n_values`` values: at most ``n_threads``, at least one."""
+    return <int>max(1, min(<Py_ssize_t>n_threads, n_values // MIN_VALUES_PER_THREAD))
 
 
 cdef inline void _lookup_chunk(
@@ -115,7 +121,7 @@ def lookup_codes(
         return
     for chunk in prange(
         n_chunks, schedule="dynamic", nogil=True,
-        num_threads=_threads_for(n_threads, n_chunks),
+        num_threads=_threads_for(n_threads, n_values),
     ):
         start = chunk * CHUNK
         _lookup_chunk(
@@ -228,7 +234,7 @@ def count_edges_at_or_below(
         return
     for chunk in prange(
         n_chunks, schedule="dynamic", nogil=True,
-        num_threads=_threads_for(n_threads, n_chunks),
+        num_threads=_threads_for(n_threads, n_values),
     ):
         start = chunk * CHUNK
         _count_chunk(
@@ -281,7 +287,7 @@ def search_edges(
         return
     for chunk in prange(
         n_chunks, schedule="dynamic", nogil=True,
-        num_threads=_threads_for(n_threads, n_chunks),
+        num_threads=_threads_for(n_threads, n_values),
     ):
         for i in range(chunk * CHUNK, min(chunk * CHUNK + CHUNK, n_values)):
             codes[i] = <code_t>_search(values[i], edges, n_edges)

@@ -139,8 +139,9 @@ cdef inline void _mark(
 
 
 cdef inline int _threads_for(int n_threads, Py_ssize_t n_pixels) noexcept nogil:
-    """No more threads than chunks of pixels, and at least one."""
-    return <int>max(1, min(<Py_ssize_t>n_threads, (n_pixels + CHUNK - 1) // CHUNK))
+    """Threads for ``n_pixels`` pixels: at most ``n_threads``, at least one,
+    and at least 2**17 pixels each (see skvq._binning)."""
+    return <int>max(1, min(<Py_ssize_t>n_threads, n_pixels >> 17))
 
 
 def mark_colours(

@@ -76,6 +76,8 @@ cdef inline void _count(
 cdef enum:
     # Values per chunk handed to a thread.
     CHUNK = 1 << 16
+    # Fewest values per thread (see skvq._binning).
+    MIN_VALUES_PER_THREAD = 1 << 18
 
 
 def add_value_counts(
@@ -103,7 +105,8 @@ def add_value_counts(
     cdef Py_ssize_t t, b, chunk, n_values = values.shape[0], n_bins = counts.shape[0]
     cdef Py_ssize_t n_chunks = (n_values + CHUNK - 1) // CHUNK
     cdef int n_used = <int>max(1, min(
-        <Py_ssize_t>n_threads, n_chunks, n_values // max(4 * n_bins, 1),
+        <Py_ssize_t>n_threads, n_values // MIN_VALUES_PER_THREAD,
+        n_values // max(4 * n_bins, 1),
     ))
     cdef int64_t[:, ::1] partial
     if n_values == 0:

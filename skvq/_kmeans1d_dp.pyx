@@ -398,7 +398,8 @@ def partition_by_layers(
     cdef Py_ssize_t m = table.shape[1]
     cdef Py_ssize_t n_layers = starts.shape[0]
     cdef Py_ssize_t layer, j
-    cdef int n_used = max(1, n_threads)
+    # At least 8,192 atoms per thread (every 8-bit image runs on one).
+    cdef int n_used = <int>max(1, min(<Py_ssize_t>n_threads, m // 8192))
     # Each thread's candidate values.
     cdef double[:, ::1] thread_values = np.empty((n_used, max(m, 1)))
     # The nodes of the top of the recursion, and their children's slots.

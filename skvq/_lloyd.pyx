@@ -419,7 +419,11 @@ cdef int _iterate(Lloyd* s) noexcept nogil:
     cdef Py_ssize_t i, j, k, block, n_clusters = s.n_clusters
     cdef Py_ssize_t n_channels = s.n_channels, width = n_channels + 1
     cdef int n_iter = 0, max_iter = s.max_iter
-    cdef int n_threads = <int>max(1, min(<Py_ssize_t>s.n_threads, s.n_blocks))
+    # At least 4,096 atoms per thread: an iteration on fewer takes well under
+    # a millisecond, less than waking threads may cost on a busy machine.
+    cdef int n_threads = <int>max(1, min(
+        <Py_ssize_t>s.n_threads, s.n_blocks, s.n_atoms // 4096
+    ))
     cdef double d, w, shift, factor, largest_move
     # Bounds in ``outside`` are kept as they were when made plus the
     # centres' largest moves summed up to then: subtracting the sum so far

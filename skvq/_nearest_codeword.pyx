@@ -599,7 +599,8 @@ def nearest_by_cells(
     cdef int n_levels = bits.shape[0], finest = bits[n_levels - 1]
     cdef Py_ssize_t i, t, chunk, start, block, done
     cdef Py_ssize_t n_chunks = (n_pixels + CHUNK - 1) // CHUNK
-    cdef int k, n_used = <int>max(1, min(<Py_ssize_t>n_threads, n_chunks))
+    # At least 2**16 pixels per thread: each builds a cell table of its own.
+    cdef int k, n_used = <int>max(1, min(<Py_ssize_t>n_threads, n_pixels >> 16))
     cdef double values[256]
     cdef int32_t[::1] everything = np.arange(max(n_codes, 1), dtype=np.int32)
     cdef CellTables tables
@@ -735,7 +736,8 @@ def nearest_by_projection(
     cdef Py_ssize_t n_codes = codebook.shape[0]
     cdef Py_ssize_t i, c, chunk
     cdef Py_ssize_t n_chunks = (n_pixels + CHUNK - 1) // CHUNK
-    cdef int n_used = <int>max(1, min(<Py_ssize_t>n_threads, n_chunks))
+    # At least 2**13 pixels per thread (see skvq._binning).
+    cdef int n_used = <int>max(1, min(<Py_ssize_t>n_threads, n_pixels >> 13))
     cdef double p
     cdef double slack = ABSOLUTE + 1e-9 * sqrt(<double>n_channels)
     # Each thread's scaled pixel.

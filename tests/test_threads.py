@@ -2,8 +2,9 @@
 honour the limits users set, and calls from many threads at once give the
 serial results.
 
-Each kernel is run on inputs of several of its chunks (or blocks), so that
-2 and 4 threads really share the work when OpenMP is there, and compared
+Each kernel is run on inputs large enough for 4 threads (the kernels use
+fewer threads on small inputs, where waking them costs more than it saves),
+so that 2 and 4 threads really share the work when OpenMP is there, and compared
 bit for bit with one thread and, where cheap, with an independent NumPy
 reference.
 """
@@ -88,7 +89,7 @@ def test_the_thread_count_is_capped_by_the_usable_cpus():
 def test_lookup_codes(dtype):
     rng = np.random.default_rng(0)
     size = 1 << (8 * np.dtype(dtype).itemsize)
-    index = rng.integers(0, size, 200_003).astype(dtype)
+    index = rng.integers(0, size, 1_100_003).astype(dtype)
     table = rng.integers(0, 256, size).astype(np.uint8)
 
     def run(n_threads):
@@ -108,7 +109,7 @@ def test_lookup_codes(dtype):
 )
 def test_edge_kernels(kernel, dtype):
     rng = np.random.default_rng(1)
-    values = (rng.random(150_001) * 250).astype(dtype)
+    values = (rng.random(1_100_003) * 250).astype(dtype)
     edges = np.sort(rng.choice(250, 7, replace=False)).astype(dtype)
 
     def run(n_threads):
@@ -123,7 +124,7 @@ def test_edge_kernels(kernel, dtype):
 @pytest.mark.parametrize("dtype", [np.uint8, np.int8, np.uint16, np.int32])
 def test_value_counts(dtype):
     rng = np.random.default_rng(2)
-    values = rng.integers(0, 100, 400_000).astype(dtype)
+    values = rng.integers(0, 100, 1_100_000).astype(dtype)
 
     def run(n_threads):
         counts = np.zeros(100, np.int64)
@@ -141,7 +142,7 @@ def test_colour_counts(n_channels, n_levels, weighted):
     # Few distinct colours (counted on several threads without weights) and
     # many (counted on one).
     rng = np.random.default_rng(3)
-    pixels = rng.integers(20, 20 + n_levels, (300_001, n_channels)).astype(np.uint8)
+    pixels = rng.integers(20, 20 + n_levels, (600_001, n_channels)).astype(np.uint8)
     weight = rng.random(pixels.shape[0]) if weighted else None
 
     def run(n_threads):
@@ -168,14 +169,17 @@ def test_colour_counts(n_channels, n_levels, weighted):
 
 
 def _nearest_by_brute_force(pixels, codebook):
-    difference = pixels[:, None, :].astype(np.float64) - codebook[None]
-    return np.argmin(np.sum(difference**2, axis=2), axis=1)
+    codes = []
+    for start in range(0, pixels.shape[0], 10_000):
+        block = pixels[start : start + 10_000, None, :].astype(np.float64)
+        codes.append(np.argmin(np.sum((block - codebook[None]) ** 2, axis=2), axis=1))
+    return np.concatenate(codes)
 
 
 @pytest.mark.parametrize("n_channels", [3, 4])
 def test_nearest_by_cells(n_channels):
     rng = np.random.default_rng(4)
-    pixels = rng.integers(0, 256, (30_001, n_channels)).astype(np.uint8)
+    pixels = rng.integers(0, 256, (270_001, n_channels)).astype(np.uint8)
     codebook = rng.random((40, n_channels))  # at most one: the scaled units
     bits = np.array([3, 5] if n_channels == 3 else [2, 4], dtype=np.intc)
     scale = 1 / 256
@@ -192,7 +196,7 @@ def test_nearest_by_cells(n_channels):
 @pytest.mark.parametrize("dtype", [np.uint16, np.float64])
 def test_nearest_by_projection(dtype):
     rng = np.random.default_rng(5)
-    pixels = (rng.random((30_001, 3)) * 1000).astype(dtype)
+    pixels = (rng.random((40_001, 3)) * 1000).astype(dtype)
     codebook = rng.random((50, 3))
     direction = np.array([1.0, 1.0, 1.0]) / np.sqrt(3)
     projection = codebook @ direction
@@ -218,20 +222,20 @@ def test_nearest_by_projection(dtype):
 
 
 @pytest.mark.parametrize("n_candidates", [1, 4])
-@pytest.mark.parametrize("n_clusters", [16, 1100])
+@pytest.mark.parametrize("n_clusters", [16, 1030])
 def test_smoothed_lloyd(n_candidates, n_clusters):
-    # 9,000 atoms: several blocks of the assignment step, whose totals are
-    # added in block order whatever thread made them. 1,100 centres: beyond
+    # 17,000 atoms: several blocks of the assignment step, whose totals are
+    # added in block order whatever thread made them. 1,030 centres: beyond
     # the ordered neighbour lists.
     rng = np.random.default_rng(6)
-    points = rng.random((9_000, 3))
-    weight = rng.random(9_000) + 0.5
-    spread = rng.random(9_000) * 0.01
-    init = points[rng.choice(9_000, n_clusters, replace=False)]
+    points = rng.random((17_000, 3))
+    weight = rng.random(17_000) + 0.5
+    spread = rng.random(17_000) * 0.01
+    init = points[rng.choice(17_000, n_clusters, replace=False)]
 
     def run(n_threads):
         centres = init.copy()
-        labels = np.zeros(9_000, np.intp)
+        labels = np.zeros(17_000, np.intp)
         n_iter = smoothed_lloyd(
             points,
             weight,
@@ -239,7 +243,7 @@ def test_smoothed_lloyd(n_candidates, n_clusters):
             spread,
             centres,
             labels,
-            5,
+            3,
             0.0,
             1.8,
             n_candidates,
@@ -255,16 +259,16 @@ def test_partition_by_layers(n_clusters):
     # The columns of one depth of each layer's divide and conquer run on
     # several threads; ties within rounding (repeated gaps) included.
     rng = np.random.default_rng(7)
-    mean = np.cumsum(rng.choice([0.5, 1.0, 1.0, 3.0], 5_000))
-    weight = rng.random(5_000) + 0.1
+    mean = np.cumsum(rng.choice([0.5, 1.0, 1.0, 3.0], 33_000))
+    weight = rng.random(33_000) + 0.1
     table = _run_table(weight, mean)
 
     def run(n_threads):
         # Filled beforehand: a layer writes no start left of its own index.
-        starts = np.full((n_clusters - 1, 5_000), -1, dtype=np.int32)
-        cost = np.empty((2, 5_000))
+        starts = np.full((n_clusters - 1, 33_000), -1, dtype=np.int32)
+        cost = np.empty((2, 33_000))
         partition_by_layers(
-            table, starts, cost, np.empty((2, 5_000), np.int32), n_threads
+            table, starts, cost, np.empty((2, 33_000), np.int32), n_threads
         )
         return [starts[:-1], starts[-1, -1:], cost[(n_clusters - 1) % 2, -1:]]
 
