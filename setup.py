@@ -6,11 +6,16 @@ extension modules, one per ``skvq/*.pyx``. Cython is a build-time requirement
 memoryviews only, so no NumPy headers are needed to compile them.
 """
 
+import os
+import sys
+import tempfile
+import textwrap
 from pathlib import Path
 
 from Cython.Build import cythonize
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
+from setuptools.errors import CompileError, LinkError
 
 # Kernels validate nothing: the Python modules calling them check dtypes,
 # shapes, contiguity and index ranges first (see each .pyx's docstring).
@@ -27,6 +32,61 @@ extensions = [
     Extension(f"skvq.{path.stem}", [str(path)])
     for path in sorted(Path("skvq").glob("*.pyx"))
 ]
+
+
+# A program that needs OpenMP to compile, link and run its parallel loop.
+OPENMP_TEST = textwrap.dedent(
+    """
+    #include <omp.h>
+    #include <stdio.h>
+    int main(void) {
+        int n = 0;
+        #pragma omp parallel reduction(+:n)
+        n += 1;
+        printf("%d", n > 0 && omp_get_max_threads() > 0);
+        return 0;
+    }
+    """
+)
+
+
+def openmp_flags(compiler):
+    """(compile, link) flags that build OpenMP code with ``compiler``, or None.
+
+    As scikit-learn's build helpers: the flags are tried on a test program
+    (``SKVQ_NO_OPENMP=1`` skips OpenMP altogether). MSVC takes ``/openmp``;
+    GCC and Clang ``-fopenmp``. Apple's Clang has no OpenMP runtime of its
+    own: with libomp installed (``brew install libomp``), the environment
+    gives its paths (see doc/install.rst): ``CPPFLAGS="-Xpreprocessor
+    -fopenmp"``, ``CFLAGS="-I$(brew --prefix libomp)/include"``,
+    ``LDFLAGS="-L$(brew --prefix libomp)/lib -lomp"``.
+    """
+    if os.environ.get("SKVQ_NO_OPENMP", "0") not in ("", "0"):
+        return None
+    if compiler.compiler_type == "msvc":
+        candidates = [(["/openmp"], [])]
+    elif sys.platform == "darwin" and "-fopenmp" in os.environ.get("CPPFLAGS", ""):
+        candidates = [([], ["-lomp"]), (["-fopenmp"], ["-fopenmp"])]
+    else:
+        candidates = [(["-fopenmp"], ["-fopenmp"])]
+    for compile_flags, link_flags in candidates:
+        with tempfile.TemporaryDirectory() as directory:
+            source = Path(directory, "test_openmp.c")
+            source.write_text(OPENMP_TEST)
+            try:
+                objects = compiler.compile(
+                    [str(source)], output_dir=directory, extra_postargs=compile_flags
+                )
+                compiler.link_executable(
+                    objects,
+                    "test_openmp",
+                    output_dir=directory,
+                    extra_postargs=link_flags,
+                )
+            except (CompileError, LinkError):
+                continue
+        return compile_flags, link_flags
+    return None
 
 
 class OptimizedBuildExt(build_ext):
@@ -50,6 +110,16 @@ class OptimizedBuildExt(build_ext):
                     # Without it a wheel built from source is 6.1 MB
                     # instead of 1.2 MB (pip wheel . --no-deps, Linux GCC).
                     extension.extra_compile_args.append("-g0")
+        flags = openmp_flags(self.compiler)
+        if flags is None:
+            print(
+                "skvq: building without OpenMP; the kernels will run on one "
+                "thread (see doc/install.rst)."
+            )
+        else:
+            for extension in self.extensions:
+                extension.extra_compile_args.extend(flags[0])
+                extension.extra_link_args.extend(flags[1])
         super().build_extensions()
 
 

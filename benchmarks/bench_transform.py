@@ -7,7 +7,9 @@ skvq counts the edges at or below each value). Throughput is in gigapixels
 per second. The uint8 and float32 cases are also run, for both estimators,
 in a child process pinned to one CPU core (``os.sched_setaffinity``), the
 "one core" figure of the goals; the other rows use every core of the
-machine (skvq's transform runs on the calling thread either way). The peak
+machine (skvq's kernels share their work among as many OpenMP threads as
+the process may use, one when pinned; benchmarks/bench_threads.py compares
+2 threads with one on this image). The peak
 extra memory of skvq's transform is reported relative to the input's size:
 a float64 copy of a float32 image would show as 2x.
 

@@ -11,14 +11,30 @@ The cell of a colour with cell exponent ``e`` is ``floor(v / 2**e)`` per channel
 (``v >> e``), keyed the same way with ``8 - e`` bits per channel; cells are
 counted and pooled from the distinct colours, the same way.
 
+Marking and (unweighted) counting split the pixels into chunks of fixed
+size shared among ``n_threads`` OpenMP threads (``prange``), each with a
+bitmap, bounds and counts of its own, which are then merged: bits by OR,
+bounds by min and max, counts (whole numbers below 2**53 in float64) by
+addition, all exact in any order, so the results are the same for any
+thread count. Weighted counts are added in the pixels' order, on one thread
+(a sum of floats depends on its order); so are the cells, whose work is
+proportional to the distinct colours, not the pixels.
+
 The kernels validate nothing: the caller (``skvq._summary``) passes
 C-contiguous arrays of two or three channels, allocates the outputs with the
 sizes the docstrings give, and passes ``weight`` of the pixels' length, or
 ``None`` to weigh every pixel one. Pixels of weight zero are skipped.
 """
 
+import numpy as np
+
+from cython.parallel cimport prange, threadid
 from libc.stdint cimport uint8_t, uint32_t, uint64_t
 from libc.string cimport memset
+
+cdef enum:
+    # Pixels per chunk handed to a thread.
+    CHUNK = 1 << 16
 
 
 cdef extern from *:
@@ -101,13 +117,15 @@ cdef inline void _mark(
     uint8_t* low,
     uint8_t* high,
 ) noexcept nogil:
+    """Set the bits of the pixels' colours in ``present`` and widen the
+    bounds ``low`` and ``high`` to include them."""
     cdef Py_ssize_t i
     cdef int c
     cdef uint8_t lowest[3]
     cdef uint8_t highest[3]
     cdef const uint8_t* pixel
     for c in range(n_channels):
-        lowest[c], highest[c] = 255, 0
+        lowest[c], highest[c] = low[c], high[c]
     for i in range(n_pixels):
         if weight != NULL and not weight[i] > 0:
             continue
@@ -120,18 +138,27 @@ cdef inline void _mark(
         low[c], high[c] = lowest[c], highest[c]
 
 
+cdef inline int _threads_for(int n_threads, Py_ssize_t n_pixels) noexcept nogil:
+    """Threads for ``n_pixels`` pixels: at most ``n_threads``, at least one,
+    and at least 2**17 pixels each (see skvq._binning)."""
+    return <int>max(1, min(<Py_ssize_t>n_threads, n_pixels >> 17))
+
+
 def mark_colours(
     const uint8_t[:, ::1] pixels,  # IN
     const double[::1] weight,  # IN, or None
     uint64_t[::1] present,  # OUT, 2**(8 * n_channels) bits
     uint8_t[::1] low,  # OUT, (n_channels,)
     uint8_t[::1] high,  # OUT, (n_channels,)
+    int n_threads=1,
 ):
     """Mark the colours of the pixels of positive weight in ``present``.
 
     Bit ``key % 64`` of ``present[key // 64]`` is set for every colour key
     present; ``low`` and ``high`` receive the per-channel minimum and
-    maximum of those pixels (255 and 0 when there are none).
+    maximum of those pixels (255 and 0 when there are none). Up to
+    ``n_threads`` OpenMP threads share the pixels, each with a bitmap of
+    its own beyond the first.
 
     Returns
     -------
@@ -139,14 +166,55 @@ def mark_colours(
         Number of distinct colours present.
     """
     cdef Py_ssize_t n_pixels = pixels.shape[0], n_words = present.shape[0]
-    cdef const double* w = NULL if weight is None else &weight[0]
-    cdef const uint8_t* start = &pixels[0, 0] if n_pixels else NULL
-    with nogil:
-        memset(&present[0], 0, n_words * sizeof(uint64_t))
-        if pixels.shape[1] == 3:
-            _mark(start, w, n_pixels, 3, &present[0], &low[0], &high[0])
+    cdef Py_ssize_t n_channels = pixels.shape[1]
+    cdef Py_ssize_t chunk, start, w, t, c
+    cdef int n_used = _threads_for(n_threads, n_pixels)
+    cdef const double* weights = NULL if weight is None else &weight[0]
+    cdef uint64_t[:, ::1] bitmaps
+    cdef uint8_t[:, ::1] lows
+    cdef uint8_t[:, ::1] highs
+    if n_used == 1:
+        for c in range(n_channels):
+            low[c], high[c] = 255, 0
+        with nogil:
+            memset(&present[0], 0, n_words * sizeof(uint64_t))
+            if n_pixels and n_channels == 3:
+                _mark(&pixels[0, 0], weights, n_pixels, 3, &present[0], &low[0], &high[0])
+            elif n_pixels:
+                _mark(&pixels[0, 0], weights, n_pixels, 2, &present[0], &low[0], &high[0])
+            n_words = _count_bits(&present[0], n_words)
+        return n_words
+    bitmaps = np.zeros((n_used, n_words), dtype=np.uint64)
+    lows = np.full((n_used, n_channels), 255, dtype=np.uint8)
+    highs = np.zeros((n_used, n_channels), dtype=np.uint8)
+    for chunk in prange(
+        (n_pixels + CHUNK - 1) // CHUNK, schedule="dynamic", nogil=True,
+        num_threads=n_used,
+    ):
+        start = chunk * CHUNK
+        t = threadid()
+        if n_channels == 3:
+            _mark(
+                &pixels[start, 0], weights + start if weights != NULL else NULL,
+                min(<Py_ssize_t>CHUNK, n_pixels - start), 3, &bitmaps[t, 0],
+                &lows[t, 0], &highs[t, 0],
+            )
         else:
-            _mark(start, w, n_pixels, 2, &present[0], &low[0], &high[0])
+            _mark(
+                &pixels[start, 0], weights + start if weights != NULL else NULL,
+                min(<Py_ssize_t>CHUNK, n_pixels - start), 2, &bitmaps[t, 0],
+                &lows[t, 0], &highs[t, 0],
+            )
+    with nogil:
+        for w in range(n_words):
+            present[w] = bitmaps[0, w]
+            for t in range(1, n_used):
+                present[w] |= bitmaps[t, w]
+        for c in range(n_channels):
+            low[c], high[c] = lows[0, c], highs[0, c]
+            for t in range(1, n_used):
+                low[c] = min(low[c], lows[t, c])
+                high[c] = max(high[c], highs[t, c])
         n_words = _count_bits(&present[0], n_words)
     return n_words
 
@@ -177,18 +245,50 @@ def count_colours(
     uint32_t[::1] rank,  # scratch, (present.shape[0],)
     uint32_t[::1] keys,  # OUT, (n_colours,)
     double[::1] counts,  # OUT, (n_colours,)
+    int n_threads=1,
 ):
     """The keys of the colours present, ascending, and the total weight of
-    the pixels of each, added in the pixels' order."""
-    cdef Py_ssize_t n_pixels = pixels.shape[0]
-    cdef const double* w = NULL if weight is None else &weight[0]
+    the pixels of each, added in the pixels' order. Without weights, up to
+    ``n_threads`` OpenMP threads count, each into counts of its own."""
+    cdef Py_ssize_t n_pixels = pixels.shape[0], n_colours = counts.shape[0]
+    cdef Py_ssize_t chunk, start, t, j
+    cdef const double* weights = NULL if weight is None else &weight[0]
+    # Counts of one thread per colour cost at most a quarter of the pixels.
+    cdef int n_used = 1 if weight is not None or 4 * n_colours > n_pixels else (
+        _threads_for(n_threads, n_pixels)
+    )
+    cdef double[:, ::1] partial
     with nogil:
         _rank_and_list(&present[0], present.shape[0], &rank[0], &keys[0])
-        memset(&counts[0], 0, counts.shape[0] * sizeof(double))
+        memset(&counts[0], 0, n_colours * sizeof(double))
+    if n_used == 1:
+        with nogil:
+            if pixels.shape[1] == 3:
+                _count(&pixels[0, 0], weights, n_pixels, 3, &present[0], &rank[0], &counts[0])
+            else:
+                _count(&pixels[0, 0], weights, n_pixels, 2, &present[0], &rank[0], &counts[0])
+        return
+    partial = np.zeros((n_used, n_colours))
+    for chunk in prange(
+        (n_pixels + CHUNK - 1) // CHUNK, schedule="dynamic", nogil=True,
+        num_threads=n_used,
+    ):
+        start = chunk * CHUNK
+        t = threadid()
         if pixels.shape[1] == 3:
-            _count(&pixels[0, 0], w, n_pixels, 3, &present[0], &rank[0], &counts[0])
+            _count(
+                &pixels[start, 0], NULL, min(<Py_ssize_t>CHUNK, n_pixels - start), 3,
+                &present[0], &rank[0], &partial[t, 0],
+            )
         else:
-            _count(&pixels[0, 0], w, n_pixels, 2, &present[0], &rank[0], &counts[0])
+            _count(
+                &pixels[start, 0], NULL, min(<Py_ssize_t>CHUNK, n_pixels - start), 2,
+                &present[0], &rank[0], &partial[t, 0],
+            )
+    with nogil:
+        for t in range(n_used):
+            for j in range(n_colours):
+                counts[j] += partial[t, j]
 
 
 cdef inline uint64_t _cell_of_key(uint64_t key, const int n_channels, int cell_exponent) noexcept nogil:

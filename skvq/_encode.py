@@ -4,8 +4,11 @@ Scalars are located among bin edges by the kernels of
 :mod:`skvq._binning`: a lookup table of every possible value's code for 8-
 and 16-bit integers, a count of the edges at or below each value when there
 are few edges, a binary search when there are many. Vectors go to their
-nearest codeword (:mod:`skvq._nearest_codeword`). The kernels run on the
-calling thread and release the GIL; nothing here starts threads or changes
+nearest codeword (:mod:`skvq._nearest_codeword`). The kernels release the
+GIL and share their work among OpenMP threads, as many as
+:func:`skvq._openmp_helpers.effective_n_threads` allows when called (it
+honours ``OMP_NUM_THREADS`` and :func:`threadpoolctl.threadpool_limits`);
+their results do not depend on the thread count, and nothing here changes
 thread pools.
 """
 
@@ -13,6 +16,7 @@ import numpy as np
 
 from ._binning import count_edges_at_or_below, lookup_codes, search_edges
 from ._nearest_codeword import nearest_by_cells, nearest_by_projection
+from ._openmp_helpers import effective_n_threads
 
 # Up to this many inner edges, counting the edges at or below each value
 # (vectorised comparisons) is faster than a binary search per value, and
@@ -155,23 +159,24 @@ def encode_scalar(X, bin_edges, dtype):
     values = np.asarray(X, order=order).reshape(-1, order=order)
     flat_codes = codes.reshape(-1, order=order)
     inner = bin_edges[1:-1]
+    n_threads = effective_n_threads()
     if X.dtype == np.uint8 and inner.size <= _MAX_COUNTED_EDGES[X.dtype]:
         edges = _edges_in_dtype(inner, X.dtype)
-        count_edges_at_or_below(values, edges, flat_codes)
+        count_edges_at_or_below(values, edges, flat_codes, n_threads)
         return np.ascontiguousarray(codes)
     small_integers = X.dtype.kind in "iu" and X.dtype.itemsize <= 2
     if small_integers and X.size >= _MIN_PIXELS_PER_TABLE_ENTRY * (
         1 << (8 * X.dtype.itemsize)
     ):
         table = _lookup_table(inner, X.dtype, dtype)
-        lookup_codes(values.view(_bits_dtype(X.dtype)), table, flat_codes)
+        lookup_codes(values.view(_bits_dtype(X.dtype)), table, flat_codes, n_threads)
         return np.ascontiguousarray(codes)
     values = _comparable(values)
     edges = _edges_in_dtype(inner, values.dtype)
     if edges.size <= _MAX_COUNTED_EDGES.get(values.dtype, -1):
-        count_edges_at_or_below(values, edges, flat_codes)
+        count_edges_at_or_below(values, edges, flat_codes, n_threads)
     else:
-        search_edges(values, edges, flat_codes)
+        search_edges(values, edges, flat_codes, n_threads)
     return np.ascontiguousarray(codes)
 
 
@@ -251,9 +256,12 @@ def nearest_codeword(pixels, codebook, dtype):
     scale = float(np.ldexp(1.0, -exponent))
     if pixels.dtype == bool:
         pixels = pixels.view(np.uint8)
+    n_threads = effective_n_threads()
     if pixels.dtype == np.uint8 and n_channels in _CELL_BITS:
         bits = np.array(_CELL_BITS[n_channels], dtype=np.intc)
-        nearest_by_cells(np.ascontiguousarray(pixels), scaled, scale, bits, codes)
+        nearest_by_cells(
+            np.ascontiguousarray(pixels), scaled, scale, bits, codes, n_threads
+        )
         return codes
     direction = _principal_direction(scaled)
     projection = scaled @ direction
@@ -269,10 +277,10 @@ def nearest_codeword(pixels, codebook, dtype):
     if native in (np.uint8, np.uint16, np.float32, np.float64) and (
         pixels.dtype.isnative and pixels.flags.c_contiguous
     ):
-        nearest_by_projection(pixels, *arguments, codes)
+        nearest_by_projection(pixels, *arguments, codes, n_threads)
         return codes
     for start in range(0, n_pixels, _CONVERTED_BLOCK_ROWS):
         rows = slice(start, start + _CONVERTED_BLOCK_ROWS)
         block = np.ascontiguousarray(pixels[rows], dtype=np.float64)
-        nearest_by_projection(block, *arguments, codes[rows])
+        nearest_by_projection(block, *arguments, codes[rows], n_threads)
     return codes

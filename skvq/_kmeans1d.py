@@ -36,6 +36,7 @@ from ._kmeans1d_dp import (
     partition_with_penalty,
     run_costs,
 )
+from ._openmp_helpers import effective_n_threads
 
 # The layered programme runs for up to this many clusters, or this many
 # clusters times atoms (every 8-bit image: well under a millisecond), the
@@ -76,7 +77,7 @@ def _by_layers(table, n_clusters):
         starts_by_layer,
         np.empty((2, m)),
         np.empty((2, m), dtype=np.int32),
-        np.empty(m),
+        effective_n_threads(),
     )
     starts = np.zeros(n_clusters, dtype=np.intp)
     end = m - 1

@@ -34,6 +34,9 @@ The callers (``skvq._kmeans1d``) validate every argument; nothing is checked
 here.
 """
 
+import numpy as np
+
+from cython.parallel cimport prange, threadid
 from libc.math cimport INFINITY
 
 cdef extern from *:
@@ -172,11 +175,11 @@ def run_costs(
 
 cdef void _candidates(
     const double[:, :, ::1] table,
-    const double[::1] previous,
+    const double* previous,
     Py_ssize_t j,
     Py_ssize_t first,
     Py_ssize_t last,
-    double[::1] values,
+    double* values,
 ) noexcept nogil:
     """``values[i] = previous[i - 1] + cost(i, j)`` for ``first <= i <= last
     <= j``, level by level: the runs ``i..j`` whose highest differing bit is
@@ -205,18 +208,23 @@ cdef void _candidates(
 cdef double _ROUNDING_TOLERANCE = 2.0 ** -40
 
 
-cdef void _layer(
+cdef void _column(
     const double[:, :, ::1] table,
     double[:, ::1] cost,
     int[:, ::1] starts,
     int[:, ::1] earliest,
-    double[::1] values,
+    double* values,
     Py_ssize_t layer,
-    Py_ssize_t j_lo, Py_ssize_t j_hi, Py_ssize_t i_lo, Py_ssize_t i_hi,
+    Py_ssize_t j,
+    Py_ssize_t i_lo,
+    Py_ssize_t i_hi,
+    Py_ssize_t* first_near,
+    Py_ssize_t* last_near,
 ) noexcept nogil:
-    """Divide and conquer over the columns ``j_lo..j_hi`` of one layer,
-    whose optimal starts lie in ``i_lo..i_hi`` (they do not decrease with
-    the column) and at or after the previous layer's.
+    """Optimum of column ``j`` of one layer over the starts ``i_lo..i_hi``
+    (and at or after the previous layer's earliest), written to ``cost``,
+    ``starts`` and ``earliest``; the first and last starts within rounding
+    of it go to ``first_near`` and ``last_near``.
 
     Layer ``layer`` reads row ``(layer - 1) % 2`` of ``cost`` and
     ``earliest`` and writes row ``layer % 2`` of both, and writes
@@ -225,48 +233,135 @@ cdef void _layer(
     Rounding can make a candidate look best that is only within rounding of
     the best, and a bound taken from it could then cut off the true optimum
     of another column. So the bounds passed on are the first and last
-    candidates within rounding of the minimum (the left part is searched up
-    to the last, the right part from the first, the next layer from the
-    first), a range that holds the exact optimum.
+    candidates within rounding of the minimum (the columns to the left are
+    searched up to the last, those to the right from the first, the next
+    layer from the first), a range that holds the exact optimum.
     """
-    cdef Py_ssize_t middle, i, first, last, arg, first_near, last_near
+    cdef Py_ssize_t i, first, last, arg
     cdef Py_ssize_t previous = (layer - 1) % 2, current = layer % 2
-    cdef double value, smallest, near
+    cdef double smallest, near
+    last = min(i_hi, j)
+    first = i_lo
+    if layer > 1:
+        first = max(first, earliest[previous, j])
+    first = min(first, last)
+    _candidates(table, &cost[previous, 0], j, first, last, values)
+    smallest = INFINITY
+    arg = first
+    for i in range(first, last + 1):
+        if values[i] < smallest:
+            smallest = values[i]
+            arg = i
+    near = smallest + smallest * _ROUNDING_TOLERANCE
+    first_near[0] = arg
+    last_near[0] = arg
+    for i in range(first, arg):
+        if values[i] <= near:
+            first_near[0] = i
+            break
+    i = last
+    while i > arg:
+        if values[i] <= near:
+            last_near[0] = i
+            break
+        i -= 1
+    cost[current, j] = smallest
+    starts[layer - 1, j] = arg
+    earliest[current, j] = first_near[0]
+
+
+cdef void _subtree(
+    const double[:, :, ::1] table,
+    double[:, ::1] cost,
+    int[:, ::1] starts,
+    int[:, ::1] earliest,
+    double* values,
+    Py_ssize_t layer,
+    Py_ssize_t j_lo, Py_ssize_t j_hi, Py_ssize_t i_lo, Py_ssize_t i_hi,
+) noexcept nogil:
+    """Divide and conquer over the columns ``j_lo..j_hi`` of one layer,
+    whose optimal starts lie in ``i_lo..i_hi`` (they do not decrease with
+    the column) and at or after the previous layer's: the middle column's
+    optimum bounds the starts of the two halves."""
+    cdef Py_ssize_t middle, first_near = 0, last_near = 0
     while j_lo <= j_hi:
         middle = (j_lo + j_hi) // 2
-        last = min(i_hi, middle)
-        first = i_lo
-        if layer > 1:
-            first = max(first, earliest[previous, middle])
-        first = min(first, last)
-        _candidates(table, cost[previous], middle, first, last, values)
-        smallest = INFINITY
-        arg = first
-        for i in range(first, last + 1):
-            if values[i] < smallest:
-                smallest = values[i]
-                arg = i
-        near = smallest + smallest * _ROUNDING_TOLERANCE
-        first_near = arg
-        last_near = arg
-        for i in range(first, arg):
-            if values[i] <= near:
-                first_near = i
-                break
-        i = last
-        while i > arg:
-            if values[i] <= near:
-                last_near = i
-                break
-            i -= 1
-        cost[current, middle] = smallest
-        starts[layer - 1, middle] = arg
-        earliest[current, middle] = first_near
+        _column(table, cost, starts, earliest, values, layer, middle, i_lo, i_hi,
+                &first_near, &last_near)
         # Recurse on the left, loop on the right.
-        _layer(table, cost, starts, earliest, values, layer,
-               j_lo, middle - 1, i_lo, last_near)
+        _subtree(table, cost, starts, earliest, values, layer,
+                 j_lo, middle - 1, i_lo, last_near)
         j_lo = middle + 1
         i_lo = first_near
+
+
+cdef void _layer(
+    const double[:, :, ::1] table,
+    double[:, ::1] cost,
+    int[:, ::1] starts,
+    int[:, ::1] earliest,
+    double[:, ::1] values,
+    Py_ssize_t[:, :, ::1] nodes,
+    Py_ssize_t layer,
+    Py_ssize_t j_lo, Py_ssize_t j_hi, Py_ssize_t i_lo, Py_ssize_t i_hi,
+    int n_threads,
+) noexcept nogil:
+    """One layer: :func:`_subtree` over all its columns, on up to
+    ``n_threads`` threads.
+
+    On several threads, the top of the recursion runs breadth first until
+    there are at least 4 nodes (ranges of columns with the range of their
+    starts) per thread; the nodes are independent, and are then solved
+    depth first, in one parallel loop, each thread with its own row of
+    ``values``. Every node gets the bounds it would get on one thread, so
+    the result is the same for any thread count. ``nodes[d]`` holds the
+    (j_lo, j_hi, i_lo, i_hi) of the nodes of the current (``d = 0``) and
+    next (``d = 1``) depth.
+    """
+    cdef Py_ssize_t n_nodes = 1, n_next, node, middle, k, c
+    cdef Py_ssize_t first_near = 0, last_near = 0
+    cdef Py_ssize_t* current = &nodes[0, 0, 0]
+    cdef Py_ssize_t* following = &nodes[1, 0, 0]
+    cdef Py_ssize_t* swap
+    if n_threads == 1:
+        _subtree(table, cost, starts, earliest, &values[0, 0], layer,
+                 j_lo, j_hi, i_lo, i_hi)
+        return
+    current[0], current[1], current[2], current[3] = j_lo, j_hi, i_lo, i_hi
+    while 0 < n_nodes < 4 * n_threads:
+        # Children go to slots 2 * node and 2 * node + 1 (an empty range of
+        # columns when there is none), then are packed.
+        for node in range(n_nodes):
+            middle = (current[4 * node] + current[4 * node + 1]) // 2
+            _column(
+                table, cost, starts, earliest, &values[0, 0], layer, middle,
+                current[4 * node + 2], current[4 * node + 3], &first_near,
+                &last_near,
+            )
+            following[8 * node] = current[4 * node]
+            following[8 * node + 1] = middle - 1
+            following[8 * node + 2] = current[4 * node + 2]
+            following[8 * node + 3] = last_near
+            following[8 * node + 4] = middle + 1
+            following[8 * node + 5] = current[4 * node + 1]
+            following[8 * node + 6] = first_near
+            following[8 * node + 7] = current[4 * node + 3]
+        n_next = 0
+        for k in range(2 * n_nodes):
+            if following[4 * k] <= following[4 * k + 1]:
+                for c in range(4):
+                    following[4 * n_next + c] = following[4 * k + c]
+                n_next += 1
+        swap = current
+        current = following
+        following = swap
+        n_nodes = n_next
+    for node in prange(n_nodes, schedule="dynamic", num_threads=n_threads):
+        _subtree(
+            table, cost, starts, earliest, &values[threadid(), 0], layer,
+            current[4 * node], current[4 * node + 1], current[4 * node + 2],
+            current[4 * node + 3],
+        )
 
 
 def partition_by_layers(
@@ -274,7 +369,7 @@ def partition_by_layers(
     int[:, ::1] starts,              # OUT
     double[:, ::1] cost,             # WORK
     int[:, ::1] earliest,            # WORK
-    double[::1] values,              # WORK
+    int n_threads=1,
 ):
     """Optimal partitions of the first ``j + 1`` atoms, layer by layer.
 
@@ -296,12 +391,19 @@ def partition_by_layers(
     earliest : ndarray of shape (2, m), int32
         Work space: two layers of the first start within rounding of the
         optimum.
-    values : ndarray of shape (m,)
-        Work space.
+    n_threads : int, default=1
+        OpenMP threads sharing the columns of each depth of the divide and
+        conquer; the result does not depend on it.
     """
     cdef Py_ssize_t m = table.shape[1]
     cdef Py_ssize_t n_layers = starts.shape[0]
     cdef Py_ssize_t layer, j
+    # At least 8,192 atoms per thread (every 8-bit image runs on one).
+    cdef int n_used = <int>max(1, min(<Py_ssize_t>n_threads, m // 8192))
+    # Each thread's candidate values.
+    cdef double[:, ::1] thread_values = np.empty((n_used, max(m, 1)))
+    # The nodes of the top of the recursion, and their children's slots.
+    cdef Py_ssize_t[:, :, ::1] nodes = np.empty((2, 16 * n_used + 2, 4), dtype=np.intp)
     with nogil:
         for j in range(m):
             cost[0, j] = _cost(table, 0, j)
@@ -310,11 +412,11 @@ def partition_by_layers(
                 cost[layer % 2, j] = INFINITY
             if layer == n_layers:
                 # The last layer is needed at the last column only.
-                _layer(table, cost, starts, earliest, values, layer,
-                       m - 1, m - 1, layer, m - 1)
+                _layer(table, cost, starts, earliest, thread_values, nodes,
+                       layer, m - 1, m - 1, layer, m - 1, n_used)
             else:
-                _layer(table, cost, starts, earliest, values, layer,
-                       layer, m - 1, layer, m - 1)
+                _layer(table, cost, starts, earliest, thread_values, nodes,
+                       layer, layer, m - 1, layer, m - 1, n_used)
 
 
 cdef inline bint _not_worse(const double[:, :, ::1] table,

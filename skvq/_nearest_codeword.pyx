@@ -32,13 +32,21 @@ gives when scanning all codewords in order:
   projection on a unit vector; a codeword whose projection is farther from
   the pixel's than the nearest distance found so far cannot be nearer.
 
+Each pixel's code depends on that pixel alone, so both kernels split the
+pixels into chunks of fixed size shared among ``n_threads`` OpenMP threads
+(``prange``), each thread with a cell table of its own: the codes are the
+same for any thread count.
+
 The kernels validate nothing: :func:`skvq._encode.nearest_codeword` checks
 shapes, dtypes and contiguity and prepares their arguments.
 """
 
+import numpy as np
+
+from cython.parallel cimport prange, threadid
 from libc.math cimport fabs, frexp, ldexp, sqrt
 from libc.stdint cimport int32_t, uint8_t, uint16_t
-from libc.stdlib cimport free, malloc, realloc
+from libc.stdlib cimport calloc, free, malloc, realloc
 
 from ._distances cimport ABSOLUTE, RELATIVE, nearer, squared_distance
 
@@ -61,6 +69,11 @@ cdef extern from *:
     """
     const double CLIP "SKVQ_CLIP"
     const int32_t MAX_PAIRED "SKVQ_MAX_PAIRED"
+
+cdef enum:
+    # Pixels per chunk: a thread's share is a whole number of chunks, and
+    # a chunk's codes are gathered in the table's ``block_codes``.
+    CHUNK = 4096
 
 
 cdef inline double _clip(double value) noexcept nogil:
@@ -161,6 +174,7 @@ cdef int32_t UNSEEN = -1
 
 
 cdef struct CellTable:
+    # One per thread, owned by a CellTables (which frees every buffer).
     # Cells are nested: level ``l`` indexes them by the leading ``bits[l]``
     # bits of every channel, the last level being the finest.
     int n_levels
@@ -178,22 +192,107 @@ cdef struct CellTable:
     int32_t* pair_codes
     Py_ssize_t n_pairs
     Py_ssize_t pairs_capacity
+    # The thread's scratch: a pixel and a box (3 n_channels), and the codes
+    # of a chunk.
+    double* scratch
+    Py_ssize_t* block_codes
+    bint out_of_memory
+
+
+cdef bint _grow(void** buffer, Py_ssize_t n_bytes) noexcept nogil:
+    """Reallocate ``*buffer`` to ``n_bytes`` (as scikit-learn's
+    ``safe_realloc``, but reporting failure instead of raising, without the
+    GIL); on failure ``*buffer`` is left as it was, still owned."""
+    cdef void* grown = realloc(buffer[0], n_bytes)
+    if grown == NULL:
+        return False
+    buffer[0] = grown
+    return True
+
+
+cdef class CellTables:
+    """The cell tables of :func:`nearest_by_cells`, one per thread.
+
+    Owns every buffer of its tables (their pools and records grow by
+    :func:`_grow` as cells are met); ``__dealloc__`` frees them all,
+    whatever happened on the way.
+    """
+
+    cdef CellTable* tables
+    cdef int n_tables
+
+    def __cinit__(self, int n_tables, const int[::1] bits, Py_ssize_t n_channels,
+                  Py_ssize_t n_codes):
+        cdef int k, level, n_levels = bits.shape[0]
+        cdef CellTable* table
+        cdef Py_ssize_t t, n_cells
+        self.n_tables = 0
+        self.tables = <CellTable*>calloc(n_tables, sizeof(CellTable))
+        if self.tables == NULL:
+            raise MemoryError("Not enough memory for the colour cells.")
+        self.n_tables = n_tables
+        # calloc: every pointer NULL until allocated, so __dealloc__ may
+        # free them all after a failure half-way.
+        for k in range(n_tables):
+            table = &self.tables[k]
+            table.n_levels = n_levels
+            for level in range(n_levels):
+                table.bits[level] = bits[level]
+            for level in range(n_levels - 1):
+                table.coarse[level] = <int32_t*>malloc(
+                    ((<Py_ssize_t>1) << (bits[level] * n_channels)) * sizeof(int32_t)
+                )
+                if table.coarse[level] == NULL:
+                    raise MemoryError("Not enough memory for the colour cells.")
+                for t in range((<Py_ssize_t>1) << (bits[level] * n_channels)):
+                    table.coarse[level][t] = -1
+            n_cells = (<Py_ssize_t>1) << (bits[n_levels - 1] * n_channels)
+            table.fine = <int32_t*>malloc(n_cells * sizeof(int32_t))
+            table.pool_capacity = 1024 + 2 * n_codes
+            table.pool = <int32_t*>malloc(table.pool_capacity * sizeof(int32_t))
+            table.pairs_capacity = 1024
+            table.pairs = <double*>malloc(1024 * (n_channels + 2) * sizeof(double))
+            table.pair_codes = <int32_t*>malloc(2 * 1024 * sizeof(int32_t))
+            table.scratch = <double*>malloc(3 * n_channels * sizeof(double))
+            table.block_codes = <Py_ssize_t*>malloc(CHUNK * sizeof(Py_ssize_t))
+            if (
+                table.fine == NULL or table.pool == NULL or table.pairs == NULL
+                or table.pair_codes == NULL or table.scratch == NULL
+                or table.block_codes == NULL
+            ):
+                raise MemoryError("Not enough memory for the colour cells.")
+            for t in range(n_cells):
+                table.fine[t] = UNSEEN
+
+    def __dealloc__(self):
+        cdef int k, level
+        cdef CellTable* table
+        if self.tables == NULL:
+            return
+        for k in range(self.n_tables):
+            table = &self.tables[k]
+            for level in range(8):
+                free(table.coarse[level])
+            free(table.fine)
+            free(table.pool)
+            free(table.pairs)
+            free(table.pair_codes)
+            free(table.scratch)
+            free(table.block_codes)
+        free(self.tables)
 
 
 cdef bint _reserve(CellTable* table, Py_ssize_t n_candidates) noexcept nogil:
     """Make room in the pool for a cell of up to ``n_candidates``; False when
     out of memory."""
     cdef Py_ssize_t capacity
-    cdef int32_t* grown
     if table.pool_size + 1 + n_candidates <= table.pool_capacity:
         return True
     capacity = 2 * table.pool_capacity + n_candidates + 1
     if capacity > 0x7FFFFFF0:
         return False  # offsets are int32
-    grown = <int32_t*>realloc(table.pool, capacity * sizeof(int32_t))
-    if grown == NULL:
+    if not _grow(<void**>&table.pool, capacity * sizeof(int32_t)):
         return False
-    table.pool = grown
     table.pool_capacity = capacity
     return True
 
@@ -245,21 +344,15 @@ cdef int32_t _add_pair(
     """
     cdef Py_ssize_t c, stride = n_channels + 2, capacity
     cdef double* record
-    cdef double* grown
-    cdef int32_t* grown_codes
     cdef double size = 0.0, t = 0.0, w
     cdef const double* c_a = codebook + a * n_channels
     cdef const double* c_b = codebook + b * n_channels
     if table.n_pairs == table.pairs_capacity:
         capacity = 2 * table.pairs_capacity
-        grown = <double*>realloc(table.pairs, capacity * stride * sizeof(double))
-        if grown == NULL:
+        if not _grow(<void**>&table.pairs, capacity * stride * sizeof(double)):
             return -1
-        table.pairs = grown
-        grown_codes = <int32_t*>realloc(table.pair_codes, 2 * capacity * sizeof(int32_t))
-        if grown_codes == NULL:
+        if not _grow(<void**>&table.pair_codes, 2 * capacity * sizeof(int32_t)):
             return -1
-        table.pair_codes = grown_codes
         table.pairs_capacity = capacity
     record = table.pairs + table.n_pairs * stride
     for c in range(n_channels):
@@ -469,6 +562,7 @@ def nearest_by_cells(
     double scale,
     const int[::1] bits,
     code_t[::1] codes,
+    int n_threads=1,
 ):
     """Nearest codeword of every uint8 pixel, through cells of pixel space.
 
@@ -485,6 +579,9 @@ def nearest_by_cells(
         ascending, from 1 to 8; at most 8 levels.
     codes : ndarray of shape (n_pixels,), uint8 or uint16
         OUT. Index of the nearest codeword, the first of equally near ones.
+    n_threads : int, default=1
+        OpenMP threads sharing the chunks of pixels, each with its own cell
+        table.
 
     Notes
     -----
@@ -499,86 +596,101 @@ def nearest_by_cells(
     """
     cdef Py_ssize_t n_pixels = pixels.shape[0], n_channels = pixels.shape[1]
     cdef Py_ssize_t n_codes = codebook.shape[0]
-    cdef int n_levels = bits.shape[0]
-    cdef Py_ssize_t n_cells = (<Py_ssize_t>1) << (bits[n_levels - 1] * n_channels)
-    cdef Py_ssize_t i, t, done = 0, start, block, level
+    cdef int n_levels = bits.shape[0], finest = bits[n_levels - 1]
+    cdef Py_ssize_t i, t, chunk, start, block, done
+    cdef Py_ssize_t n_chunks = (n_pixels + CHUNK - 1) // CHUNK
+    # At least 2**16 pixels per thread: each builds a cell table of its own.
+    cdef int k, n_used = <int>max(1, min(<Py_ssize_t>n_threads, n_pixels >> 16))
     cdef double values[256]
-    cdef double* scratch = NULL
-    cdef int32_t* everything = NULL
-    cdef Py_ssize_t* block_codes = NULL
-    cdef CellTable table
+    cdef int32_t[::1] everything = np.arange(max(n_codes, 1), dtype=np.int32)
+    cdef CellTables tables
+    cdef CellTable* every_table
+    cdef CellTable* table
     cdef bint failed = False
-    with nogil:
-        for t in range(256):
-            values[t] = _clip(t * scale)
-        scratch = <double*>malloc(3 * n_channels * sizeof(double))
-        everything = <int32_t*>malloc(n_codes * sizeof(int32_t))
-        block_codes = <Py_ssize_t*>malloc(4096 * sizeof(Py_ssize_t))
-        table.n_levels = n_levels
-        for level in range(n_levels):
-            table.bits[level] = bits[level]
-            table.coarse[level] = NULL
-        for level in range(n_levels - 1):
-            table.coarse[level] = <int32_t*>malloc(
-                ((<Py_ssize_t>1) << (bits[level] * n_channels)) * sizeof(int32_t)
+    if n_pixels == 0:
+        return
+    tables = CellTables(n_used, bits, n_channels, n_codes)
+    every_table = tables.tables
+    for t in range(256):
+        values[t] = _clip(t * scale)
+    for chunk in prange(n_chunks, schedule="dynamic", nogil=True, num_threads=n_used):
+        table = &every_table[threadid()]
+        if table.out_of_memory:
+            continue
+        start = chunk * CHUNK
+        block = min(<Py_ssize_t>CHUNK, n_pixels - start)
+        if n_channels == 3 and finest == 5:
+            # Constants let the compiler unroll the loops over channels:
+            # the common case, RGB, half as many instructions.
+            done = _encode(
+                &pixels[start, 0], block, 3, 5, table, &everything[0], n_codes,
+                values, &codebook[0, 0], table.scratch, table.block_codes,
             )
-            if table.coarse[level] == NULL:
-                failed = True
-        table.fine = <int32_t*>malloc(n_cells * sizeof(int32_t))
-        table.pool_size = 0
-        table.pool_capacity = 1024 + 2 * n_codes
-        table.pool = <int32_t*>malloc(table.pool_capacity * sizeof(int32_t))
-        table.n_pairs = 0
-        table.pairs_capacity = 1024
-        table.pairs = <double*>malloc(1024 * (n_channels + 2) * sizeof(double))
-        table.pair_codes = <int32_t*>malloc(2 * 1024 * sizeof(int32_t))
-        if (
-            failed or scratch == NULL or everything == NULL or block_codes == NULL
-            or table.fine == NULL or table.pool == NULL or table.pairs == NULL
-            or table.pair_codes == NULL
-        ):
-            failed = True
         else:
-            for t in range(n_codes):
-                everything[t] = <int32_t>t
-            for level in range(n_levels - 1):
-                for t in range((<Py_ssize_t>1) << (bits[level] * n_channels)):
-                    table.coarse[level][t] = -1
-            for t in range(n_cells):
-                table.fine[t] = UNSEEN
-            # Blocks of pixels, so that the loop writes codes of one type.
-            for start in range(0, n_pixels, 4096):
-                block = min(4096, n_pixels - start)
-                if n_channels == 3 and bits[n_levels - 1] == 5:
-                    # Constants let the compiler unroll the loops over
-                    # channels: the common case, RGB, half as many
-                    # instructions.
-                    done = _encode(
-                        &pixels[start, 0], block, 3, 5, &table, everything,
-                        n_codes, values, &codebook[0, 0], scratch, block_codes,
-                    )
-                else:
-                    done = _encode(
-                        &pixels[start, 0], block, n_channels, bits[n_levels - 1],
-                        &table, everything, n_codes, values, &codebook[0, 0],
-                        scratch, block_codes,
-                    )
-                for i in range(done):
-                    codes[start + i] = <code_t>block_codes[i]
-                if done < block:
-                    failed = True
-                    break
-        free(scratch)
-        free(everything)
-        free(block_codes)
-        for level in range(n_levels - 1):
-            free(table.coarse[level])
-        free(table.fine)
-        free(table.pool)
-        free(table.pairs)
-        free(table.pair_codes)
+            done = _encode(
+                &pixels[start, 0], block, n_channels, finest, table,
+                &everything[0], n_codes, values, &codebook[0, 0], table.scratch,
+                table.block_codes,
+            )
+        for i in range(done):
+            codes[start + i] = <code_t>table.block_codes[i]
+        if done < block:
+            table.out_of_memory = True
+    for k in range(n_used):
+        failed = failed or tables.tables[k].out_of_memory
     if failed:
         raise MemoryError("Not enough memory for the colour cells.")
+
+
+cdef inline Py_ssize_t _nearest_along(
+    const double* x,
+    double p,
+    const double* codebook,
+    Py_ssize_t n_codes,
+    Py_ssize_t n_channels,
+    const Py_ssize_t* index,
+    const double* projection,
+    double slack,
+) noexcept nogil:
+    """Row of ``codebook`` nearest to ``x``, whose projection is ``p``."""
+    cdef Py_ssize_t left, right, j, best, low = 0, high = n_codes, middle
+    cdef double gap_left, gap_right, gap, distance, best_distance, bound
+    # First codeword whose projection is at least p.
+    while low < high:
+        middle = (low + high) // 2
+        if projection[middle] < p:
+            low = middle + 1
+        else:
+            high = middle
+    best = low if low < n_codes else n_codes - 1
+    best_distance = squared_distance(x, codebook + best * n_channels, n_channels)
+    bound = sqrt(best_distance) * (1.0 + RELATIVE) + slack
+    left, right = best - 1, best + 1
+    while True:
+        gap_left = p - projection[left] if left >= 0 else 1e308
+        gap_right = projection[right] - p if right < n_codes else 1e308
+        if gap_left <= gap_right:
+            j, gap = left, gap_left
+            left -= 1
+        else:
+            j, gap = right, gap_right
+            right += 1
+        if gap > bound:
+            break
+        distance = squared_distance(x, codebook + j * n_channels, n_channels)
+        if nearer(
+            x,
+            codebook + j * n_channels,
+            codebook + best * n_channels,
+            n_channels,
+            distance,
+            best_distance,
+            index[j],
+            index[best],
+        ):
+            best, best_distance = j, distance
+            bound = sqrt(best_distance) * (1.0 + RELATIVE) + slack
+    return best
 
 
 def nearest_by_projection(
@@ -589,6 +701,7 @@ def nearest_by_projection(
     const double[::1] direction,
     double scale,
     code_t[::1] codes,
+    int n_threads=1,
 ):
     """Nearest codeword of every pixel, searched outward along a projection.
 
@@ -610,6 +723,8 @@ def nearest_by_projection(
         Power of two by which pixel values are multiplied.
     codes : ndarray of shape (n_pixels,), uint8 or uint16
         OUT. Original index of the nearest codeword.
+    n_threads : int, default=1
+        OpenMP threads sharing the chunks of pixels.
 
     Notes
     -----
@@ -619,61 +734,25 @@ def nearest_by_projection(
     """
     cdef Py_ssize_t n_pixels = pixels.shape[0], n_channels = pixels.shape[1]
     cdef Py_ssize_t n_codes = codebook.shape[0]
-    cdef Py_ssize_t i, c, left, right, j, best, low, high, middle
-    cdef double p, gap_left, gap_right, gap, distance, best_distance, bound
+    cdef Py_ssize_t i, c, chunk
+    cdef Py_ssize_t n_chunks = (n_pixels + CHUNK - 1) // CHUNK
+    # At least 2**13 pixels per thread (see skvq._binning).
+    cdef int n_used = <int>max(1, min(<Py_ssize_t>n_threads, n_pixels >> 13))
+    cdef double p
     cdef double slack = ABSOLUTE + 1e-9 * sqrt(<double>n_channels)
-    cdef double* x = NULL
-    cdef const double* start = &codebook[0, 0]
-    cdef bint failed = False
-    with nogil:
-        x = <double*>malloc(n_channels * sizeof(double))
-        if x == NULL:
-            failed = True
-        else:
-            for i in range(n_pixels):
-                p = 0.0
-                for c in range(n_channels):
-                    x[c] = _clip(pixels[i, c] * scale)
-                    p += x[c] * direction[c]
-                # First codeword whose projection is at least p.
-                low, high = 0, n_codes
-                while low < high:
-                    middle = (low + high) // 2
-                    if projection[middle] < p:
-                        low = middle + 1
-                    else:
-                        high = middle
-                best = low if low < n_codes else n_codes - 1
-                best_distance = squared_distance(
-                    x, start + best * n_channels, n_channels
-                )
-                bound = sqrt(best_distance) * (1.0 + RELATIVE) + slack
-                left, right = best - 1, best + 1
-                while True:
-                    gap_left = p - projection[left] if left >= 0 else 1e308
-                    gap_right = projection[right] - p if right < n_codes else 1e308
-                    if gap_left <= gap_right:
-                        j, gap = left, gap_left
-                        left -= 1
-                    else:
-                        j, gap = right, gap_right
-                        right += 1
-                    if gap > bound:
-                        break
-                    distance = squared_distance(x, start + j * n_channels, n_channels)
-                    if nearer(
-                        x,
-                        start + j * n_channels,
-                        start + best * n_channels,
-                        n_channels,
-                        distance,
-                        best_distance,
-                        index[j],
-                        index[best],
-                    ):
-                        best, best_distance = j, distance
-                        bound = sqrt(best_distance) * (1.0 + RELATIVE) + slack
-                codes[i] = <code_t>index[best]
-            free(x)
-    if failed:
-        raise MemoryError("Not enough memory for the nearest codeword search.")
+    # Each thread's scaled pixel.
+    cdef double[:, ::1] scaled = np.empty((n_used, max(n_channels, 1)))
+    cdef double* x
+    if n_pixels == 0:
+        return
+    for chunk in prange(n_chunks, schedule="dynamic", nogil=True, num_threads=n_used):
+        x = &scaled[threadid(), 0]
+        for i in range(chunk * CHUNK, min(chunk * CHUNK + CHUNK, n_pixels)):
+            p = 0.0
+            for c in range(n_channels):
+                x[c] = _clip(pixels[i, c] * scale)
+                p = p + x[c] * direction[c]
+            codes[i] = <code_t>index[_nearest_along(
+                x, p, &codebook[0, 0], n_codes, n_channels, &index[0],
+                &projection[0], slack,
+            )]

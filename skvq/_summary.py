@@ -36,6 +36,7 @@ import numpy as np
 
 from ._colour_histogram import count_cells, count_colours, mark_colours, pool_colours
 from ._histogram import add_value_counts, add_weighted_value_counts
+from ._openmp_helpers import effective_n_threads
 
 # Pixels handled per step; bounds the temporary memory of summarising a large
 # array to a few tens of megabytes whatever its size.
@@ -389,7 +390,7 @@ def _value_counts(values, weight):
     offset = low - (1 << 64) if low >= 1 << 63 else low
     if weight is None:
         counts = np.zeros(size, dtype=np.int64)
-        add_value_counts(values, offset, counts)
+        add_value_counts(values, offset, counts, effective_n_threads())
     else:
         counts = np.zeros(size)
         add_weighted_value_counts(values, weight, offset, counts)
@@ -511,14 +512,15 @@ def _colour_summary(pixels, weight, max_atoms):
     present = np.empty(1 << (8 * n_channels - 6), dtype=np.uint64)
     low = np.empty(n_channels, dtype=np.uint8)
     high = np.empty(n_channels, dtype=np.uint8)
-    n_colours = mark_colours(pixels, weight, present, low, high)
+    n_threads = effective_n_threads()
+    n_colours = mark_colours(pixels, weight, present, low, high, n_threads)
     if n_colours == 0:
         return empty_summary(n_channels)
     low, high = low.astype(np.float64), high.astype(np.float64)
     keys = np.empty(n_colours, dtype=np.uint32)
     counts = np.empty(n_colours)
     rank = np.empty(present.shape[0], dtype=np.uint32)
-    count_colours(pixels, weight, present, rank, keys, counts)
+    count_colours(pixels, weight, present, rank, keys, counts, n_threads)
     if n_colours <= max_atoms:
         return _exact_summary(
             _unpacked_keys(keys, n_channels, 8), counts, low, high, max_atoms

@@ -13,6 +13,7 @@ import numpy as np
 
 from ._atom_grid import grid_cells, pool_atoms
 from ._lloyd import smoothed_lloyd as lloyd_kernel
+from ._openmp_helpers import effective_n_threads
 from ._scalar_codebook import uniform_edges, weighted_means, weighted_median
 from ._summary import _times_power_of_two, one_atom_per_codeword
 from ._variance_split import variance_split as variance_split_kernel
@@ -300,6 +301,7 @@ def smoothed_lloyd(
         tol,
         relaxation,
         n_candidates,
+        effective_n_threads(),
     )
     return centres, labels, n_iter
 
