@@ -449,6 +449,10 @@ def dither(X, codebook, *, strength=DEFAULT_DITHER_STRENGTH):
 
 def dither_checked(X, codebook, strength):
     """:func:`dither` of validated input (the estimator's path)."""
+    if strength == 0:
+        # The kernels diffuse in float64, which rounds integers beyond
+        # 2**53; undithered codes are encode's, exact for every dtype.
+        return _encode(X, codebook.codewords, codebook.bin_edges)
     inner_edges = None if codebook.bin_edges is None else codebook.bin_edges[1:-1]
     return floyd_steinberg(
         X, codebook.codewords, inner_edges, strength, codebook.code_dtype

@@ -2,6 +2,9 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 from numpy.testing import assert_array_equal
 from sklearn.datasets import load_sample_image
 from sklearn.exceptions import NotFittedError
@@ -312,3 +315,55 @@ def test_dask_array_is_refused():
     message = r"does not take a dask array.*Compute the image first"
     with pytest.raises(TypeError, match=message):
         quantizer.dither(da.from_array(X, chunks=(3, 8)))
+
+
+@pytest.mark.parametrize(
+    "dtype, high, pixel",
+    [
+        (np.int64, 2**61, 2**60 - 1),
+        (np.int64, -(2**62), -(2**61) + 1),
+        (np.uint64, 2**63, 2**62 - 1),
+        (np.uint64, 2**64 - 2**11, 2**63 - 2**10 - 1),
+    ],
+)
+@pytest.mark.parametrize("n_channels", [1, 3])
+def test_strength_zero_equals_transform_beyond_float64_integers(
+    dtype, high, pixel, n_channels
+):
+    # One below the midpoint of two levels that float64 cannot tell apart
+    # from it: its code must come from the integer, not its rounding.
+    X = np.array([[0, high]], dtype=dtype).repeat(n_channels, axis=1)
+    quantizer = ImageVectorQuantizer(n_bins=2, n_channels=n_channels).fit(X)
+    image = np.full((3, 2 * n_channels), pixel, dtype=dtype)
+    expected = quantizer.transform(image)
+    assert_array_equal(quantizer.dither(image, strength=0), expected)
+
+
+@pytest.mark.filterwarnings("ignore::skvq.exceptions.FewerCodewordsWarning")
+@settings(max_examples=60, deadline=None)
+@given(
+    data=st.data(),
+    dtype=st.sampled_from([np.int64, np.uint64]),
+    n_channels=st.integers(1, 3),
+    n_bins=st.integers(2, 5),
+)
+def test_strength_zero_equals_transform_for_any_64_bit_integers(
+    data, dtype, n_channels, n_bins
+):
+    info = np.iinfo(dtype)
+    # Values over the whole range, and big ones, where neighbouring integers
+    # share a float64.
+    low, high = int(info.min), int(info.max)
+    big = st.integers(2**53, high)
+    if low < 0:
+        big = big | st.integers(low, -(2**53))
+    elements = st.integers(low, high) | big
+    shape = st.tuples(
+        st.integers(1, 4), st.integers(1, 5).map(lambda n: n * n_channels)
+    )
+    X = data.draw(hnp.arrays(dtype, shape, elements=elements))
+    image = data.draw(hnp.arrays(dtype, X.shape, elements=elements))
+    quantizer = ImageVectorQuantizer(
+        n_bins=n_bins, n_channels=n_channels, random_state=0
+    ).fit(X)
+    assert_array_equal(quantizer.dither(image, strength=0), quantizer.transform(image))
