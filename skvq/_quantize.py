@@ -57,7 +57,7 @@ __all__ = [
 STRATEGIES = ("kmeans", "uniform", "quantile")
 RECONSTRUCTIONS = ("centroid", "midpoint", "median")
 MAX_CODES = 65536
-DEFAULT_DITHER_STRENGTH = 0.8
+DEFAULT_DITHER_STRENGTH = 1.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -421,10 +421,20 @@ def check_strength(strength):
     return float(strength)
 
 
-def dither(X, codebook, *, strength=DEFAULT_DITHER_STRENGTH):
+def check_adaptive(adaptive):
+    """Refuse an ``adaptive`` that is not a boolean."""
+    if not isinstance(adaptive, (bool, np.bool_)):
+        raise TypeError(f"adaptive must be True or False, got {adaptive!r}.")
+    return bool(adaptive)
+
+
+def dither(X, codebook, *, strength=DEFAULT_DITHER_STRENGTH, adaptive=True):
     """Codes of the pixels of one image with Floyd–Steinberg error diffusion.
 
-    See :meth:`ImageVectorQuantizer.dither` for the method.
+    Each pixel is coded from its value plus a share of the errors of the
+    pixels coded before it, so that smooth areas are rendered by a mix of
+    codewords instead of bands. See :meth:`ImageVectorQuantizer.dither` for
+    what the result keeps.
 
     Parameters
     ----------
@@ -432,9 +442,13 @@ def dither(X, codebook, *, strength=DEFAULT_DITHER_STRENGTH):
         One image, one image row per row, or an array of shape
         ``(n_rows, n_columns, n_channels)``. Never modified.
     codebook : Codebook
-    strength : float in [0, 1], default=0.8
-        Fraction of each pixel's error passed on; 0 gives :func:`encode`'s
-        codes.
+    strength : float in [0, 1], default=1.0
+        Fraction of each pixel's error passed on (in smooth areas, with
+        ``adaptive``); 0 gives :func:`encode`'s codes.
+    adaptive : bool, default=True
+        Pass on less of the error at edges and in texture (down to 0.8 times
+        ``strength``), where dithering adds noise that the image's own
+        detail already hides; ``False`` passes ``strength`` everywhere.
 
     Returns
     -------
@@ -443,11 +457,12 @@ def dither(X, codebook, *, strength=DEFAULT_DITHER_STRENGTH):
     """
     _check_codebook(codebook)
     strength = check_strength(strength)
+    adaptive = check_adaptive(adaptive)
     X = check_pixels(X, codebook.n_channels)
-    return dither_checked(X, codebook, strength)
+    return dither_checked(X, codebook, strength, adaptive)
 
 
-def dither_checked(X, codebook, strength):
+def dither_checked(X, codebook, strength, adaptive=True):
     """:func:`dither` of validated input (the estimator's path)."""
     if strength == 0:
         # The kernels diffuse in float64, which rounds integers beyond
@@ -455,7 +470,12 @@ def dither_checked(X, codebook, strength):
         return _encode(X, codebook.codewords, codebook.bin_edges)
     inner_edges = None if codebook.bin_edges is None else codebook.bin_edges[1:-1]
     return floyd_steinberg(
-        X, codebook.codewords, inner_edges, strength, codebook.code_dtype
+        X,
+        codebook.codewords,
+        inner_edges,
+        strength,
+        codebook.code_dtype,
+        adaptive=adaptive,
     )
 
 
