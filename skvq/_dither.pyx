@@ -247,11 +247,6 @@ HALF_WAY_ACTIVITY = 1.0
 # the codeword to the nearest other one (chosen by measurement, as above).
 ERROR_LIMIT = 1.0
 
-# Rows of the image per block of smoothness_map's temporaries (a few float64
-# arrays of this many values each).
-_MAP_BLOCK_VALUES = 1 << 18
-
-
 def palette_step(codebook):
     """The median distance from a codeword to the nearest other one, ``inf``
     with a single distinct codeword."""
@@ -285,6 +280,7 @@ def smoothness_map(X, n_channels, step):
     Parameters
     ----------
     X : ndarray of shape (n_rows, n_columns * n_channels)
+        In a dtype the kernels read (see ``_kernel_input``).
     n_channels : int
     step : float
         Positive, or ``inf`` (then every pixel gets 1).
@@ -298,42 +294,86 @@ def smoothness_map(X, n_channels, step):
     strength_map = np.ones((n_rows, n_columns), dtype=np.float32)
     if not np.isfinite(step) or n_rows == 0 or n_columns == 0:
         return strength_map
-    scale = 1.0 / (HALF_WAY_ACTIVITY * step)
-    texture = TEXTURE_STRENGTH
-    block = max(1, _MAP_BLOCK_VALUES // max(1, X.shape[1]))
-    for start in range(0, n_rows, block):
-        stop = min(n_rows, start + block)
-        # Two rows of context on each side: one for the second differences,
-        # one for the 3 x 3 maximum.
-        low, high = max(0, start - 2), min(n_rows, stop + 2)
-        rows = np.asarray(X[low:high], dtype=np.float64)
-        pixels = rows.reshape(high - low, n_columns, n_channels)
-        activity = np.zeros((high - low, n_columns))
-        # Second differences where both neighbours exist; the first and
-        # last row or column take those of their neighbour.
-        if n_columns >= 3:
-            along_rows = pixels[:, :-2] - 2 * pixels[:, 1:-1] + pixels[:, 2:]
-            along_rows = np.abs(along_rows).max(axis=2)
-            activity = np.pad(along_rows, ((0, 0), (1, 1)), mode="edge")
-        if high - low >= 3:
-            along_columns = pixels[:-2] - 2 * pixels[1:-1] + pixels[2:]
-            along_columns = np.abs(along_columns).max(axis=2)
-            along_columns = np.pad(along_columns, ((1, 1), (0, 0)), mode="edge")
-            np.maximum(activity, along_columns, out=activity)
-        activity = np.pad(activity, 1, mode="edge")
-        neighbourhood = activity[1:-1, 1:-1].copy()
-        for di in (0, 1, 2):
-            for dj in (0, 1, 2):
-                np.maximum(
-                    neighbourhood,
-                    activity[di : di + neighbourhood.shape[0], dj : dj + n_columns],
-                    out=neighbourhood,
-                )
-        relative = neighbourhood[start - low : start - low + stop - start] * scale
-        strength_map[start:stop] = texture + (1.0 - texture) / (
-            1.0 + np.square(relative)
-        )
+    fill_smoothness_map(
+        _kernel_input(X),
+        n_channels,
+        1.0 / (HALF_WAY_ACTIVITY * step),
+        TEXTURE_STRENGTH,
+        strength_map,
+    )
     return strength_map
+
+
+cdef inline double _second_difference(double before, double here, double after) noexcept nogil:
+    # (before - 2 here) may overflow to an infinity, never to both signs
+    # with the finite ``after``: no NaN.
+    return fabs((before - 2.0 * here) + after)
+
+
+def fill_smoothness_map(
+    const pixel_t[:, ::1] X,          # IN (n_rows, n_columns * n_channels)
+    Py_ssize_t n_channels,            # IN
+    double scale,                     # IN 1 / (HALF_WAY_ACTIVITY * step)
+    double texture,                   # IN TEXTURE_STRENGTH
+    float[:, ::1] strength_map,       # OUT (n_rows, n_columns)
+):
+    """Fill ``strength_map`` as :func:`smoothness_map` describes, in three
+    passes over it: the activity of each pixel, its maximum over the 3 x 3
+    neighbourhood (first along rows, then along columns), and the map."""
+    cdef Py_ssize_t n_rows = X.shape[0], n_columns = strength_map.shape[1]
+    cdef Py_ssize_t i, j, c, ii, jj
+    cdef double activity, relative
+    cdef float[::1] previous = np.empty(n_columns, dtype=np.float32)
+    cdef float[::1] current = np.empty(n_columns, dtype=np.float32)
+    cdef float left, middle
+    with nogil:
+        for i in range(n_rows):
+            # A border row or column takes the second differences of its
+            # neighbour (none with fewer than three rows or columns).
+            ii = min(max(i, 1), n_rows - 2)
+            for j in range(n_columns):
+                jj = min(max(j, 1), n_columns - 2)
+                activity = 0.0
+                for c in range(n_channels):
+                    if n_columns >= 3:
+                        activity = max(activity, _second_difference(
+                            X[i, (jj - 1) * n_channels + c],
+                            X[i, jj * n_channels + c],
+                            X[i, (jj + 1) * n_channels + c],
+                        ))
+                    if n_rows >= 3:
+                        activity = max(activity, _second_difference(
+                            X[ii - 1, j * n_channels + c],
+                            X[ii, j * n_channels + c],
+                            X[ii + 1, j * n_channels + c],
+                        ))
+                strength_map[i, j] = <float> activity
+        # Maximum over each pixel and its neighbours along the row.
+        for i in range(n_rows):
+            left = strength_map[i, 0]
+            for j in range(n_columns):
+                middle = strength_map[i, j]
+                if j + 1 < n_columns:
+                    strength_map[i, j] = max(
+                        max(left, middle), strength_map[i, j + 1]
+                    )
+                else:
+                    strength_map[i, j] = max(left, middle)
+                left = middle
+        # Then along the column, keeping the row above as it was.
+        for j in range(n_columns):
+            previous[j] = strength_map[0, j]
+        for i in range(n_rows):
+            for j in range(n_columns):
+                current[j] = strength_map[i, j]
+                middle = max(previous[j], current[j])
+                if i + 1 < n_rows:
+                    middle = max(middle, strength_map[i + 1, j])
+                previous[j] = current[j]
+                relative = middle * scale
+                strength_map[i, j] = <float> (
+                    texture + (1.0 - texture) / (1.0 + relative * relative)
+                )
 
 
 def _kernel_input(X):

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from numpy.testing import assert_array_equal
+from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.datasets import load_sample_image
 from sklearn.exceptions import NotFittedError
 from skvq._dither import floyd_steinberg, palette_step, smoothness_map
@@ -468,13 +468,54 @@ def test_smoothness_map_is_one_on_flat_areas_and_gradients_only():
     assert_array_equal(smoothness_map(texture, 1, np.inf), 1.0)
 
 
-def test_smoothness_map_is_the_same_in_blocks(monkeypatch):
-    import skvq._dither
+def reference_smoothness_map(X, n_channels, step, texture=0.8, half_way=1.0):
+    """The map written with NumPy: second differences where both neighbours
+    exist (border rows and columns take their neighbour's), their maximum
+    over channels, directions and the 3 x 3 neighbourhood."""
+    pixels = X.astype(np.float64).reshape(X.shape[0], -1, n_channels)
+    n_rows, n_columns = pixels.shape[:2]
+    activity = np.zeros((n_rows, n_columns))
+    if n_columns >= 3:
+        along = np.abs(pixels[:, :-2] - 2 * pixels[:, 1:-1] + pixels[:, 2:])
+        along = np.pad(along.max(axis=2), ((0, 0), (1, 1)), mode="edge")
+        activity = np.maximum(activity, along)
+    if n_rows >= 3:
+        along = np.abs(pixels[:-2] - 2 * pixels[1:-1] + pixels[2:])
+        along = np.pad(along.max(axis=2), ((1, 1), (0, 0)), mode="edge")
+        activity = np.maximum(activity, along)
+    padded = np.pad(activity.astype(np.float32), 1, mode="edge")
+    neighbourhood = np.max(
+        [
+            padded[di : di + n_rows, dj : dj + n_columns]
+            for di in range(3)
+            for dj in range(3)
+        ],
+        axis=0,
+    ).astype(np.float64)
+    relative = neighbourhood / (half_way * step)
+    return (texture + (1 - texture) / (1 + relative**2)).astype(np.float32)
 
-    image = np.random.default_rng(0).normal(100, 20, size=(37, 45 * 3))
-    whole = smoothness_map(image, 3, 10.0)
-    monkeypatch.setattr(skvq._dither, "_MAP_BLOCK_VALUES", 200)
-    assert_array_equal(smoothness_map(image, 3, 10.0), whole)
+
+@pytest.mark.parametrize("shape", [(1, 1), (2, 5), (5, 2), (3, 3), (37, 45)])
+@pytest.mark.parametrize("n_channels", [1, 3])
+@pytest.mark.parametrize("dtype", [np.uint8, np.int64, np.float64])
+def test_smoothness_map_matches_a_numpy_reference(shape, n_channels, dtype):
+    rng = np.random.default_rng(0)
+    image = rng.normal(100, 20, size=(shape[0], shape[1] * n_channels))
+    image = np.clip(image, 0, 255).astype(dtype)
+    for step in (3.0, 40.0):
+        assert_allclose(
+            smoothness_map(image, n_channels, step),
+            reference_smoothness_map(image, n_channels, step),
+            rtol=1e-6,
+        )
+
+
+def test_smoothness_map_of_extreme_values_is_finite():
+    image = np.array([[1e308, -1e308, 1e308], [0, 1e308, -1e308]] * 2)
+    strength_map = smoothness_map(image, 1, 1.0)
+    assert np.all(np.isfinite(strength_map))
+    assert np.all((strength_map >= 0.8) & (strength_map <= 1))
 
 
 def test_palette_step_is_the_median_gap_to_the_nearest_codeword():
