@@ -524,10 +524,10 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
         - Values are diffused in float64: integers beyond ``2**53`` are
           rounded to float64 where ``strength > 0``.
 
-        The defaults were chosen with ``benchmarks/bench_dither.py``
-        (SSIMULACRA2, FLIP and the mean squared error on the benchmark
-        photographs at 16, 64 and 256 colours, against Pillow and
-        pngquant), which prints the current figures.
+        The defaults were chosen with ``benchmarks/bench_dither_modes.py``
+        (SSIMULACRA2, FLIP and the mean squared error on each benchmark
+        photograph at 16, 64 and 256 colours, against uniform diffusion,
+        Pillow and pngquant), which prints the current figures.
 
         The error diffusion is sequential: a dask array is refused, since
         blocks dithered apart would show seams; compute it first.
