@@ -27,10 +27,19 @@ A second table sweeps the strength over the same eight cases: the geometric
 mean and the worst case of the ratios to Pillow, the measurements from
 which ``dither``'s default strength was chosen.
 
+A timing table (issue 16's target: colour dither at most
+``TIME_TARGET`` times Pillow's time) measures, side by side in one run, a
+512 x 512 centre crop of the colour raccoon at 16 and 256 colours: skvq's
+``dither`` (the core function, default settings and ``adaptive=False``)
+against Pillow's Floyd–Steinberg with the same palette, each from the image
+array to one palette index per pixel, best of several runs, alternating the
+two so that both see the same load.
+
 Run: ``python benchmarks/bench_dither.py [--smoke]``.
 """
 
 import argparse
+import functools
 import inspect
 
 import images
@@ -41,7 +50,7 @@ from PIL import Image
 from scipy.ndimage import gaussian_filter
 from tables import Table, Target, number, ratio, seconds
 
-from skvq import ImageVectorQuantizer
+from skvq import Codebook, ImageVectorQuantizer, dither
 
 COLOUR_LEVELS = (16, 64)
 GRAY_LEVELS = (4, 8)
@@ -49,6 +58,9 @@ BLURRED_TARGET = 0.85  # skvq's blurred error at most this times Pillow's
 SHOWN_STRENGTHS = (0.5, 1.0)  # beside the default, in the main table
 SWEPT_STRENGTHS = np.round(np.arange(0.0, 1.0001, 0.05), 2)
 SEED = 0
+TIME_TARGET = 1.5  # colour dither at most this times Pillow's time
+TIMED_COLOURS = (16, 256)
+TIMED_SIZE = 512
 
 
 def cases(smoke):
@@ -140,6 +152,74 @@ class Case:
         if gray:
             result = result[..., 0]
         return elapsed, *self.scores(result, True)
+
+
+def _centre_crop(image, size):
+    top = max(0, (image.shape[0] - size) // 2)
+    left = max(0, (image.shape[1] - size) // 2)
+    return np.ascontiguousarray(image[top : top + size, left : left + size])
+
+
+def _pillow_dither(image, palette):
+    paletted = Image.fromarray(image).quantize(
+        palette=palette, dither=Image.Dither.FLOYDSTEINBERG
+    )
+    return np.asarray(paletted)
+
+
+def timing(smoke=False):
+    """The colour dither's time against Pillow's; return (table, targets)."""
+    size = 64 if smoke else TIMED_SIZE
+    repeat = 1 if smoke else 15
+    image = _centre_crop(images.raccoon_color(), size)
+    rows = image.reshape(image.shape[0], -1)
+    table = Table(
+        f"Colour dither time against Pillow's Floyd-Steinberg, {size} x {size} "
+        "photo (the colour raccoon's centre), same palette",
+        ["colours", "method", "time", "time / Pillow's"],
+        note=(
+            "Palette: skvq's k-means codebook rounded to integers, used by "
+            "both (fitting not timed). Time from the image array to one "
+            "palette index per pixel, best of several runs, alternating the "
+            "methods. Pillow's codes come from a cache of the nearest palette "
+            "entry per cell of 4 x 4 x 4 colours; skvq's are the exact "
+            "nearest codeword of every dithered value."
+        ),
+    )
+    targets = []
+    for n_colours in (16,) if smoke else TIMED_COLOURS:
+        quantizer = ImageVectorQuantizer(
+            n_bins=n_colours, n_channels=3, random_state=SEED
+        ).fit(rows)
+        colours = np.clip(np.rint(quantizer.codebook_), 0, 255)
+        codebook = Codebook.from_codewords(colours)
+        palette = Image.new("P", (1, 1))
+        palette.putpalette(colours.astype(np.uint8).ravel().tolist())
+
+        methods = {
+            "Pillow Floyd-Steinberg": functools.partial(_pillow_dither, image, palette),
+            "skvq dither (defaults)": functools.partial(dither, rows, codebook),
+            "skvq dither (adaptive=False)": functools.partial(
+                dither, rows, codebook, adaptive=False
+            ),
+        }
+        best = dict.fromkeys(methods, np.inf)
+        for _ in range(repeat):
+            for label, method in methods.items():
+                best[label] = min(best[label], best_time(method, 1)[0])
+        anchor = best["Pillow Floyd-Steinberg"]
+        for label, elapsed in best.items():
+            table.add(n_colours, label, seconds(elapsed), f"{elapsed / anchor:.2f}x")
+        ours = best["skvq dither (defaults)"]
+        targets.append(
+            Target(
+                f"colour dither time, {n_colours} colours",
+                f"<= {TIME_TARGET} x Pillow's",
+                f"{ours / anchor:.2f}x",
+                ours <= TIME_TARGET * anchor,
+            )
+        )
+    return table, targets
 
 
 def run(smoke=False):
@@ -245,7 +325,8 @@ def run(smoke=False):
             f"{np.exp(np.mean(np.log(error))):.3f}",
             f"{error.max():.3f}",
         )
-    return [table, sweep], targets
+    time_table, time_targets = timing(smoke)
+    return [table, sweep, time_table], targets + time_targets
 
 
 def main():

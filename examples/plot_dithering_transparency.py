@@ -16,9 +16,10 @@ error seen from a distance. A common proxy for the latter is the *blurred
 error*: the MSE between both images after a Gaussian blur of one pixel.
 
 This example quantizes a photo to 16 colours without dithering, with skvq's
-dithering at three strengths, with Pillow's Floyd-Steinberg dithering on the
-same palette, and with pngquant; then it quantizes an image with
-transparency, the naive way and as ``skvq quantize`` does.
+dithering (adaptive, and uniform at two strengths), with Pillow's
+Floyd-Steinberg dithering on the same palette, and with pngquant; then it
+quantizes an image with transparency, the naive way and as ``skvq quantize``
+does.
 """
 
 # %%
@@ -85,9 +86,10 @@ images, results = {}, {}
 # --------------------------------
 #
 # One palette of 16 colours, fitted once. ``transform`` gives every pixel
-# its nearest colour; ``dither`` diffuses the errors. Its default strength
-# was chosen by measurement on the benchmark photos (see its docstring);
-# full strength (1) is classic Floyd-Steinberg.
+# its nearest colour; ``dither`` diffuses the errors, by default adaptively
+# (the whole error on smooth areas, less at edges and in texture; see its
+# docstring). ``adaptive=False`` diffuses ``strength`` everywhere: at 1, it
+# is classic Floyd-Steinberg.
 rows = china.reshape(height, -1)
 quantizer = ImageVectorQuantizer(
     n_bins=n_colours, n_channels=3, random_state=0
@@ -102,9 +104,11 @@ print(f"dither's default strength: {default}")
 
 name = "skvq, no dithering"
 images[name], results[name] = save("plain", quantizer.transform(rows), palette)
-for strength in sorted({0.5, default, 1.0}):
-    name = f"skvq, strength {strength:g}"
-    codes = quantizer.dither(rows, strength=strength)
+name = "skvq, adaptive (default)"
+images[name], results[name] = save("adaptive", quantizer.dither(rows), palette)
+for strength in (0.5, 1.0):
+    name = f"skvq, uniform {strength:g}"
+    codes = quantizer.dither(rows, strength=strength, adaptive=False)
     images[name], results[name] = save(f"s{strength}", codes, palette)
 
 # %%

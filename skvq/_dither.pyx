@@ -33,6 +33,7 @@ spatial greyscale, Proceedings of the Society for Information Display 17(2),
 
 import numpy as np
 
+from libc.math cimport fabs, sqrt
 from libc.stdint cimport int32_t, int64_t, intptr_t, uint8_t, uint16_t
 
 from ._distances cimport ABSOLUTE, RELATIVE, nearer, squared_distance
@@ -80,7 +81,7 @@ _REACH_RELATIVE = 1e-8
 _REACH_ABSOLUTE = 1e-140
 
 
-def floyd_steinberg(X, codebook, inner_edges, strength, dtype):
+def floyd_steinberg(X, codebook, inner_edges, strength, dtype, adaptive=True):
     """Codes of the pixels of ``X`` by Floyd–Steinberg error diffusion.
 
     Parameters
@@ -101,6 +102,10 @@ def floyd_steinberg(X, codebook, inner_edges, strength, dtype):
         of every pixel on its own.
     dtype : dtype
         ``uint8`` or ``uint16``, the dtype of the codes.
+    adaptive : bool, default=True
+        Scale each pixel's ``strength`` by :func:`smoothness_map`: full in
+        smooth areas, less at edges and in texture. The default is that of
+        :func:`skvq.dither`, for callers that pass the strength alone.
 
     Returns
     -------
@@ -111,12 +116,18 @@ def floyd_steinberg(X, codebook, inner_edges, strength, dtype):
     codes = np.empty((X.shape[0], X.shape[1] // n_channels), dtype=dtype)
     strength = float(strength)
     codebook = np.asarray(codebook, dtype=np.float64)
+    if adaptive:
+        strength_map = smoothness_map(X, n_channels, palette_step(codebook))
+    else:
+        strength_map = np.empty((0, 0), dtype=np.float32)
     if inner_edges is not None:
         floyd_steinberg_scalar(
             X,
             np.ascontiguousarray(inner_edges, dtype=np.float64),
             np.ascontiguousarray(codebook[:, 0]),
             strength,
+            strength_map,
+            _scalar_error_limit(codebook[:, 0]) if adaptive else np.empty(0),
             codes,
         )
         return codes
@@ -141,9 +152,35 @@ def floyd_steinberg(X, codebook, inner_edges, strength, dtype):
         key,
         float(np.ldexp(1.0, -exponent)),
         strength,
+        strength_map,
+        _vector_error_limit(scaled, neighbours) if adaptive else np.empty(0),
         codes,
     )
     return codes
+
+
+def _vector_error_limit(codebook, neighbours):
+    """``ERROR_LIMIT`` times the distance from each codeword to the nearest
+    different one in its list of neighbours (``inf`` if none)."""
+    nearest = np.full(codebook.shape[0], np.inf)
+    for l in range(1, neighbours.shape[1]):
+        distance = np.sqrt(
+            np.square(codebook - codebook[neighbours[:, l]]).sum(axis=1)
+        )
+        nearest = np.where(np.isinf(nearest) & (distance > 0), distance, nearest)
+    return ERROR_LIMIT * nearest
+
+
+def _scalar_error_limit(levels):
+    """``ERROR_LIMIT`` times the gap from each level to the nearest different
+    one (``inf`` if none), for levels in ascending order."""
+    gaps = np.diff(levels)
+    gaps[~(gaps > 0)] = np.inf
+    infinite = np.array([np.inf])
+    nearest = np.minimum(
+        np.concatenate([infinite, gaps]), np.concatenate([gaps, infinite])
+    )
+    return ERROR_LIMIT * nearest
 
 
 def _neighbour_lists(codebook):
@@ -200,6 +237,145 @@ def _nearest_neighbours(codebook, k):
     return distance, neighbours
 
 
+# The adaptive mode's strength at edges and in texture, relative to that of
+# smooth areas, and the activity, in units of the palette's step, half way
+# between the two (see smoothness_map); chosen by measurement,
+# benchmarks/bench_dither.py.
+TEXTURE_STRENGTH = 0.8
+HALF_WAY_ACTIVITY = 1.0
+# The adaptive mode's longest error passed on, in units of the distance from
+# the codeword to the nearest other one (chosen by measurement, as above).
+ERROR_LIMIT = 1.0
+
+def palette_step(codebook):
+    """The median distance from a codeword to the nearest other one, ``inf``
+    with a single distinct codeword."""
+    distinct = np.unique(np.asarray(codebook, dtype=np.float64), axis=0)
+    if distinct.shape[0] < 2:
+        return np.inf
+    distance, _ = _nearest_neighbours(distinct, 2)
+    return float(np.median(distance[:, 1]))
+
+
+def smoothness_map(X, n_channels, step):
+    """Per pixel, the fraction of its error a pixel passes on in the
+    adaptive mode: 1 in smooth areas, less at edges and in texture.
+
+    The *activity* of a pixel is the largest absolute second difference
+    ``|x[j - 1] - 2 x[j] + x[j + 1]|``, along the row or the column, over
+    its channels and its 3 x 3 neighbourhood (pixels on the border take
+    the second differences of their neighbour);
+    it is 0 on flat areas and linear gradients, where quantization shows as
+    bands, and large at edges and in texture, which hide the bands and
+    where dithering only adds noise. A pixel of activity ``a`` gets ``t +
+    (1 - t) / (1 + (a / (h * step)) ** 2)``, with ``t = TEXTURE_STRENGTH``
+    and ``h = HALF_WAY_ACTIVITY``: 1 where ``a`` is 0, tending to ``t`` as
+    ``a`` grows. Activity is measured
+    against ``step``, the distance between neighbouring codewords (see
+    :func:`palette_step`), so that what counts as texture depends on how
+    coarse the palette is. The idea of diffusing less at edges and in noise
+    follows libimagequant (pngquant's library, ``contrast_maps`` in
+    ``libimagequant.c``), whose own map also uses second differences.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_rows, n_columns * n_channels)
+        In a dtype the kernels read (see ``_kernel_input``).
+    n_channels : int
+    step : float
+        Positive, or ``inf`` (then every pixel gets 1).
+
+    Returns
+    -------
+    strength_map : ndarray of shape (n_rows, n_columns), float32
+    """
+    n_rows = X.shape[0]
+    n_columns = X.shape[1] // n_channels
+    strength_map = np.ones((n_rows, n_columns), dtype=np.float32)
+    if not np.isfinite(step) or n_rows == 0 or n_columns == 0:
+        return strength_map
+    fill_smoothness_map(
+        _kernel_input(X),
+        n_channels,
+        1.0 / (HALF_WAY_ACTIVITY * step),
+        TEXTURE_STRENGTH,
+        strength_map,
+    )
+    return strength_map
+
+
+cdef inline double _second_difference(double before, double here, double after) noexcept nogil:
+    # (before - 2 here) may overflow to an infinity, never to both signs
+    # with the finite ``after``: no NaN.
+    return fabs((before - 2.0 * here) + after)
+
+
+def fill_smoothness_map(
+    const pixel_t[:, ::1] X,          # IN (n_rows, n_columns * n_channels)
+    Py_ssize_t n_channels,            # IN
+    double scale,                     # IN 1 / (HALF_WAY_ACTIVITY * step)
+    double texture,                   # IN TEXTURE_STRENGTH
+    float[:, ::1] strength_map,       # OUT (n_rows, n_columns)
+):
+    """Fill ``strength_map`` as :func:`smoothness_map` describes, in three
+    passes over it: the activity of each pixel, its maximum over the 3 x 3
+    neighbourhood (first along rows, then along columns), and the map."""
+    cdef Py_ssize_t n_rows = X.shape[0], n_columns = strength_map.shape[1]
+    cdef Py_ssize_t i, j, c, ii, jj
+    cdef double activity, relative
+    cdef float[::1] previous = np.empty(n_columns, dtype=np.float32)
+    cdef float[::1] current = np.empty(n_columns, dtype=np.float32)
+    cdef float left, middle
+    with nogil:
+        for i in range(n_rows):
+            # A border row or column takes the second differences of its
+            # neighbour (none with fewer than three rows or columns).
+            ii = min(max(i, 1), n_rows - 2)
+            for j in range(n_columns):
+                jj = min(max(j, 1), n_columns - 2)
+                activity = 0.0
+                for c in range(n_channels):
+                    if n_columns >= 3:
+                        activity = max(activity, _second_difference(
+                            X[i, (jj - 1) * n_channels + c],
+                            X[i, jj * n_channels + c],
+                            X[i, (jj + 1) * n_channels + c],
+                        ))
+                    if n_rows >= 3:
+                        activity = max(activity, _second_difference(
+                            X[ii - 1, j * n_channels + c],
+                            X[ii, j * n_channels + c],
+                            X[ii + 1, j * n_channels + c],
+                        ))
+                strength_map[i, j] = <float> activity
+        # Maximum over each pixel and its neighbours along the row.
+        for i in range(n_rows):
+            left = strength_map[i, 0]
+            for j in range(n_columns):
+                middle = strength_map[i, j]
+                if j + 1 < n_columns:
+                    strength_map[i, j] = max(
+                        max(left, middle), strength_map[i, j + 1]
+                    )
+                else:
+                    strength_map[i, j] = max(left, middle)
+                left = middle
+        # Then along the column, keeping the row above as it was.
+        for j in range(n_columns):
+            previous[j] = strength_map[0, j]
+        for i in range(n_rows):
+            for j in range(n_columns):
+                current[j] = strength_map[i, j]
+                middle = max(previous[j], current[j])
+                if i + 1 < n_rows:
+                    middle = max(middle, strength_map[i + 1, j])
+                previous[j] = current[j]
+                relative = middle * scale
+                strength_map[i, j] = <float> (
+                    texture + (1.0 - texture) / (1.0 + relative * relative)
+                )
+
+
 def _kernel_input(X):
     """``X`` as a C-contiguous array of native byte order and of a dtype the
     kernels read, copied only when it is not one already."""
@@ -234,6 +410,8 @@ def floyd_steinberg_scalar(
     const double[::1] inner_edges,    # IN (n_codes - 1,), ascending
     const double[::1] codebook,       # IN (n_codes,)
     double strength,                  # IN, in [0, 1]
+    const float[:, ::1] strength_map,  # IN (n_rows, n_columns) in [0, 1], or (0, 0)
+    const double[::1] error_limit,    # IN (n_codes,) positive, or (0,)
     code_t[:, ::1] codes,             # OUT (n_rows, n_columns)
 ):
     """Error diffusion over a one-channel image, codes by bin edges.
@@ -242,7 +420,10 @@ def floyd_steinberg_scalar(
     value ``v`` pixel ``(i, j)`` is quantized from: ``X[i, j]`` plus the
     diffused error, clamped to ``[min(X[i, j], min(codebook)),
     max(X[i, j], max(codebook))]``. A neighbour of weight ``w`` receives
-    ``w * strength * v - w * strength * codebook[code]``.
+    ``w * s * v - w * s * codebook[code]``, where ``s`` is ``strength``,
+    times ``strength_map[i, j]`` if that is not empty; if ``error_limit``
+    is not empty and ``|v - codebook[code]|`` exceeds ``error_limit[code]``,
+    ``w * s * error_limit[code]`` with the sign of the error instead.
 
     Every weight ``w * strength`` is below 1/2, so each share is finite
     whatever the magnitudes of ``v`` and the codeword; a sum of shares may
@@ -256,15 +437,14 @@ def floyd_steinberg_scalar(
     cdef double x, v, low_x, high_x
     cdef double carry, behind, below
     cdef double low = np.min(codebook), high = np.max(codebook)
-    cdef double w_right = strength * 7.0 / 16.0
-    cdef double w_behind = strength * 3.0 / 16.0
-    cdef double w_below = strength * 5.0 / 16.0
-    cdef double w_ahead = strength * 1.0 / 16.0
-    # The codewords times each weight, looked up rather than multiplied on
-    # the chain of dependent operations from one pixel to the next.
-    cdef double[:, ::1] shares = np.multiply.outer(
-        [w_right, w_behind, w_below, w_ahead], codebook
-    )
+    cdef double s = strength, c
+    cdef double w_right = s * 7.0 / 16.0
+    cdef double w_behind = s * 3.0 / 16.0
+    cdef double w_below = s * 5.0 / 16.0
+    cdef double w_ahead = s * 1.0 / 16.0
+    cdef bint mapped = strength_map.shape[0] > 0
+    cdef bint limited = error_limit.shape[0] > 0
+    cdef double half_error, limit
     # Errors reaching the current row and the next; entry j + 1 is column
     # j, entries 0 and n_columns + 1 catch what leaves the image.
     cdef double[:, ::1] rows = np.zeros((2, n_columns + 2))
@@ -290,10 +470,29 @@ def floyd_steinberg_scalar(
                 v = v if v < high_x else high_x
                 code = _count_at_or_below(edges, n_edges, v)
                 codes[i, j] = <code_t> code
-                carry = w_right * v - shares[0, code]
-                next_row[j - step] = behind + (w_behind * v - shares[1, code])
-                behind = below + (w_below * v - shares[2, code])
-                below = w_ahead * v - shares[3, code]
+                if mapped:
+                    s = strength * strength_map[i, j]
+                    w_right = s * 7.0 / 16.0
+                    w_behind = s * 3.0 / 16.0
+                    w_below = s * 5.0 / 16.0
+                    w_ahead = s * 1.0 / 16.0
+                c = codebook[code]
+                if limited:
+                    # Halves, which cannot overflow, of the error and limit.
+                    half_error = 0.5 * v - 0.5 * c
+                    limit = error_limit[code]
+                    if fabs(half_error) > 0.5 * limit:
+                        # As if v were the limit away from c.
+                        limit = limit if half_error > 0 else -limit
+                        carry = w_right * limit
+                        next_row[j - step] = behind + w_behind * limit
+                        behind = below + w_below * limit
+                        below = w_ahead * limit
+                        continue
+                carry = w_right * v - w_right * c
+                next_row[j - step] = behind + (w_behind * v - w_behind * c)
+                behind = below + (w_below * v - w_below * c)
+                below = w_ahead * v - w_ahead * c
             # The last pixel's share below it has no below-behind share to
             # wait for.
             next_row[n_columns - 1 if step == 1 else 0] = behind
@@ -334,6 +533,8 @@ def floyd_steinberg_vector(
     Py_ssize_t key,                   # IN channel the codebook is sorted by
     double scale,                     # IN power of two, pixels to codebook units
     double strength,                  # IN, in [0, 1]
+    const float[:, ::1] strength_map,  # IN (n_rows, n_columns) in [0, 1], or (0, 0)
+    const double[::1] error_limit,    # IN (n_codes,) positive, or (0,)
     code_t[:, ::1] codes,             # OUT (n_rows, n_columns)
 ):
     """Error diffusion over an image of ``n_channels`` channels, codes of
@@ -345,8 +546,10 @@ def floyd_steinberg_vector(
     ``codebook`` nearest to the value ``v`` pixel ``(i, j)`` is quantized
     from (compared by ``skvq._distances.nearer``): the pixel plus the diffused error,
     each channel clamped to the codebook's range widened to include the
-    pixel. A neighbour of weight ``w`` receives ``w * strength * (v -
-    codebook[m])``.
+    pixel. A neighbour of weight ``w`` receives ``w * s * (v -
+    codebook[m])``, where ``s`` is ``strength``, times ``strength_map[i, j]``
+    if that is not empty; if ``error_limit`` is not empty, the error ``v -
+    codebook[m]`` is first shortened to at most ``error_limit[m]``.
 
     The search starts from the previous pixel's codeword ``a``, at squared
     distance ``d``, and evaluates its ``neighbours`` (by increasing
@@ -367,10 +570,14 @@ def floyd_steinberg_vector(
     cdef Py_ssize_t best_row = 0
     cdef double x, value, low_x, high_x, distance, best, error
     cdef bint listed
-    cdef double w_right = strength * 7.0 / 16.0
-    cdef double w_behind = strength * 3.0 / 16.0
-    cdef double w_below = strength * 5.0 / 16.0
-    cdef double w_ahead = strength * 1.0 / 16.0
+    cdef double s = strength
+    cdef double w_right = s * 7.0 / 16.0
+    cdef double w_behind = s * 3.0 / 16.0
+    cdef double w_below = s * 5.0 / 16.0
+    cdef double w_ahead = s * 1.0 / 16.0
+    cdef bint mapped = strength_map.shape[0] > 0
+    cdef bint limited = error_limit.shape[0] > 0
+    cdef double ratio
     cdef double[::1] low = np.min(codebook, axis=0)
     cdef double[::1] high = np.max(codebook, axis=0)
     cdef double[::1] keys = np.ascontiguousarray(codebook[:, key])
@@ -456,9 +663,20 @@ def floyd_steinberg_vector(
                             break
                 codes[i, j] = <code_t> code_of[best_row]
 
+                if mapped:
+                    s = strength * strength_map[i, j]
+                    w_right = s * 7.0 / 16.0
+                    w_behind = s * 3.0 / 16.0
+                    w_below = s * 5.0 / 16.0
+                    w_ahead = s * 1.0 / 16.0
                 word = words + best_row * n_channels
+                ratio = 1.0
+                if limited:
+                    distance = squared_distance(&v[0], word, n_channels)
+                    if distance > error_limit[best_row] * error_limit[best_row]:
+                        ratio = error_limit[best_row] / sqrt(distance)
                 for c in range(n_channels):
-                    error = v[c] - word[c]
+                    error = (v[c] - word[c]) * ratio
                     carry[c] = w_right * error
                     next_row[(j - step) * n_channels + c] = (
                         behind[c] + w_behind * error

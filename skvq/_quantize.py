@@ -70,7 +70,7 @@ __all__ = [
 STRATEGIES = ("kmeans", "uniform", "quantile")
 RECONSTRUCTIONS = ("centroid", "midpoint", "median")
 MAX_CODES = 65536
-DEFAULT_DITHER_STRENGTH = 0.8
+DEFAULT_DITHER_STRENGTH = 1.0
 DITHER_METHODS = ("floyd-steinberg", *_ORDERED_METHODS)
 
 
@@ -735,10 +735,28 @@ def check_strength(strength):
     return float(strength)
 
 
-def dither(X, codebook, *, strength=DEFAULT_DITHER_STRENGTH, method="floyd-steinberg"):
+def check_adaptive(adaptive):
+    """Refuse an ``adaptive`` that is not a boolean."""
+    if not isinstance(adaptive, (bool, np.bool_)):
+        raise TypeError(f"adaptive must be True or False, got {adaptive!r}.")
+    return bool(adaptive)
+
+
+def dither(
+    X,
+    codebook,
+    *,
+    strength=DEFAULT_DITHER_STRENGTH,
+    method="floyd-steinberg",
+    adaptive=True,
+):
     """Codes of the pixels of one image with dithering.
 
-    See :meth:`ImageVectorQuantizer.dither` for the methods.
+    By default Floyd–Steinberg error diffusion: each pixel is coded from its
+    value plus a share of the errors of the pixels coded before it, so that
+    smooth areas are rendered by a mix of codewords instead of bands. See
+    :meth:`ImageVectorQuantizer.dither` for what the result keeps, and for
+    the ordered methods.
 
     Parameters
     ----------
@@ -746,15 +764,21 @@ def dither(X, codebook, *, strength=DEFAULT_DITHER_STRENGTH, method="floyd-stein
         One image, one image row per row, or an array of shape
         ``(n_rows, n_columns, n_channels)``. Never modified.
     codebook : Codebook
-    strength : float in [0, 1], default=0.8
-        Fraction of each pixel's error passed on (error diffusion), or scale
-        of the mask's offsets (ordered methods); 0 gives :func:`encode`'s
-        codes. With an Oklab codebook pixels are dithered in Oklab.
+    strength : float in [0, 1], default=1.0
+        Fraction of each pixel's error passed on (error diffusion; in smooth
+        areas, with ``adaptive``), or scale of the mask's offsets (ordered
+        methods); 0 gives :func:`encode`'s codes. With an Oklab codebook
+        pixels are dithered in Oklab.
     method : {"floyd-steinberg", "bayer", "blue-noise"}, default="floyd-steinberg"
         Error diffusion, or ordered dithering by the 8 x 8 Bayer matrix or a
         64 x 64 blue-noise mask: a pixel's code then depends on its value
         and position only, so pixels that do not change between the frames
         of an animation keep their codes.
+    adaptive : bool, default=True
+        With error diffusion, pass on less of the error at edges and in
+        texture (down to 0.8 times ``strength``), where dithering adds noise
+        that the image's own detail already hides; ``False`` passes
+        ``strength`` everywhere. Ignored by the ordered methods.
 
     Returns
     -------
@@ -792,8 +816,9 @@ def dither(X, codebook, *, strength=DEFAULT_DITHER_STRENGTH, method="floyd-stein
     _check_codebook(codebook)
     strength = check_strength(strength)
     check_dither_method(method)
+    adaptive = check_adaptive(adaptive)
     X = check_pixels(X, codebook.n_channels)
-    return dither_checked(X, codebook, strength, method)
+    return dither_checked(X, codebook, strength, method, adaptive)
 
 
 def check_dither_method(method):
@@ -806,8 +831,12 @@ def check_dither_method(method):
     return method
 
 
-def dither_checked(X, codebook, strength, method="floyd-steinberg"):
+def dither_checked(X, codebook, strength, method="floyd-steinberg", adaptive=True):
     """:func:`dither` of validated input (the estimator's path)."""
+    if strength == 0:
+        # The kernels dither in float64, which rounds integers beyond
+        # 2**53; undithered codes are encode's, exact for every dtype.
+        return _encode(X, codebook.codewords, codebook.bin_edges, _oklab_of(codebook))
     codewords, bin_edges = codebook.codewords, codebook.bin_edges
     if codebook.color_space == "oklab":
         # Pixels are dithered in Oklab: converted (uint8 through a table of
@@ -817,7 +846,9 @@ def dither_checked(X, codebook, strength, method="floyd-steinberg"):
     if method != "floyd-steinberg":
         return ordered_dither(X, codewords, bin_edges, strength, method)
     inner_edges = None if bin_edges is None else bin_edges[1:-1]
-    return floyd_steinberg(X, codewords, inner_edges, strength, codebook.code_dtype)
+    return floyd_steinberg(
+        X, codewords, inner_edges, strength, codebook.code_dtype, adaptive=adaptive
+    )
 
 
 def decode(codes, codebook, *, dtype=None):

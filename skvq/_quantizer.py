@@ -17,6 +17,7 @@ from ._color_space import check_color_space
 from ._quantize import (
     DEFAULT_DITHER_STRENGTH,
     Codebook,
+    check_adaptive,
     check_dither_method,
     check_strength,
     codebook_from_summary,
@@ -493,16 +494,22 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
         :mod:`skvq._codec` take them."""
         return self.bin_edges_ if self.n_channels == 1 else None
 
-    def dither(self, X, *, strength=DEFAULT_DITHER_STRENGTH, method="floyd-steinberg"):
+    def dither(
+        self,
+        X,
+        *,
+        strength=DEFAULT_DITHER_STRENGTH,
+        method="floyd-steinberg",
+        adaptive=True,
+    ):
         """Codes of the pixels of X with error diffusion or ordered dithering.
 
-        Each pixel is quantized from its value plus a share of the errors of
-        the pixels quantized before it, so that the local mean of the image
-        is kept and smooth areas are rendered by a mix of codewords instead
-        of bands. The rows of X are the rows of one image (a pixel being
-        ``n_channels`` consecutive features, as in :meth:`transform`),
-        scanned in serpentine order: even rows left to right, odd rows
-        right to left.
+        Each pixel is coded from its value plus a share of the errors of the
+        pixels coded before it, so that smooth areas are rendered by a mix
+        of codewords instead of bands. The rows of X are the rows of one
+        image (a pixel being ``n_channels`` consecutive features, as in
+        :meth:`transform`), scanned in serpentine order: even rows left to
+        right, odd rows right to left.
 
         Read more in the :ref:`User Guide <dithering>`.
 
@@ -512,14 +519,12 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
             One image, one image row per row, with the features seen in
             :meth:`fit`: ``img`` for a gray image, ``img.reshape(h, -1)`` for
             a colour one. Never modified.
-        strength : float in [0, 1], default=0.8
-            Fraction of each pixel's error passed on to its neighbours.
-            ``0`` gives the codes of :meth:`transform`; ``1`` is classic
-            Floyd–Steinberg. Larger values raise the mean squared error and,
-            up to about 0.85, lower the error seen at a distance; the
-            default was chosen by measurement (see Notes). With an ordered
-            method, the scale of the mask's offsets (0 again gives the
-            codes of :meth:`transform`).
+        strength : float in [0, 1], default=1.0
+            Fraction of each pixel's error passed on to its neighbours (in
+            smooth areas, with ``adaptive``). ``0`` gives the codes of
+            :meth:`transform`; ``1`` with ``adaptive=False`` is classic
+            Floyd–Steinberg. With an ordered method, the scale of the mask's
+            offsets (0 again gives the codes of :meth:`transform`).
         method : {"floyd-steinberg", "bayer", "blue-noise"}, \
                 default="floyd-steinberg"
             Error diffusion (below), or ordered dithering: each pixel is
@@ -530,6 +535,10 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
             and position only, so the static areas of an animation's frames
             keep their codes from frame to frame, where error diffusion
             makes them shimmer; see :func:`skvq.dither` for the offsets.
+        adaptive : bool, default=True
+            With error diffusion, pass on less of the error at edges and in
+            texture, down to 0.8 times ``strength``; ``False`` passes
+            ``strength`` everywhere. Ignored by the ordered methods.
 
         Returns
         -------
@@ -539,37 +548,44 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
 
         Notes
         -----
-        A pixel is quantized from the value ``v``, its own value plus the
-        errors diffused to it, clamped per channel to the range of the
-        codebook (widened to the pixel's own value if that lies outside):
-        errors can pull a value back toward the codewords but never push it
-        beyond them, so they cannot run away. ``v`` gets the code
-        :meth:`transform` would give it: by ``bin_edges_`` with one channel,
-        the nearest codeword with several. Its error ``strength * (v - c)``
-        goes to the unquantized neighbours with Floyd and Steinberg's (1976)
-        weights 7/16 (next in the row), 3/16, 5/16 and 1/16 (the row below).
+        What the codes are: pixel by pixel, the code :meth:`transform` gives
+        to the value ``v``, the pixel plus the errors diffused to it, with
+        each channel of ``v`` kept within the range of the codebook widened
+        to the pixel itself (so errors never run away). The error ``s * (v
+        - c)``, ``c`` being the codeword of ``v``, goes to the uncoded
+        neighbours with Floyd and Steinberg's (1976) weights 7/16 (next in
+        the row), 3/16, 5/16 and 1/16 (the row below).
 
-        With ``strength=1`` the mean of a flat area is kept; with less, the
-        error kept back biases it toward the nearest codeword (a flat 100
-        between the levels 0 and 255 averages 100 at strength 1, 97 at
-        0.8, 95.5 at 0.75).
+        The share ``s`` is ``strength``, or with ``adaptive`` ``strength``
+        times a factor from 1 down to 0.8 that falls with the pixel's
+        *activity*, its largest second difference (along the row or the
+        column, over its channels and its 3 x 3 neighbourhood) measured
+        against the distance between neighbouring codewords: 1 on flat
+        areas and smooth gradients, where quantization shows as bands, 0.8
+        at edges and in texture, which hide the bands and where diffusing
+        the whole error only adds noise. Dithering selectively follows
+        pngquant (libimagequant's edge and noise maps); passing on less than
+        the whole error, as pngquant also does, avoids the accumulation of
+        small errors into visible patterns.
 
-        The default strength was measured with ``benchmarks/bench_dither.py``
-        on eight cases, china.jpg, flower.jpg and the colour raccoon at 16
-        and 64 colours and the gray raccoon at 4 and 8 levels, against
-        Pillow's Floyd–Steinberg with the same palette, and with
-        ``benchmarks/bench_pngquant.py`` against pngquant's default output.
-        Of the strengths 0, 0.05, ..., 1 whose mean squared error is no
-        higher than Pillow's in every case (up to 0.9) nor than pngquant's
-        on its batches (up to 0.8: at 0.85 the photos at 16 colours had an
-        MSE of 129.2 against pngquant's 123.3, at 0.8 123.0), 0.8 has the
-        lowest *blurred error* (the mean squared error after a Gaussian blur
-        of one pixel of both images, a proxy for the error seen at a
-        distance): 0.88 times Pillow's in geometric mean over the cases
-        (0.87 at 0.85, 0.89 at 0.75, 1.07 at 1), for a mean squared error
-        0.75 times Pillow's (0.78 at 0.85, 1.00 at 1). The blurred error of
-        the colour photos is lowest at 0.85–0.9; that of the gray raccoon
-        falls up to strength 1.
+        What a user can rely on:
+
+        - ``strength=0`` gives exactly the codes of :meth:`transform`, for
+          every dtype.
+        - The mean of a flat area is kept (to within what its size allows)
+          only where the whole error is passed on: at ``strength=1``, that
+          is everywhere with ``adaptive=False`` and on flat areas with
+          ``adaptive=True`` (the default). With less, the error kept back
+          pulls the area toward its nearest codeword.
+        - The codes are deterministic, and an image made of codewords is
+          coded without error.
+        - Values are diffused in float64: integers beyond ``2**53`` are
+          rounded to float64 where ``strength > 0``.
+
+        The defaults were chosen with ``benchmarks/bench_dither_modes.py``
+        (SSIMULACRA2, FLIP and the mean squared error on each benchmark
+        photograph at 16, 64 and 256 colours, against uniform diffusion,
+        Pillow and pngquant), which prints the current figures.
 
         With ``color_space="oklab"``, the pixels are converted to Oklab and
         the error is diffused there, against the Oklab codewords; the codes
@@ -587,9 +603,10 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
             )
         strength = check_strength(strength)
         check_dither_method(method)
+        adaptive = check_adaptive(adaptive)
         self._check_n_channels_unchanged()
         X = self._validate_pixels(X, reset=False)
-        return dither_checked(X, self._codebook(), strength, method)
+        return dither_checked(X, self._codebook(), strength, method, adaptive)
 
     def inverse_transform(self, X):
         """Codewords of codes.

@@ -2,17 +2,22 @@
 
 import numpy as np
 import pytest
-from numpy.testing import assert_array_equal
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.datasets import load_sample_image
 from sklearn.exceptions import NotFittedError
-from skvq._dither import floyd_steinberg
+from skvq._dither import floyd_steinberg, palette_step, smoothness_map
 
-from skvq import ImageVectorQuantizer
+from skvq import Codebook, ImageVectorQuantizer, dither, encode
 
 STRATEGIES = ["kmeans", "uniform", "quantile"]
 
 
-def reference_dither(image, codebook, inner_edges, strength):
+def reference_dither(
+    image, codebook, inner_edges, strength, strength_map=None, error_limit=None
+):
     """Floyd–Steinberg written plainly, independently of skvq's kernel.
 
     Serpentine scan; the value quantized is the pixel plus the shares
@@ -25,7 +30,8 @@ def reference_dither(image, codebook, inner_edges, strength):
     height, width, n_channels = image.shape
     x = image.astype(np.float64)
     low, high = codebook.min(axis=0), codebook.max(axis=0)
-    right, behind, below, ahead = (strength * k / 16.0 for k in (7.0, 3.0, 5.0, 1.0))
+    if strength_map is None:
+        strength_map = np.ones((height, width))
     # Shares from the row above, column j at index j + 1.
     from_above = np.zeros((height + 1, width + 2, n_channels))
     codes = np.zeros((height, width), dtype=np.intp)
@@ -41,16 +47,38 @@ def reference_dither(image, codebook, inner_edges, strength):
                 code = int(np.argmin(np.sum((v - codebook) ** 2, axis=1)))
             codes[i, j] = code
             c = codebook[code]
+            s = strength * float(strength_map[i, j]) if strength else strength
+            right, behind, below, ahead = (s * k / 16.0 for k in (7.0, 3.0, 5.0, 1.0))
+            limit = np.inf if error_limit is None else error_limit[code]
             if inner_edges is not None:
-                # One channel: w*v - w*c, the kernel's overflow-free form.
-                share = {w: w * v - w * c for w in (right, behind, below, ahead)}
+                # One channel: w*v - w*c, the kernel's overflow-free form,
+                # or w times the limit, signed, for a longer error.
+                if abs(0.5 * v[0] - 0.5 * c[0]) > 0.5 * limit:
+                    signed = np.copysign(limit, v - c)
+                    share = {w: w * signed for w in (right, behind, below, ahead)}
+                else:
+                    share = {w: w * v - w * c for w in (right, behind, below, ahead)}
             else:
-                share = {w: w * (v - c) for w in (right, behind, below, ahead)}
+                error = v - c
+                length = 0.0
+                for e in error:  # summed in order, as the kernel does
+                    length += e * e
+                if length > limit * limit:
+                    error = error * (limit / np.sqrt(length))
+                share = {w: w * error for w in (right, behind, below, ahead)}
             from_left = share[right]
             from_above[i + 1, j + 1 - step] += share[behind]
             from_above[i + 1, j + 1] += share[below]
             from_above[i + 1, j + 1 + step] += share[ahead]
     return codes
+
+
+def nearest_other_codeword(codebook):
+    """Distance from each codeword to the nearest different one, by brute
+    force (the adaptive mode's limit of the error passed on)."""
+    distance = np.sqrt(np.square(codebook[:, None] - codebook[None]).sum(axis=2))
+    distance[distance == 0] = np.inf
+    return distance.min(axis=1)
 
 
 @pytest.fixture(scope="module")
@@ -123,6 +151,20 @@ def test_codes_are_those_of_plain_floyd_steinberg(
     ).fit(X)
     inner_edges = quantizer.bin_edges_[1:-1] if n_channels == 1 else None
     expected = reference_dither(image, quantizer.codebook_, inner_edges, strength)
+    assert_array_equal(quantizer.dither(X, strength=strength, adaptive=False), expected)
+    # The adaptive mode: the same diffusion, each pixel's share scaled by the
+    # map.
+    strength_map = smoothness_map(
+        X.astype(np.float64), n_channels, palette_step(quantizer.codebook_)
+    )
+    expected = reference_dither(
+        image,
+        quantizer.codebook_,
+        inner_edges,
+        strength,
+        strength_map,
+        nearest_other_codeword(quantizer.codebook_),
+    )
     assert_array_equal(quantizer.dither(X, strength=strength), expected)
 
 
@@ -137,7 +179,9 @@ def test_thin_images_match_plain_floyd_steinberg(shape, n_channels):
         inner_edges = None
         if n_channels == 1:
             inner_edges = 0.5 * (codebook[1:, 0] + codebook[:-1, 0])
-        codes = floyd_steinberg(rows(image), codebook, inner_edges, 1.0, np.uint8)
+        codes = floyd_steinberg(
+            rows(image), codebook, inner_edges, 1.0, np.uint8, adaptive=False
+        )
         expected = reference_dither(image, codebook, inner_edges, 1.0)
         assert_array_equal(codes, expected)
 
@@ -149,7 +193,9 @@ def test_many_duplicate_codewords_keep_the_first():
     rng = np.random.default_rng(0)
     image = rng.uniform(0, 255, size=(15, 21, 3))
     for strength in (0.0, 0.8):
-        codes = floyd_steinberg(rows(image), codebook, None, strength, np.uint8)
+        codes = floyd_steinberg(
+            rows(image), codebook, None, strength, np.uint8, adaptive=False
+        )
         expected = reference_dither(image, codebook, None, strength)
         assert_array_equal(codes, expected)
         assert not np.isin(codes, np.arange(6, 45)).any()
@@ -178,6 +224,16 @@ def test_mean_of_a_flat_area_is_kept(n_channels):
     )
     colour = np.array([100, 150, 30][:n_channels])
     flat = np.tile(colour, (256, 256)).astype(np.uint8)
+    # At strength 1 without the adaptive mode, and at the defaults.
+    for codes in (
+        quantizer.dither(flat, strength=1, adaptive=False),
+        quantizer.dither(flat),
+    ):
+        restored = quantizer.inverse_transform(codes)
+        means = restored.reshape(256, 256, n_channels).mean(axis=(0, 1))
+        assert np.all(np.abs(means - colour) <= 0.5)
+        # Both levels are used: the flat area is not rendered by one of them.
+        assert np.unique(restored).size == 2
     restored = quantizer.inverse_transform(quantizer.dither(flat, strength=1))
     means = restored.reshape(256, 256, n_channels).mean(axis=(0, 1))
     assert np.all(np.abs(means - colour) <= 0.5)
@@ -190,7 +246,9 @@ def test_errors_of_pixels_far_beyond_the_codebook_do_not_run_away():
     quantizer = ImageVectorQuantizer(n_bins=2).fit(train)
     image = np.full((128, 128), 100.0)
     image[:, :64] = 1e6  # far brighter than the brightest codeword
-    restored = quantizer.inverse_transform(quantizer.dither(image, strength=1))
+    restored = quantizer.inverse_transform(
+        quantizer.dither(image, strength=1, adaptive=False)
+    )
     # Past the few columns next to the boundary, the flat half keeps its mean.
     assert abs(restored[:, 68:].mean() - 100) <= 0.5
 
@@ -312,3 +370,181 @@ def test_dask_array_is_refused():
     message = r"does not take a dask array.*Compute the image first"
     with pytest.raises(TypeError, match=message):
         quantizer.dither(da.from_array(X, chunks=(3, 8)))
+
+
+@pytest.mark.parametrize(
+    "dtype, high, pixel",
+    [
+        (np.int64, 2**61, 2**60 - 1),
+        (np.int64, -(2**62), -(2**61) + 1),
+        (np.uint64, 2**63, 2**62 - 1),
+        (np.uint64, 2**64 - 2**11, 2**63 - 2**10 - 1),
+    ],
+)
+@pytest.mark.parametrize("n_channels", [1, 3])
+def test_strength_zero_equals_transform_beyond_float64_integers(
+    dtype, high, pixel, n_channels
+):
+    # One below the midpoint of two levels that float64 cannot tell apart
+    # from it: its code must come from the integer, not its rounding.
+    X = np.array([[0, high]], dtype=dtype).repeat(n_channels, axis=1)
+    quantizer = ImageVectorQuantizer(n_bins=2, n_channels=n_channels).fit(X)
+    image = np.full((3, 2 * n_channels), pixel, dtype=dtype)
+    expected = quantizer.transform(image)
+    assert_array_equal(quantizer.dither(image, strength=0), expected)
+
+
+@pytest.mark.filterwarnings("ignore::skvq.exceptions.FewerCodewordsWarning")
+@settings(max_examples=60, deadline=None)
+@given(
+    data=st.data(),
+    dtype=st.sampled_from([np.int64, np.uint64]),
+    n_channels=st.integers(1, 3),
+    n_bins=st.integers(2, 5),
+)
+def test_strength_zero_equals_transform_for_any_64_bit_integers(
+    data, dtype, n_channels, n_bins
+):
+    info = np.iinfo(dtype)
+    # Values over the whole range, and big ones, where neighbouring integers
+    # share a float64.
+    low, high = int(info.min), int(info.max)
+    big = st.integers(2**53, high)
+    if low < 0:
+        big = big | st.integers(low, -(2**53))
+    elements = st.integers(low, high) | big
+    shape = st.tuples(
+        st.integers(1, 4), st.integers(1, 5).map(lambda n: n * n_channels)
+    )
+    X = data.draw(hnp.arrays(dtype, shape, elements=elements))
+    image = data.draw(hnp.arrays(dtype, X.shape, elements=elements))
+    quantizer = ImageVectorQuantizer(
+        n_bins=n_bins, n_channels=n_channels, random_state=0
+    ).fit(X)
+    assert_array_equal(quantizer.dither(image, strength=0), quantizer.transform(image))
+
+
+@pytest.mark.parametrize("n_channels", [1, 3])
+@pytest.mark.parametrize("value", [1, 100, 127.5, 254])
+def test_flat_areas_keep_their_mean_at_the_core_defaults(n_channels, value):
+    codebook = Codebook.from_codewords(
+        np.array(np.meshgrid(*[[0.0, 255.0]] * n_channels)).reshape(n_channels, -1).T
+    )
+    flat = np.full((200, 300 * n_channels), value)
+    codes = dither(flat, codebook)
+    restored = codebook.codewords[codes]
+    assert np.all(np.abs(restored.mean(axis=(0, 1)) - value) <= 0.5)
+
+
+def test_flat_area_inside_a_photo_keeps_its_mean(china):
+    # A flat patch surrounded by texture still gets the whole error.
+    image = crop(china, 200, 200).copy()
+    image[50:150, 50:150] = (100, 150, 30)
+    quantizer = ImageVectorQuantizer(n_bins=8, n_channels=3, random_state=0)
+    quantizer.fit(rows(image))
+    restored = quantizer.inverse_transform(quantizer.dither(rows(image)))
+    patch = restored.reshape(image.shape)[60:140, 60:140]
+    assert np.all(np.abs(patch.mean(axis=(0, 1)) - (100, 150, 30)) <= 1.0)
+
+
+def test_smoothness_map_is_one_on_flat_areas_and_gradients_only():
+    rows_, columns = np.mgrid[0:40, 0:60].astype(np.float64)
+    gradient = 3.0 * rows_ + 2.0 * columns  # no second differences
+    assert_array_equal(smoothness_map(gradient, 1, 10.0), 1.0)
+    edge = np.where(columns < 30, 0.0, 200.0)
+    strength_map = smoothness_map(edge, 1, 10.0)
+    # The two columns at the step, and one more on each side (3 x 3), lose
+    # strength, down to 0.8 at most; the others keep all of it.
+    assert np.all(strength_map[:, 28:32] < 0.81)
+    assert np.all(strength_map[:, 28:32] >= 0.8)
+    assert_array_equal(strength_map[:, :27], 1.0)
+    assert_array_equal(strength_map[:, 33:], 1.0)
+    # Activity is measured against the palette's step.
+    texture = np.random.default_rng(0).normal(0, 5, size=(40, 60))
+    assert (
+        smoothness_map(texture, 1, 1.0).mean()
+        < smoothness_map(texture, 1, 100.0).mean()
+    )
+    assert_array_equal(smoothness_map(texture, 1, np.inf), 1.0)
+
+
+def reference_smoothness_map(X, n_channels, step, texture=0.8, half_way=1.0):
+    """The map written with NumPy: second differences where both neighbours
+    exist (border rows and columns take their neighbour's), their maximum
+    over channels, directions and the 3 x 3 neighbourhood."""
+    pixels = X.astype(np.float64).reshape(X.shape[0], -1, n_channels)
+    n_rows, n_columns = pixels.shape[:2]
+    activity = np.zeros((n_rows, n_columns))
+    if n_columns >= 3:
+        along = np.abs(pixels[:, :-2] - 2 * pixels[:, 1:-1] + pixels[:, 2:])
+        along = np.pad(along.max(axis=2), ((0, 0), (1, 1)), mode="edge")
+        activity = np.maximum(activity, along)
+    if n_rows >= 3:
+        along = np.abs(pixels[:-2] - 2 * pixels[1:-1] + pixels[2:])
+        along = np.pad(along.max(axis=2), ((1, 1), (0, 0)), mode="edge")
+        activity = np.maximum(activity, along)
+    padded = np.pad(activity.astype(np.float32), 1, mode="edge")
+    neighbourhood = np.max(
+        [
+            padded[di : di + n_rows, dj : dj + n_columns]
+            for di in range(3)
+            for dj in range(3)
+        ],
+        axis=0,
+    ).astype(np.float64)
+    relative = neighbourhood / (half_way * step)
+    return (texture + (1 - texture) / (1 + relative**2)).astype(np.float32)
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (2, 5), (5, 2), (3, 3), (37, 45)])
+@pytest.mark.parametrize("n_channels", [1, 3])
+@pytest.mark.parametrize("dtype", [np.uint8, np.int64, np.float64])
+def test_smoothness_map_matches_a_numpy_reference(shape, n_channels, dtype):
+    rng = np.random.default_rng(0)
+    image = rng.normal(100, 20, size=(shape[0], shape[1] * n_channels))
+    image = np.clip(image, 0, 255).astype(dtype)
+    for step in (3.0, 40.0):
+        assert_allclose(
+            smoothness_map(image, n_channels, step),
+            reference_smoothness_map(image, n_channels, step),
+            rtol=1e-6,
+        )
+
+
+def test_smoothness_map_of_extreme_values_is_finite():
+    image = np.array([[1e308, -1e308, 1e308], [0, 1e308, -1e308]] * 2)
+    strength_map = smoothness_map(image, 1, 1.0)
+    assert np.all(np.isfinite(strength_map))
+    assert np.all((strength_map >= 0.8) & (strength_map <= 1))
+
+
+def test_palette_step_is_the_median_gap_to_the_nearest_codeword():
+    codebook = np.array([[0.0], [10.0], [10.0], [13.0], [40.0]])
+    # Distinct codewords 0, 10, 13, 40: nearest gaps 10, 3, 3, 27.
+    assert palette_step(codebook) == 6.5
+    assert palette_step(np.array([[5.0, 5.0], [5.0, 5.0]])) == np.inf
+
+
+@pytest.mark.parametrize("adaptive", [True, False])
+@pytest.mark.parametrize("n_channels", [1, 3])
+def test_core_dither_equals_the_estimator(china, adaptive, n_channels):
+    image = crop(china) if n_channels == 3 else gray(crop(china))
+    X = rows(image)
+    quantizer = ImageVectorQuantizer(n_bins=10, n_channels=n_channels, random_state=0)
+    quantizer.fit(X)
+    codebook = Codebook.from_codewords(quantizer.codebook_)
+    if n_channels == 1:
+        codebook = quantizer._codebook()
+    assert_array_equal(
+        dither(X, codebook, strength=0.7, adaptive=adaptive),
+        quantizer.dither(X, strength=0.7, adaptive=adaptive),
+    )
+    assert_array_equal(dither(X, codebook, strength=0), encode(X, codebook))
+
+
+@pytest.mark.parametrize("adaptive", ["yes", 1, None])
+def test_adaptive_that_is_not_a_boolean_is_refused(adaptive):
+    X = np.arange(12, dtype=np.uint8).reshape(3, 4)
+    quantizer = ImageVectorQuantizer(n_bins=2).fit(X)
+    with pytest.raises(TypeError, match="adaptive must be True or False"):
+        quantizer.dither(X, adaptive=adaptive)
