@@ -1,6 +1,6 @@
 """``python -m skvq``: the same as the ``skvq`` command."""
 
-from ._cli import main
+from .cli import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

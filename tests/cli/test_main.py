@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from skvq import ImageVectorQuantizer, read_palette_png
-from skvq._cli import main
+from skvq.cli import main
 
 
 def gray_pixels(height=24, width=32, seed=0):
@@ -465,7 +465,7 @@ def test_unwritable_output_folder(tmp_path, capsys, unwritable):
     assert table_rows(out) == {}
 
 
-@pytest.mark.parametrize("failing", ["fsync", "replace"])
+@pytest.mark.parametrize("failing", ["fsync", "link"])
 def test_full_disk_leaves_no_partial_output(tmp_path, capsys, monkeypatch, failing):
     source = save(tmp_path / "a.png", gray_pixels())
     before = digest(source)
@@ -534,13 +534,26 @@ def test_output_folder_that_is_a_file(tmp_path, capsys):
         ([], "the following arguments are required: COMMAND"),
         (["squash", "a.png"], "invalid choice: 'squash'"),
         (
-            ["quantize", "-o", "o", "a.png"],
-            "the following arguments are required: -n/--n-bins",
+            ["quantize", "-n", "4", "--random-state", "-1", "-o", "o", "a.png"],
+            "--random-state: must be an integer from 0 to 4294967295",
         ),
         (
-            ["quantize", "-n", "4", "a.png"],
-            "the following arguments are required: -o/--output-dir",
+            ["quantize", "--random-state", str(2**32), "-o", "o", "a.png"],
+            "--random-state: must be an integer from 0 to 4294967295",
         ),
+        (
+            ["quantize", "--random-state", str(2**70), "-o", "o", "a.png"],
+            "--random-state: must be an integer from 0 to 4294967295",
+        ),
+        (
+            ["quantize", "--output", "x.png", "a.png", "b.png"],
+            "--output names the file of one input, got 2 inputs",
+        ),
+        (["quantize", "-", "a.png"], "must be the only INPUT"),
+        (["quantize", "--quality", "80-60", "a.png"], "must be MIN-MAX"),
+        (["quantize", "--quality", "101", "a.png"], "must be MIN-MAX"),
+        (["quantize", "--posterize", "5", "a.png"], "from 0 to 4"),
+        (["quantize", "--jobs", "0", "a.png"], "--jobs/-j: must be an integer"),
         (
             ["quantize", "-n", "4", "-o", "o"],
             "the following arguments are required: INPUT",
@@ -674,7 +687,7 @@ def test_progress_bar_only_on_a_terminal_with_several_files(
     status, _, err = run(capsys, "quantize", *sources, "-n", 2, "-o", tmp_path / "a")
     assert (status, err) == (0, "")  # stderr is not a terminal here
 
-    monkeypatch.setattr("skvq._cli._isatty", lambda stream: True)
+    monkeypatch.setattr("skvq.cli._report.isatty", lambda stream: True)
     status, out, err = run(capsys, "quantize", *sources, "-n", 2, "-o", tmp_path / "b")
     assert status == 0
     assert "quantizing:" in err and "0/3" in err
@@ -687,7 +700,7 @@ def test_progress_bar_only_on_a_terminal_with_several_files(
 def test_no_progress_bar_without_tqdm(tmp_path, capsys, monkeypatch):
     sources = [save(tmp_path / f"{i}.png", gray_pixels(seed=i)) for i in range(2)]
     monkeypatch.setitem(sys.modules, "tqdm", None)  # import tqdm now fails
-    monkeypatch.setattr("skvq._cli._isatty", lambda stream: True)
+    monkeypatch.setattr("skvq.cli._report.isatty", lambda stream: True)
     status, out, err = run(capsys, "quantize", *sources, "-n", 2, "-o", tmp_path / "o")
     assert (status, err) == (0, "")
     assert set(table_rows(out)) == {str(path) for path in sources}
@@ -815,7 +828,7 @@ def test_optimize_is_on_by_default_when_oxipng_is_installed(tmp_path, capsys):
     pytest.importorskip("oxipng")
     source = save(tmp_path / "ramp.png", ramp_pixels(64, 256))
     sizes, images = {}, {}
-    from skvq._cli import _DEFAULT_OPTIMIZE_LEVEL
+    from skvq.cli._arguments import DEFAULT_OPTIMIZE_LEVEL as _DEFAULT_OPTIMIZE_LEVEL
 
     for name, option in [
         ("default", []),
@@ -835,7 +848,7 @@ def test_optimize_is_on_by_default_when_oxipng_is_installed(tmp_path, capsys):
 def test_without_oxipng_files_are_written_by_pillow_alone(
     tmp_path, capsys, monkeypatch
 ):
-    monkeypatch.setattr("skvq._cli._oxipng_installed", lambda: False)
+    monkeypatch.setattr("skvq.cli._arguments.oxipng_installed", lambda: False)
     monkeypatch.setitem(sys.modules, "oxipng", None)  # import oxipng now fails
     source = save(tmp_path / "a.png", gray_pixels())
     status, _, err = run(capsys, "quantize", source, "-n", 4, "-o", tmp_path / "o")
@@ -914,7 +927,7 @@ def test_start_up_imports_no_heavy_module():
     script = (
         "import sys, contextlib, io\n"
         "import skvq\n"
-        "from skvq._cli import main\n"
+        "from skvq.cli import main\n"
         "with contextlib.redirect_stdout(io.StringIO()):\n"
         "    try:\n"
         "        main(['--help'])\n"

@@ -1,0 +1,173 @@
+"""Images with transparency through the command line: alpha palettes
+(skvq.cli._palette)."""
+
+import numpy as np
+import pytest
+from PIL import Image
+from sklearn.datasets import load_sample_image
+
+from skvq import ImageVectorQuantizer, read_palette_png
+from skvq._transparency import premultiply
+from skvq.cli import main
+
+
+def photo(size=160):
+    """A square crop of scikit-learn's china.jpg, uint8 RGB."""
+    china = load_sample_image("china.jpg")
+    return np.ascontiguousarray(china[100 : 100 + size, 200 : 200 + size])
+
+
+def disc_alpha(size, edge=0.0):
+    """Alpha of an opaque disc, fully transparent outside; ``edge`` pixels
+    of anti-aliasing ramp."""
+    yy, xx = np.mgrid[:size, :size]
+    distance = np.hypot(yy - size / 2 + 0.5, xx - size / 2 + 0.5)
+    inside = 0.45 * size - distance
+    if edge == 0:
+        return np.where(inside > 0, 255, 0).astype(np.uint8)
+    return np.clip(np.rint(128 + 255 * inside / edge), 0, 255).astype(np.uint8)
+
+
+def quantize(tmp_path, rgba, *options):
+    source = tmp_path / "input.png"
+    Image.fromarray(rgba).save(source)
+    out_dir = tmp_path / "out"
+    status = main(["quantize", str(source), "-o", str(out_dir), "-q", *options])
+    assert status == 0
+    return out_dir / "input.png"
+
+
+def read_rgba(path):
+    with Image.open(path) as image:
+        return np.asarray(image.convert("RGBA"))
+
+
+@pytest.mark.parametrize("dither", [[], ["--no-dither"], ["--dither", "1"]])
+def test_disc_transparent_outside_gets_one_entry_and_15_visible_colours(
+    tmp_path, dither
+):
+    size = 160
+    rgba = np.dstack([photo(size), disc_alpha(size)])
+    # Colours under alpha 0 are invisible; make them as varied as possible.
+    outside = rgba[..., 3] == 0
+    rgba[outside, :3] = np.random.default_rng(0).integers(0, 256, (outside.sum(), 3))
+    output = quantize(tmp_path, rgba, "-n", "16", *dither)
+
+    codes, codebook = read_palette_png(output)
+    assert codebook.shape[1] == 4
+    assert np.unique(codes[outside]).size == 1
+    assert codebook[codes[outside][0], 3] == 0
+    assert np.sum(codebook[:, 3] == 0) == 1
+    written = read_rgba(output)
+    np.testing.assert_array_equal(written[..., 3], rgba[..., 3])
+    visible = np.unique(written[~outside, :3], axis=0)
+    assert len(visible) == 15
+
+
+def test_disc_visible_colours_are_as_good_as_a_palette_of_the_disc_alone(tmp_path):
+    # The invisible colours must not take palette entries from the visible
+    # ones: the disc is quantized as well as its own pixels in 15 colours.
+    size = 160
+    rgba = np.dstack([photo(size), disc_alpha(size)])
+    inside = rgba[..., 3] == 255
+    rgba[~inside, :3] = 255 - rgba[~inside, :3]
+    written = read_rgba(quantize(tmp_path, rgba, "-n", "16", "--no-dither"))
+
+    error = written[inside, :3].astype(float) - rgba[inside, :3]
+    disc = rgba[inside, :3]
+    reference = ImageVectorQuantizer(n_bins=15, n_channels=3, random_state=0)
+    reference_mse = -reference.fit(disc).score(disc)
+    assert np.mean(error**2) <= 1.02 * reference_mse + 1 / 12
+
+
+@pytest.mark.parametrize("dither", [["--no-dither"], ["--dither", "1"]])
+@pytest.mark.parametrize("n_bins", ["4", "16", "256"])
+def test_alpha_gradient_keeps_alpha_0_and_255_exactly(tmp_path, n_bins, dither):
+    size = 128
+    gradient = np.tile(np.rint(np.linspace(0, 255, size)).astype(np.uint8), (size, 1))
+    rgba = np.dstack([photo(size), gradient])
+    written = read_rgba(quantize(tmp_path, rgba, "-n", n_bins, *dither))
+    alpha = written[..., 3]
+    np.testing.assert_array_equal(alpha[gradient == 0], 0)
+    np.testing.assert_array_equal(alpha[gradient == 255], 255)
+    translucent = (gradient > 0) & (gradient < 255)
+    if n_bins == "256" and dither == ["--no-dither"]:
+        # Enough entries for every alpha of the gradient to be close.
+        assert (
+            np.max(np.abs(alpha[translucent] - gradient[translucent].astype(int))) < 40
+        )
+
+
+def test_anti_aliased_edge_keeps_exact_alpha_and_the_row_measures_visible_error(
+    tmp_path, capsys
+):
+    size = 160
+    alpha = disc_alpha(size, edge=3.0)
+    rgba = np.dstack([photo(size), alpha])
+    assert np.any((alpha > 0) & (alpha < 255))
+    source = tmp_path / "input.png"
+    Image.fromarray(rgba).save(source)
+    status = main(["quantize", str(source), "-o", str(tmp_path / "out"), "-n", "8"])
+    assert status == 0
+    written = read_rgba(tmp_path / "out" / "input.png")
+    np.testing.assert_array_equal(written[alpha == 0, 3], 0)
+    np.testing.assert_array_equal(written[alpha == 255, 3], 255)
+
+    # The row's MSE is over premultiplied colours and alpha: what is visible.
+    expected = np.mean((premultiply(written) - premultiply(rgba)) ** 2)
+    row = capsys.readouterr().out.splitlines()[1].split()
+    assert float(row[4]) == pytest.approx(expected, abs=1e-3)
+
+
+def test_gray_and_alpha_stays_gray_with_one_transparent_entry(tmp_path):
+    size = 96
+    gray = photo(size).mean(axis=2).astype(np.uint8)
+    alpha = disc_alpha(size)
+    output = quantize(tmp_path, np.dstack([gray, alpha]), "-n", "4")
+    codes, codebook = read_palette_png(output)
+    assert codebook.shape[1] == 2
+    assert np.unique(codes[alpha == 0]).size == 1
+    with Image.open(output) as image:
+        written = np.asarray(image.convert("LA"))
+    np.testing.assert_array_equal(written[..., 1], alpha)
+    assert len(np.unique(written[alpha == 255, 0])) == 3
+
+
+def test_fully_transparent_image_is_one_transparent_entry(tmp_path):
+    rgba = np.zeros((8, 8, 4), np.uint8)
+    rgba[..., :3] = np.arange(64).reshape(8, 8, 1)
+    codes, codebook = read_palette_png(quantize(tmp_path, rgba, "-n", "4"))
+    np.testing.assert_array_equal(codes, 0)
+    # One entry of alpha 0 (read as gray, since its colour is black).
+    np.testing.assert_array_equal(codebook, [[0, 0]])
+
+
+def test_two_entries_with_transparency_are_transparent_and_the_mean(tmp_path):
+    rgba = np.zeros((4, 4, 4), np.uint8)
+    rgba[:2, :, :] = [200, 100, 50, 255]
+    rgba[2:3, :, :] = [100, 50, 0, 255]
+    _, codebook = read_palette_png(quantize(tmp_path, rgba, "-n", "2"))
+    np.testing.assert_array_equal(
+        codebook[np.argsort(codebook[:, 3])], [[0, 0, 0, 0], [167, 83, 33, 255]]
+    )
+
+
+def test_shared_codebook_with_transparency(tmp_path, capsys):
+    size = 64
+    sprite = np.dstack([photo(size), disc_alpha(size)])
+    opaque = photo(size)[::-1]
+    sources = [tmp_path / "sprite.png", tmp_path / "opaque.png"]
+    Image.fromarray(sprite).save(sources[0])
+    Image.fromarray(opaque).save(sources[1])
+    out_dir = tmp_path / "out"
+    options = ["-n", "8", "--shared-codebook", "--no-optimize"]
+    status = main(["quantize", *map(str, sources), *options, "-o", str(out_dir)])
+    assert status == 0
+    _, sprite_codebook = read_palette_png(out_dir / "sprite.png")
+    _, opaque_codebook = read_palette_png(out_dir / "opaque.png")
+    np.testing.assert_array_equal(sprite_codebook, opaque_codebook)
+    assert np.sum(sprite_codebook[:, 3] == 0) == 1
+    np.testing.assert_array_equal(read_rgba(out_dir / "opaque.png")[..., 3], 255)
+    np.testing.assert_array_equal(
+        read_rgba(out_dir / "sprite.png")[..., 3], sprite[..., 3]
+    )
