@@ -28,7 +28,7 @@ from ._codec import encode as _encode
 from ._codec import mean_squared_error as _mean_of
 from ._codec import squared_error as _squared_error
 from ._dither import floyd_steinberg
-from ._encode import code_dtype
+from ._encode import code_dtype, nearest_codeword
 from ._scalar_codebook import scalar_codebook
 from ._summary import PixelSummary, one_atom_per_codeword
 from ._summary import merge_summaries as _merge_summaries
@@ -277,6 +277,7 @@ def learn_codebook(
     max_atoms=65536,
     max_iter=300,
     random_state=None,
+    fixed_codewords=None,
 ):
     """Learn a codebook shared by all pixels of ``X``, or from a summary.
 
@@ -304,10 +305,25 @@ def learn_codebook(
     random_state : int, RandomState instance or None, default=None
         Seeds k-means++, used only when the variance split cannot cut
         ``n_bins`` boxes.
+    fixed_codewords : array-like of shape (n_fixed, n_channels), default=None
+        Codewords that the codebook must hold, 1 to ``n_bins`` of them
+        (a fixed palette, or colours to keep while the others are learned).
+        They come first, bit for bit and in their order, followed by the
+        ``n_bins - n_fixed`` learned ones; every pixel goes to its nearest
+        codeword (``bin_edges`` is None). See Notes.
 
     Returns
     -------
     codebook : Codebook
+
+    Notes
+    -----
+    With ``fixed_codewords``, the learned codewords start from the codebook
+    of ``n_bins`` codewords learned as usual, less the one nearest to each
+    fixed codeword; with ``strategy="kmeans"``, Lloyd's iterations then move
+    only them (each to the weighted mean of the atoms nearest to it), which
+    never increases the error. This is a local optimum, not the exact one,
+    even with one channel.
 
     Warns
     -----
@@ -348,16 +364,68 @@ def learn_codebook(
             X, sample_weight, n_channels=n_channels, max_atoms=max_atoms
         )
     check_total_weight(np.sum(summary.weight))
+    if fixed_codewords is not None:
+        fixed_codewords = check_fixed_codewords(
+            fixed_codewords, n_bins, summary.n_channels
+        )
     return codebook_from_summary(
-        summary, n_bins, strategy, reconstruction, max_iter, random_state
+        summary,
+        n_bins,
+        strategy,
+        reconstruction,
+        max_iter,
+        random_state,
+        fixed_codewords=fixed_codewords,
     )
 
 
+def check_fixed_codewords(fixed_codewords, n_bins, n_channels):
+    """``fixed_codewords`` as a float64 array of shape (n_fixed, n_channels)
+    with 1 <= n_fixed <= n_bins and finite values, or a ValueError/TypeError
+    saying what is wrong."""
+    fixed = np.asarray(fixed_codewords)
+    if fixed.dtype.kind not in "biuf":
+        raise TypeError(
+            f"fixed_codewords must be real numbers, got dtype {fixed.dtype}."
+        )
+    if fixed.ndim != 2 or fixed.shape[1] != n_channels:
+        raise ValueError(
+            "fixed_codewords must have shape (n_fixed, n_channels) with "
+            f"n_channels={n_channels}, got shape {fixed.shape}."
+        )
+    if not 1 <= fixed.shape[0] <= n_bins:
+        raise ValueError(
+            f"fixed_codewords must hold 1 to n_bins={n_bins} codewords, got "
+            f"{fixed.shape[0]}."
+        )
+    fixed = fixed.astype(np.float64)
+    if not np.isfinite(fixed).all():
+        raise ValueError("fixed_codewords must be finite (no NaN or infinity).")
+    return fixed
+
+
 def codebook_from_summary(
-    summary, n_bins, strategy, reconstruction, max_iter, random_state
+    summary,
+    n_bins,
+    strategy,
+    reconstruction,
+    max_iter,
+    random_state,
+    *,
+    fixed_codewords=None,
 ):
     """:func:`learn_codebook` on a summary of positive weight, with checked
     parameters (the estimator's path)."""
+    if fixed_codewords is not None:
+        return _codebook_with_fixed(
+            summary,
+            n_bins,
+            strategy,
+            reconstruction,
+            max_iter,
+            random_state,
+            fixed_codewords,
+        )
     if one_atom_per_codeword(summary, n_bins) and summary.n_atoms < n_bins:
         warnings.warn(
             f"X has {summary.n_atoms} distinct value(s), fewer than "
@@ -379,6 +447,51 @@ def codebook_from_summary(
         random_state=random_state,
     )
     return Codebook(codewords, None, n_iter)
+
+
+def _codebook_with_fixed(
+    summary, n_bins, strategy, reconstruction, max_iter, random_state, fixed
+):
+    """The codebook of ``fixed`` (checked) followed by the learned codewords
+    (see the Notes of :func:`learn_codebook`)."""
+    n_fixed = fixed.shape[0]
+    if n_fixed == n_bins:
+        return Codebook(fixed.copy())
+    learned = codebook_from_summary(
+        summary, n_bins, strategy, reconstruction, max_iter, random_state
+    ).codewords
+    free = np.ones(learned.shape[0], dtype=bool)
+    for codeword in fixed:
+        if not free.any():
+            break
+        distance = np.sum((learned - codeword) ** 2, axis=1)
+        distance[~free] = np.inf
+        free[np.argmin(distance)] = False
+    learned = learned[free]
+    n_iter = 0
+    if strategy == "kmeans" and learned.shape[0]:
+        means, weight = summary.mean, summary.weight
+        for n_iter in range(1, max_iter + 1):  # noqa: B007
+            codewords = np.vstack([fixed, learned])
+            cells = nearest_codeword(means, codewords, code_dtype(len(codewords)))
+            cells = cells.astype(np.intp) - n_fixed
+            moved = cells >= 0
+            n_free = learned.shape[0]
+            total = np.bincount(cells[moved], weight[moved], minlength=n_free)
+            sums = np.column_stack(
+                [
+                    np.bincount(
+                        cells[moved], weight[moved] * means[moved, c], minlength=n_free
+                    )
+                    for c in range(means.shape[1])
+                ]
+            )
+            with np.errstate(invalid="ignore", divide="ignore"):
+                updated = np.where(total[:, None] > 0, sums / total[:, None], learned)
+            if np.array_equal(updated, learned):
+                break
+            learned = updated
+    return Codebook(np.vstack([fixed, learned]), None, max(n_iter, 1))
 
 
 def _check_codebook(codebook):

@@ -16,6 +16,7 @@ from ._codec import decode, encode, mean_squared_error, squared_error
 from ._quantize import (
     DEFAULT_DITHER_STRENGTH,
     Codebook,
+    check_fixed_codewords,
     check_strength,
     codebook_from_summary,
     dither_checked,
@@ -128,10 +129,19 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
         variance split cannot cut ``n_bins`` boxes (vectors with
         ``strategy="kmeans"``); otherwise the codebook does not depend on it.
 
+    fixed_codewords : array-like of shape (n_fixed, n_channels), default=None
+        Codewords the codebook must hold, 1 to ``n_bins`` of them: a fixed
+        palette (``n_fixed == n_bins``: nothing is learned but the
+        statistics), or colours kept while the other ``n_bins - n_fixed``
+        are learned. They come first in ``codebook_``, bit for bit and in
+        their order, and every pixel takes its nearest codeword (no
+        ``bin_edges_``). See :func:`skvq.learn_codebook`.
+
     Attributes
     ----------
     codebook_ : ndarray of shape (`n_bins_`, n_channels)
-        The codewords; ascending when ``n_channels == 1``.
+        The codewords; ascending when ``n_channels == 1`` (unless
+        ``fixed_codewords`` is given).
 
     n_bins_ : int
         Number of codewords. Smaller than ``n_bins`` when the training data
@@ -144,7 +154,7 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
 
     bin_edges_ : ndarray of shape (`n_bins_` + 1,)
         Thresholds between cells, the outer ones being the training minimum
-        and maximum. Only with ``n_channels == 1``.
+        and maximum. Only with ``n_channels == 1`` and no ``fixed_codewords``.
 
     n_iter_ : int
         Lloyd iterations of k-means, on the coarse grid and on all atoms
@@ -202,6 +212,7 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "inverse_dtype": [None, NumericDtype()],
         "random_state": ["random_state"],
+        "fixed_codewords": ["array-like", None],
     }
 
     def __init__(
@@ -215,6 +226,7 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
         max_iter=300,
         inverse_dtype=None,
         random_state=None,
+        fixed_codewords=None,
     ):
         self.n_bins = n_bins
         self.n_channels = n_channels
@@ -224,6 +236,7 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
         self.max_iter = max_iter
         self.inverse_dtype = inverse_dtype
         self.random_state = random_state
+        self.fixed_codewords = fixed_codewords
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None, sample_weight=None):
@@ -338,6 +351,10 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
                 f"max_atoms must be at least n_bins={self.n_bins}, "
                 f"got max_atoms={self.max_atoms}."
             )
+        if self.fixed_codewords is not None:
+            check_fixed_codewords(
+                self.fixed_codewords, self.n_bins, int(self.n_channels)
+            )
         if not reset:
             self._check_n_channels_unchanged()
         # The constraints accept a bool as an int, as scikit-learn's do;
@@ -383,6 +400,11 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
             self.reconstruction,
             int(self.max_iter),
             check_random_state(self.random_state),
+            fixed_codewords=None
+            if self.fixed_codewords is None
+            else check_fixed_codewords(
+                self.fixed_codewords, self.n_bins, int(self.n_channels)
+            ),
         )
         self.codebook_ = codebook.codewords
         if codebook.bin_edges is not None:
@@ -452,7 +474,8 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
     def _bin_edges(self):
         """``bin_edges_`` with one channel, else None, as the functions of
         :mod:`skvq._codec` take them."""
-        return self.bin_edges_ if self.n_channels == 1 else None
+        # No bin_edges_ with fixed_codewords: every pixel takes its nearest.
+        return getattr(self, "bin_edges_", None) if self.n_channels == 1 else None
 
     def dither(self, X, *, strength=DEFAULT_DITHER_STRENGTH):
         """Codes of the pixels of X with Floyd–Steinberg error diffusion.
