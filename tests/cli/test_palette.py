@@ -3,6 +3,16 @@
 
 import numpy as np
 import pytest
+from cli_images import (
+    blurred_mse,
+    colour_pixels,
+    decoded,
+    gray_pixels,
+    ramp_pixels,
+    run,
+    save,
+    table_rows,
+)
 from PIL import Image
 from sklearn.datasets import load_sample_image
 
@@ -170,4 +180,90 @@ def test_shared_codebook_with_transparency(tmp_path, capsys):
     np.testing.assert_array_equal(read_rgba(out_dir / "opaque.png")[..., 3], 255)
     np.testing.assert_array_equal(
         read_rgba(out_dir / "sprite.png")[..., 3], sprite[..., 3]
+    )
+
+
+# ------------------------------------------------------------ dithering
+
+
+def default_strength():
+    from skvq._quantize import DEFAULT_DITHER_STRENGTH
+
+    return DEFAULT_DITHER_STRENGTH
+
+
+@pytest.mark.parametrize("n_channels", [1, 3])
+def test_no_dither_gives_the_codes_of_transform(tmp_path, capsys, n_channels):
+    pixels = gray_pixels() if n_channels == 1 else colour_pixels()
+    source = save(tmp_path / "a.png", pixels)
+    status, _, _ = run(
+        capsys, "quantize", source, "-n", 6, "--no-dither", "-o", tmp_path / "o"
+    )
+    assert status == 0
+    samples = pixels.reshape(-1, n_channels)
+    quantizer = ImageVectorQuantizer(n_bins=6, n_channels=n_channels, random_state=0)
+    codes = quantizer.fit(samples).transform(samples)
+    expected = np.rint(quantizer.codebook_)[codes.ravel()].reshape(pixels.shape)
+    mode = "L" if n_channels == 1 else "RGB"
+    np.testing.assert_array_equal(decoded(tmp_path / "o" / "a.png", mode), expected)
+
+
+@pytest.mark.parametrize("n_channels", [1, 3])
+def test_default_dither_is_the_dither_method_at_its_default_strength(
+    tmp_path, capsys, n_channels
+):
+    pixels = ramp_pixels() if n_channels == 1 else colour_pixels()
+    source = save(tmp_path / "a.png", pixels)
+    status, _, _ = run(capsys, "quantize", source, "-n", 4, "-o", tmp_path / "o")
+    assert status == 0
+    rows = pixels.reshape(pixels.shape[0], -1)
+    quantizer = ImageVectorQuantizer(n_bins=4, n_channels=n_channels, random_state=0)
+    codes = quantizer.fit(rows).dither(rows)
+    expected = np.rint(quantizer.codebook_)[codes].reshape(pixels.shape)
+    mode = "L" if n_channels == 1 else "RGB"
+    np.testing.assert_array_equal(decoded(tmp_path / "o" / "a.png", mode), expected)
+
+    status, _, _ = run(
+        capsys,
+        "quantize",
+        source,
+        "-n",
+        4,
+        "--dither",
+        repr(default_strength()),
+        "-o",
+        tmp_path / "explicit",
+    )
+    assert status == 0
+    np.testing.assert_array_equal(
+        decoded(tmp_path / "explicit" / "a.png", mode), expected
+    )
+
+
+def test_dithering_lowers_the_blurred_error_of_a_smooth_ramp(tmp_path, capsys):
+    pixels = ramp_pixels()
+    source = save(tmp_path / "ramp.png", pixels)
+    errors = {}
+    for name, option in [("plain", ["--no-dither"]), ("dithered", ["--dither", 1])]:
+        status, out, _ = run(
+            capsys, "quantize", source, "-n", 4, *option, "-o", tmp_path / name
+        )
+        assert status == 0
+        written = decoded(tmp_path / name / "ramp.png", "L")
+        errors[name] = blurred_mse(written, pixels)
+        row = table_rows(out)[str(source)]
+        assert row[5] == pytest.approx(10 * np.log10(255**2 / errors[name]), abs=1e-2)
+    assert errors["dithered"] < 0.5 * errors["plain"]
+
+
+def test_dither_zero_is_no_dither(tmp_path, capsys):
+    source = save(tmp_path / "a.png", colour_pixels())
+    for name, option in [("zero", ["--dither", "0"]), ("none", ["--no-dither"])]:
+        status, _, _ = run(
+            capsys, "quantize", source, "-n", 5, *option, "-o", tmp_path / name
+        )
+        assert status == 0
+    np.testing.assert_array_equal(
+        decoded(tmp_path / "zero" / "a.png", "RGB"),
+        decoded(tmp_path / "none" / "a.png", "RGB"),
     )
