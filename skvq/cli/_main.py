@@ -56,11 +56,12 @@ def main(argv=None):
         ...
     SystemExit: 0
     """
-    from ._write import stopping
-
-    stopping.clear()
-    previous = _catch_signals(stopping)
+    previous = {}
     try:
+        from ._write import stopping
+
+        stopping.clear()
+        previous = _catch_signals(stopping)
         parser, quantize = build_parser()
         args = parser.parse_args(argv)
         check_arguments(quantize, args)
@@ -91,8 +92,21 @@ def main(argv=None):
         return EXIT_INTERRUPTED
     except _Terminated:
         return _EXIT_TERMINATED
+    except Exception:
+        # An import interrupted by Ctrl-C can fail with another exception
+        # (NumPy's C modules turn it into an ImportError).
+        if previous and _interrupted():
+            print("skvq: error: interrupted", file=sys.stderr)
+            return EXIT_INTERRUPTED
+        raise
     finally:
         _restore_signals(previous)
+
+
+def _interrupted():
+    from ._write import stopping
+
+    return stopping.is_set()
 
 
 def _catch_signals(stopping):
@@ -358,7 +372,9 @@ class _Run:
         picture.pixels = None
         entries = palette.entries.astype(np.uint8)
         level = args.optimize if args.optimize is not False else None
-        data = encode_palette_png(codes, entries, level)
+        # A --map palette is written as given: all of it, in its order.
+        keep = self.map_entries is not None
+        data = encode_palette_png(codes, entries, level, keep_palette=keep)
         if args.skip_if_larger and len(data) >= picture.n_bytes:
             done.skipped = (
                 f"skipped: its output ({len(data)} bytes) would not be smaller "

@@ -167,3 +167,29 @@ def test_quantize_help_explains_every_option_with_examples(capsys):
         "exit status:",
     ]:
         assert option in text
+
+
+def test_the_default_strength_is_the_cores():
+    from skvq._quantize import DEFAULT_DITHER_STRENGTH
+    from skvq.cli._arguments import DEFAULT_DITHER_STRENGTH as shown_in_help
+
+    assert shown_in_help == DEFAULT_DITHER_STRENGTH
+
+
+def test_help_says_where_options_differ_from_pngquant(capsys):
+    with pytest.raises(SystemExit):
+        main(["quantize", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "pngquant's -o is --output FILE" in text
+    for option in [
+        "--quality",
+        "--skip-if-larger",
+        "--ext",
+        "--output",
+        "--force",
+        "--strip",
+        "--posterize",
+        "--map",
+        "--jobs",
+    ]:
+        assert option in text

@@ -1,5 +1,6 @@
 """The run of skvq quantize (skvq.cli._main)."""
 
+import os
 import subprocess
 import sys
 
@@ -216,3 +217,178 @@ def test_start_up_imports_no_heavy_module():
         [sys.executable, "-c", script], capture_output=True, text=True, check=True
     )
     assert result.stdout == "[]\n"
+
+
+# ------------------------------------------------------------ in a process
+
+
+def skvq(*argv, **options):
+    """``python -m skvq`` in a child process, from this worktree."""
+    options = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, **options}
+    return subprocess.run(
+        [sys.executable, "-m", "skvq", *map(str, argv)], timeout=120, **options
+    )
+
+
+def test_quantize_imports_no_scikit_learn_scipy_or_pandas(tmp_path):
+    source = save(tmp_path / "a.png", colour_pixels())
+    script = (
+        "import sys\n"
+        "from skvq.cli import main\n"
+        f"status = main(['quantize', {str(source)!r}, '-n', '8', '-q', "
+        f"'-o', {str(tmp_path / 'o')!r}])\n"
+        "heavy = ('sklearn', 'scipy', 'pandas')\n"
+        "print(status, sorted(m for m in sys.modules if m.split('.')[0] in heavy))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert result.stdout == "0 []\n"
+
+
+def test_stdin_to_stdout_gives_the_file_of_a_named_input(tmp_path, capsys):
+    source = save(tmp_path / "a.png", colour_pixels())
+    with open(source, "rb") as stdin:
+        result = skvq("quantize", "-", "-n", 8, stdin=stdin)
+    assert result.returncode == 0
+    assert result.stderr.decode().startswith("file ")  # the table, on stderr
+    status, _, _ = run(
+        capsys, "quantize", source, "-n", 8, "--output", tmp_path / "b.png"
+    )
+    assert status == 0
+    assert result.stdout == (tmp_path / "b.png").read_bytes()
+
+
+def test_outputs_go_beside_their_inputs_with_pngquants_suffix(tmp_path, capsys):
+    source = save(tmp_path / "a.png", gray_pixels())
+    assert run(capsys, "quantize", source, "-n", 4)[0] == 0
+    assert run(capsys, "quantize", source, "-n", 4, "--nofs")[0] == 0
+    assert run(capsys, "quantize", source, "-n", 4, "--ext", ".q.png")[0] == 0
+    assert listing(tmp_path) == ["a-fs8.png", "a-or8.png", "a.png", "a.q.png"]
+    # --force replaces, as pngquant's does.
+    (tmp_path / "a-fs8.png").write_bytes(b"old")
+    assert run(capsys, "quantize", source, "-n", 4)[0] == 1
+    assert (tmp_path / "a-fs8.png").read_bytes() == b"old"
+    assert run(capsys, "quantize", source, "-n", 4, "--force")[0] == 0
+    assert read_palette_png(tmp_path / "a-fs8.png")[1].shape == (4, 1)
+
+
+def test_jobs_1_and_2_write_the_same_bytes_and_rows(tmp_path, capsys):
+    sources = [
+        save(
+            tmp_path / f"{k}.png",
+            colour_pixels(40, 50, seed=k) if k % 2 else gray_pixels(40, 50, seed=k),
+        )
+        for k in range(5)
+    ]
+    outputs = {}
+    for jobs in (1, 2):
+        status, out, err = run(
+            capsys,
+            "quantize",
+            *sources,
+            "-n",
+            16,
+            "-o",
+            tmp_path / f"j{jobs}",
+            "--jobs",
+            jobs,
+        )
+        assert (status, err) == (0, "")
+        outputs[jobs] = (
+            out.splitlines(),
+            [(tmp_path / f"j{jobs}" / p.name).read_bytes() for p in sources],
+        )
+    assert outputs[1] == outputs[2]
+    names = [line.split()[0] for line in outputs[1][0][1:-1]]
+    assert names == [str(path) for path in sources]  # rows in input order
+
+
+@pytest.mark.parametrize("sink", ["closed pipe", "/dev/full"])
+def test_a_closed_or_full_stdout_is_one_line_and_every_file_is_written(tmp_path, sink):
+    if sink == "/dev/full" and not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full")
+    sources = [save(tmp_path / f"{k}.png", gray_pixels(seed=k)) for k in range(3)]
+    if sink == "closed pipe":
+        read_end, write_end = os.pipe()
+        os.close(read_end)
+        stdout, reason = write_end, "Broken pipe"
+    else:
+        stdout, reason = os.open("/dev/full", os.O_WRONLY), "No space left on device"
+    try:
+        result = skvq(
+            "quantize", *sources, "-n", 4, "-o", tmp_path / "o", stdout=stdout
+        )
+    finally:
+        os.close(stdout)
+    assert result.returncode == 1
+    assert result.stderr.decode() == (
+        f"skvq: error: cannot write the report to standard output: {reason}\n"
+    )
+    for path in sources:
+        assert read_palette_png(tmp_path / "o" / path.name)[1].shape == (4, 1)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX signals")
+@pytest.mark.parametrize("delay", [0.01, 0.03, 0.06, 0.1, 0.2])
+def test_sigint_at_start_up_prints_no_traceback(tmp_path, delay):
+    # The child says when the interpreter is up (Python's own start-up,
+    # before any skvq code runs, is not skvq's to guard), then runs
+    # "python -m skvq" as runpy does.
+    import signal
+    import time
+
+    source = save(tmp_path / "a.png", gray_pixels())
+    argv = ["skvq", "quantize", str(source), "-o", str(tmp_path / "o")]
+    script = (
+        "import os, runpy, sys\n"
+        f"sys.argv = {argv!r}\n"
+        "os.write(2, b'>')\n"
+        "runpy.run_module('skvq', run_name='__main__', alter_sys=True)\n"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", script],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stderr.read(1) == b">"
+    time.sleep(delay)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert b"Traceback" not in err
+    assert process.returncode in (0, 130)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX signals")
+def test_sigterm_leaves_no_temporary_file_and_no_partial_output(tmp_path):
+    import signal
+    import time
+
+    sources = [
+        save(tmp_path / f"{k}.png", colour_pixels(300, 300, seed=k)) for k in range(6)
+    ]
+    for trial, delay in enumerate([0.3, 0.5, 0.7, 0.9, 1.2]):
+        out_dir = tmp_path / f"o{trial}"
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "skvq",
+                "quantize",
+                *map(str, sources),
+                "-o",
+                str(out_dir),
+                "--jobs",
+                "2",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        time.sleep(delay)
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=60)
+        assert b"Traceback" not in err
+        names = listing(out_dir) if out_dir.exists() else []
+        assert not [name for name in names if name.endswith(".tmp")]
+        for name in names:
+            assert read_palette_png(out_dir / name)[1].shape[0] >= 2

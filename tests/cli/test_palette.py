@@ -267,3 +267,92 @@ def test_dither_zero_is_no_dither(tmp_path, capsys):
         decoded(tmp_path / "zero" / "a.png", "RGB"),
         decoded(tmp_path / "none" / "a.png", "RGB"),
     )
+
+
+# ------------------------------------------------------------ given palettes
+
+
+def nearest_by_brute_force(pixels, palette):
+    """Index of the nearest entry (squared distance, first of equals)."""
+    distances = ((pixels[:, None, :] - palette[None, :, :]) ** 2).sum(axis=2)
+    return np.argmin(distances, axis=1)
+
+
+@pytest.mark.parametrize("optimize", [[], ["--no-optimize"]])
+def test_map_keeps_the_given_colours_bit_for_bit_in_order(tmp_path, optimize):
+    # A palette file whose last entries no pixel will use.
+    palette = np.array(
+        [[250, 10, 10], [10, 250, 10], [10, 10, 250], [128, 128, 128], [1, 2, 3]],
+        dtype=np.uint8,
+    )
+    Image.frombytes("P", (5, 1), bytes(range(5))).save(tmp_path / "map.png")
+    with Image.open(tmp_path / "map.png") as image:
+        image.putpalette(palette.tobytes())
+        image.save(tmp_path / "map.png")
+    rgb = photo(64)
+    Image.fromarray(rgb).save(tmp_path / "input.png")
+    status = main(
+        [
+            "quantize",
+            str(tmp_path / "input.png"),
+            "--map",
+            str(tmp_path / "map.png"),
+            "--no-dither",
+            "-q",
+            "-o",
+            str(tmp_path / "out"),
+            *optimize,
+        ]
+    )
+    assert status == 0
+    codes, codebook = read_palette_png(tmp_path / "out" / "input.png")
+    np.testing.assert_array_equal(codebook, palette.astype(float))
+    expected = nearest_by_brute_force(rgb.reshape(-1, 3).astype(float), codebook)
+    np.testing.assert_array_equal(codes.ravel(), expected)
+
+
+def test_map_with_dithering_uses_only_the_given_colours(tmp_path):
+    colours = np.array([[0, 0, 0], [255, 255, 255], [255, 0, 0]], np.uint8)
+    # Not an indexed PNG: its distinct colours in order of appearance.
+    swatch = np.repeat(colours[None], 2, axis=0)
+    Image.fromarray(swatch).save(tmp_path / "map.png")
+    Image.fromarray(photo(48)).save(tmp_path / "input.png")
+    status = main(
+        [
+            "quantize",
+            str(tmp_path / "input.png"),
+            "--map",
+            str(tmp_path / "map.png"),
+            "-q",
+            "--no-optimize",
+            "-o",
+            str(tmp_path / "out"),
+        ]
+    )
+    assert status == 0
+    _, codebook = read_palette_png(tmp_path / "out" / "input.png")
+    np.testing.assert_array_equal(codebook, colours.astype(float))
+
+
+def test_posterize_puts_every_entry_on_pngquants_levels(tmp_path):
+    Image.fromarray(photo(64)).save(tmp_path / "input.png")
+    for bits in (1, 2, 3, 4):
+        out = tmp_path / f"out{bits}"
+        status = main(
+            [
+                "quantize",
+                str(tmp_path / "input.png"),
+                "-n",
+                "16",
+                "--posterize",
+                str(bits),
+                "-q",
+                "-o",
+                str(out),
+            ]
+        )
+        assert status == 0
+        _, codebook = read_palette_png(out / "input.png")
+        # libimagequant: (v & ~mask) | (v >> (8 - bits)) for 8-bit v.
+        levels = {(v & ~((1 << bits) - 1)) | (v >> (8 - bits)) for v in range(256)}
+        assert set(np.unique(codebook).astype(int)) <= levels

@@ -63,24 +63,6 @@ def test_palette_input_is_quantized_in_colour(tmp_path, capsys):
     assert codebook.shape == (16, 3)
 
 
-def test_sixteen_bit_gray_is_scaled_to_eight_bits(tmp_path, capsys):
-    deep = gray_pixels().astype(np.uint16) * 256 + 100
-    source = tmp_path / "deep.png"
-    Image.fromarray(deep).save(source)
-    with Image.open(source) as image:
-        assert image.mode in ("I;16", "I")  # really a 16-bit file
-    status, out, err = run(capsys, "quantize", source, "-n", 8, "-o", tmp_path / "o")
-    assert (status, err) == (0, "")
-    output = tmp_path / "o" / "deep.png"
-    _, codebook = read_palette_png(output)
-    assert codebook.shape == (8, 1)
-    # 0..65535 maps to 0..255: the levels lie within the image's range.
-    assert codebook.min() >= np.floor(deep.min() / 257)
-    assert codebook.max() <= np.ceil(deep.max() / 257)
-    expected_mse = np.mean((decoded(output, "L") - deep / 257.0) ** 2)
-    assert table_rows(out)[str(source)][3] == pytest.approx(expected_mse, abs=1e-3)
-
-
 def test_bilevel_input_is_reproduced_exactly(tmp_path, capsys):
     source = save(tmp_path / "bw.png", gray_pixels(), mode="1")
     status, out, _ = run(capsys, "quantize", source, "-n", 2, "-o", tmp_path / "o")
@@ -245,3 +227,136 @@ def test_a_fifo_is_refused_and_the_others_are_done(tmp_path):
             f"skvq: error: {fifo}: is not a regular file (a FIFO)\n"
         )
         assert listing(out_dir) == ["good.png"]
+
+
+# ------------------------------------------------------------ 16 bits
+
+
+def png_16_bit(path, pixels, colour_type, trns=None):
+    """A 16-bit PNG file written by hand (Pillow writes no 16-bit RGB):
+    colour type 0 (gray) or 2 (RGB), an optional tRNS chunk."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    height, width = pixels.shape[:2]
+    rows = b"".join(b"\0" + pixels[i].astype(">u2").tobytes() for i in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 16, colour_type, 0, 0, 0)
+    data = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+    if trns is not None:
+        data += chunk(b"tRNS", struct.pack(f">{len(trns)}H", *trns))
+    data += chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+    path.write_bytes(data)
+    return path
+
+
+def best_levels(values, counts, n_levels):
+    """Optimal 1-D levels by trying every partition of the sorted values
+    into contiguous runs (an optimal partition is contiguous)."""
+    import itertools
+
+    values, counts = np.asarray(values, float), np.asarray(counts, float)
+    best = (np.inf, None)
+    for cuts in itertools.combinations(range(1, len(values)), n_levels - 1):
+        bounds = [0, *cuts, len(values)]
+        means, sse = [], 0.0
+        for a, b in itertools.pairwise(bounds):
+            mean = np.average(values[a:b], weights=counts[a:b])
+            means.append(mean)
+            sse += np.sum(counts[a:b] * (values[a:b] - mean) ** 2)
+        best = min(best, (sse, means), key=lambda pair: pair[0])
+    return np.array(best[1])
+
+
+def test_sixteen_bit_gray_is_fitted_on_its_16_bit_values(tmp_path, capsys):
+    # Levels fitted to the values rounded to 8 bits would be 4, 5 and 8.
+    values, counts = [1007, 1213, 1298, 1825, 1941], [3, 3, 3, 3, 4]
+    deep = np.repeat(values, counts).astype(np.uint16).reshape(2, 8)
+    coarse, inverse = np.unique(np.rint(deep.ravel() / 257), return_inverse=True)
+    assert not np.array_equal(
+        np.rint(best_levels(values, counts, 3) / 257),
+        np.rint(best_levels(coarse, np.bincount(inverse), 3)),
+    )
+    source = png_16_bit(tmp_path / "deep.png", deep, 0)
+    status, out, err = run(
+        capsys, "quantize", source, "-n", 3, "--no-dither", "-o", tmp_path / "o"
+    )
+    assert (status, err) == (0, "")
+    _, codebook = read_palette_png(tmp_path / "o" / "deep.png")
+    np.testing.assert_array_equal(
+        np.sort(codebook.ravel()), np.rint(best_levels(values, counts, 3) / 257)
+    )
+    written = decoded(tmp_path / "o" / "deep.png", "L")
+    expected_mse = np.mean((written - deep / 257.0) ** 2)
+    assert table_rows(out)[str(source)][3] == pytest.approx(expected_mse, abs=1e-3)
+
+
+def test_sixteen_bit_gray_keeps_its_trns_transparency(tmp_path, capsys):
+    deep = (gray_pixels().astype(np.uint16) * 257) | 3
+    key = int(deep[0, 0])
+    source = png_16_bit(tmp_path / "key.png", deep, 0, trns=[key])
+    status, _, err = run(capsys, "quantize", source, "-n", 4, "-o", tmp_path / "o")
+    assert (status, err) == (0, "")
+    alpha = decoded(tmp_path / "o" / "key.png", "LA")[..., 1]
+    np.testing.assert_array_equal(alpha, np.where(deep == key, 0, 255))
+
+
+def test_sixteen_bit_rgb_keeps_its_trns_transparency_exactly(tmp_path, capsys):
+    deep = colour_pixels().astype(np.uint16) * 257
+    key = (1000, 2000, 3000)
+    deep[:4, :] = key
+    # Same high bytes as the key, other low bytes: opaque.
+    deep[4:6, :] = (1000 + 1, 2000, 3000)
+    source = png_16_bit(tmp_path / "key.png", deep, 2, trns=list(key))
+    status, _, err = run(capsys, "quantize", source, "-n", 8, "-o", tmp_path / "o")
+    assert (status, err) == (0, "")
+    alpha = decoded(tmp_path / "o" / "key.png", "RGBA")[..., 3]
+    expected = np.full(deep.shape[:2], 255)
+    expected[:4] = 0
+    np.testing.assert_array_equal(alpha, expected)
+
+
+def test_sixteen_bit_rgb_is_read_with_its_low_bytes():
+    from skvq.cli._read import read_picture
+
+    deep = np.array([[[1000, 2000, 3001], [65535, 0, 257]]], np.uint16)
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = png_16_bit(Path(folder) / "rgb.png", deep, 2)
+        picture = read_picture(str(path), gray=False)
+    assert picture.scale == 257
+    np.testing.assert_array_equal(picture.pixels, deep)
+
+
+# ------------------------------------------------------------ what is not a file
+
+
+def test_a_symbolic_link_loop_is_called_so(tmp_path, capsys):
+    loop = tmp_path / "loop.png"
+    loop.symlink_to(loop)
+    status, _, err = run(capsys, "quantize", loop, "-o", tmp_path / "o")
+    assert status == 1
+    assert err == (
+        f"skvq: error: {loop}: is a symbolic link loop (too many levels of "
+        "symbolic links)\n"
+    )
+
+
+@pytest.mark.skipif(not hasattr(__import__("socket"), "AF_UNIX"), reason="POSIX")
+def test_a_unix_socket_is_called_so(tmp_path, capsys):
+    import socket
+
+    path = tmp_path / "sock.png"
+    server = socket.socket(socket.AF_UNIX)
+    try:
+        server.bind(str(path))
+        status, _, err = run(capsys, "quantize", path, "-o", tmp_path / "o")
+    finally:
+        server.close()
+    assert status == 1
+    assert err == f"skvq: error: {path}: is not a regular file (a socket)\n"

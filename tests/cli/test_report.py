@@ -3,6 +3,7 @@
 import os
 import sys
 
+import numpy as np
 import pytest
 from cli_images import (
     gray_pixels,
@@ -73,3 +74,18 @@ def test_no_table_when_nothing_is_written_whatever_the_reason(tmp_path, capsys):
         (tmp_path / "o" / path.name).write_bytes(b"exists")
     status, out, _ = run(capsys, "quantize", *sources, "-n", 4, "-o", tmp_path / "o")
     assert (status, out) == (1, "")
+
+
+def test_the_blur_is_scipys_gaussian_filter():
+    from scipy.ndimage import gaussian_filter
+
+    from skvq.cli._report import blur, gaussian_kernel
+
+    rng = np.random.default_rng(0)
+    for shape in [(1, 1, 1), (3, 7, 3), (30, 20, 4)]:
+        image = rng.normal(size=shape).astype(np.float32)
+        np.testing.assert_allclose(
+            blur(image, gaussian_kernel()),
+            gaussian_filter(image.astype(float), sigma=(1, 1, 0)),
+            atol=1e-5,
+        )

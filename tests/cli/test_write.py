@@ -2,6 +2,7 @@
 
 import errno
 import os
+import re
 import sys
 
 import numpy as np
@@ -152,3 +153,101 @@ def test_without_oxipng_files_are_written_by_pillow_alone(
     assert "--optimize needs oxipng, which is not installed: pip install pyoxipng" in (
         capsys.readouterr().err
     )
+
+
+# ------------------------------------------------------------ no replacing
+
+
+def test_an_output_name_of_255_bytes_is_written(tmp_path, capsys):
+    source = save(tmp_path / "a.png", gray_pixels())
+    name = "x" * 251 + ".png"
+    status, _, err = run(
+        capsys, "quantize", source, "--output", tmp_path / name, "-n", 4
+    )
+    assert (status, err) == (0, "")
+    assert listing(tmp_path) == sorted(["a.png", name])
+    assert read_palette_png(tmp_path / name)[1].shape == (4, 1)
+
+
+def test_an_output_created_while_writing_is_never_replaced(
+    tmp_path, capsys, monkeypatch
+):
+    # Another process creates the output after skvq checked that it was
+    # free and before skvq names its own file: that file must be kept.
+    source = save(tmp_path / "a.png", gray_pixels())
+    output = tmp_path / "o" / "a.png"
+    real_fsync = os.fsync
+
+    def another_writer(fd):
+        real_fsync(fd)
+        if not output.exists():
+            output.write_bytes(b"the other run's file")
+
+    monkeypatch.setattr(os, "fsync", another_writer)
+    status, _, err = run(capsys, "quantize", source, "-n", 4, "-o", tmp_path / "o")
+    assert status == 1
+    assert err == (
+        f"skvq: error: {source}: {output} already exists (use --overwrite to "
+        "replace it)\n"
+    )
+    assert output.read_bytes() == b"the other run's file"
+    assert listing(tmp_path / "o") == ["a.png"]
+
+
+def test_concurrent_writers_of_one_name_never_replace_each_other(tmp_path):
+    import threading
+
+    from skvq.cli._write import FileError, write_output
+
+    path = str(tmp_path / "out.png")
+    won, barrier = [], threading.Barrier(8)
+
+    def writer(k):
+        barrier.wait()
+        try:
+            write_output(path, f"writer {k}".encode() * 1000, overwrite=False)
+            won.append(k)
+        except FileError:
+            pass
+
+    threads = [threading.Thread(target=writer, args=(k,)) for k in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(won) == 1
+    assert (tmp_path / "out.png").read_bytes() == f"writer {won[0]}".encode() * 1000
+    assert listing(tmp_path) == ["out.png"]
+
+
+def test_without_hard_links_the_output_is_renamed(tmp_path, monkeypatch):
+    from skvq.cli._write import FileError, write_output
+
+    def no_links(*args, **kwargs):
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_links)
+    path = tmp_path / "out.png"
+    write_output(str(path), b"data", overwrite=False)
+    assert path.read_bytes() == b"data"
+    assert listing(tmp_path) == ["out.png"]
+    with pytest.raises(FileError, match="already exists"):
+        write_output(str(path), b"other", overwrite=False)
+    assert path.read_bytes() == b"data"
+    assert listing(tmp_path) == ["out.png"]
+
+
+def test_the_temporary_name_is_short_and_hidden(tmp_path, monkeypatch):
+    from skvq.cli import _write
+
+    names = []
+    real_open = os.open
+
+    def recording_open(path, *args, **kwargs):
+        names.append(os.path.basename(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", recording_open)
+    _write.write_output(str(tmp_path / ("y" * 255)), b"data", overwrite=False)
+    assert len(names) == 1
+    assert re.fullmatch(r"\.skvq-[0-9a-f]{8}\.tmp", names[0])
