@@ -367,7 +367,7 @@ class _Run:
             # Nothing reports the errors: don't spend time measuring them.
             mse = blurred_mse = math.nan
         else:
-            mse, blurred_mse = errors(palette.visible(pixels), palette.shown, codes)
+            mse, blurred_mse = errors(pixels, palette.visible, palette.shown, codes)
         del pixels
         picture.pixels = None
         entries = palette.entries.astype(np.uint8)

@@ -30,7 +30,7 @@ from ._write import FileError
 
 # Pixels summarised at a time for images with alpha, whose features are
 # float64 copies: bounds their memory whatever the image's size.
-_BLOCK_PIXELS = 1 << 20
+_BLOCK_PIXELS = 1 << 18
 
 
 @dataclass
@@ -59,10 +59,23 @@ class Palette:
         return premultiply(self.entries) if self.alpha else self.entries
 
     def coded(self, pixels):
-        """``pixels`` on the scale of ``codebook``."""
+        """``pixels`` on the scale of ``codebook``.
+
+        With alpha, 8-bit pixels are premultiplied and rounded back to
+        uint8 (a quarter of float64's memory, and errors of at most half a
+        level, far below the palette's), by blocks of rows.
+        """
         if not self.alpha:
             return pixels
-        return premultiply(on_8_bit_scale(pixels, self.scale))
+        if self.scale != 1:
+            return premultiply(on_8_bit_scale(pixels, self.scale))
+        out = np.empty_like(pixels)
+        rows = max(1, _BLOCK_PIXELS // pixels.shape[1])
+        for start in range(0, pixels.shape[0], rows):
+            block = premultiply(pixels[start : start + rows])
+            np.rint(block, out=block)
+            out[start : start + rows] = block
+        return out
 
     def visible(self, pixels):
         """Pixels as errors are measured, on the 0..255 scale."""
@@ -102,18 +115,22 @@ def on_8_bit_scale(pixels, scale):
 
 def _exact_alpha(codes, pixels, entries):
     """Alpha 0 and 255 kept exactly, when the palette has such entries (a
-    fitted palette always does; a --map palette may not)."""
+    fitted palette always does; a --map palette may not); by blocks of
+    rows, in place."""
     alpha = pixels[..., -1]
     entry_alpha = entries[:, -1]
     if (np.any(alpha == 0) and not np.any(entry_alpha == 0)) or (
         np.any(alpha == OPAQUE) and not np.any(entry_alpha == OPAQUE)
     ):
         return codes
-    n_channels = pixels.shape[-1]
-    snapped = exact_alpha_codes(
-        codes.reshape(-1), pixels.reshape(-1, n_channels), entries
-    )
-    return snapped.reshape(codes.shape)
+    height, width, n_channels = pixels.shape
+    rows = max(1, _BLOCK_PIXELS // width)
+    for start in range(0, height, rows):
+        block = slice(start, start + rows)
+        codes[block] = exact_alpha_codes(
+            codes[block].reshape(-1), pixels[block].reshape(-1, n_channels), entries
+        ).reshape(codes[block].shape)
+    return codes
 
 
 def posterized(entries, bits):
@@ -197,6 +214,11 @@ def visible_summary(pixels, scale):
         features = visible_features(block.reshape(-1, n_channels))
         if not len(features):
             continue
+        if scale == 1:
+            # Premultiplied 8-bit colours rounded to integers (at most half a
+            # level off): summarised as integers, many times faster than
+            # distinct floats, and as the pixels are coded (Palette.coded).
+            features = np.rint(features).astype(np.uint16)
         part = summarize(features, n_channels=n_channels)
         summary = part if summary is None else merge_summaries(summary, part)
     return summary

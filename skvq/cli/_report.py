@@ -158,9 +158,9 @@ def blur(image, kernel):
     return image
 
 
-def errors(visible, table, codes):
-    """Mean squared error of ``table[codes]`` against ``visible``, plain and
-    after a Gaussian blur of ``BLUR_SIGMA`` pixels of both images.
+def errors(pixels, visible, table, codes):
+    """Mean squared error of ``table[codes]`` against ``visible(pixels)``,
+    plain and after a Gaussian blur of ``BLUR_SIGMA`` pixels of both images.
 
     By blocks of rows, each blurred with the rows around it that reach it
     (the blur is linear, so blurring the difference is enough), so that no
@@ -171,7 +171,7 @@ def errors(visible, table, codes):
     The blur is NumPy's (9 taps per axis), not SciPy's: the command line
     imports no SciPy, and this costs about as much as the plain error.
     """
-    height, width, n_channels = visible.shape
+    height, width, n_channels = pixels.shape
     table = table.astype(np.float32)
     kernel = gaussian_kernel()
     reach = len(kernel) // 2
@@ -181,10 +181,10 @@ def errors(visible, table, codes):
         stop = min(height, start + rows)
         low, high = max(0, start - reach), min(height, stop + reach)
         error = table[codes[low:high]]
-        error -= visible[low:high]
+        error -= visible(pixels[low:high])
         blurred = blur(error, kernel)
         inner = slice(start - low, stop - low)
         total += float(np.sum(np.square(error[inner], dtype=np.float64)))
         blurred_total += float(np.sum(np.square(blurred[inner], dtype=np.float64)))
-    size = visible.size
+    size = pixels.size
     return total / size, blurred_total / size
