@@ -219,7 +219,9 @@ class _Run:
                     todo = []
             table = Table(report, inputs)
             report.progress(len(todo), "quantizing")
-            tasks = in_order(lambda path: self._quantize(path, shared), todo, self.jobs)
+            # No more threads than files: one file runs without a pool.
+            jobs = max(1, min(self.jobs, len(todo)))
+            tasks = in_order(lambda path: self._quantize(path, shared), todo, jobs)
             with contextlib.closing(tasks):
                 for path, (done, exc) in tasks:
                     report.advance()
