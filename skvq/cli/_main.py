@@ -299,12 +299,12 @@ class _Run:
             return palette
         from ._quality import fewest_colours, quality_to_mse
 
-        fits = {}
+        fits = {}  # number of colours asked: (palette, its fit's warnings)
 
         def fit(n_colours):
             with collected() as caught:
-                fits[n_colours] = palette = fit_palette(picture, n_colours, args)
-            palette.caught = caught
+                palette = fit_palette(picture, n_colours, args)
+            fits[n_colours] = palette, caught
             return palette
 
         least, most = args.quality
@@ -321,8 +321,10 @@ class _Run:
                 f"(MSE {quality_to_mse(least):.3f}); nothing written"
             )
             return None
-        n_asked = len(palette.entries) if len(fits) > 1 else args.n_bins
-        done.warnings += self._fit_warnings(palette.caught, palette, n_asked)
+        n_asked, caught = next(
+            (n, caught) for n, (fitted, caught) in fits.items() if fitted is palette
+        )
+        done.warnings += self._fit_warnings(caught, palette, n_asked)
         return palette
 
     def _fit_warnings(self, caught, palette, n_asked):
