@@ -28,8 +28,8 @@ __all__ = ["main"]
 _EXIT_TERMINATED = 128 + 15
 
 
-class _Terminated(BaseException):
-    """SIGTERM, raised in the main thread so that clean-up runs."""
+# Set by SIGTERM (stopping is also set by SIGINT).
+_terminated = threading.Event()
 
 
 def main(argv=None):
@@ -61,6 +61,7 @@ def main(argv=None):
         from ._write import stopping
 
         stopping.clear()
+        _terminated.clear()
         previous = _catch_signals(stopping)
         parser, quantize = build_parser()
         args = parser.parse_args(argv)
@@ -72,13 +73,15 @@ def main(argv=None):
             verbose=args.verbose,
             rows_to_stderr=STDIN in args.outputs.values(),
         )
+        from ._write import Stopped
+
         try:
             status = _Run(args, report).run()
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, Stopped):
+            if _terminated.is_set():
+                return _EXIT_TERMINATED
             report.error("interrupted; no output was left half-written")
             return EXIT_INTERRUPTED
-        except _Terminated:
-            return _EXIT_TERMINATED
         if report.stdout_error is not None:
             report.error(
                 "cannot write the report to standard output: "
@@ -90,8 +93,6 @@ def main(argv=None):
     except KeyboardInterrupt:  # before the run began (imports, arguments)
         print("skvq: error: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except _Terminated:
-        return _EXIT_TERMINATED
     except Exception:
         # An import interrupted by Ctrl-C can fail with another exception
         # (NumPy's C modules turn it into an ImportError).
@@ -121,8 +122,11 @@ def _catch_signals(stopping):
         raise KeyboardInterrupt
 
     def terminated(signum, frame):
+        # No exception from here: raised in the middle of an import or a
+        # callback, Python would print it and go on. The writers and the
+        # batch see the flag: no file is named after it, no task started.
         stopping.set()
-        raise _Terminated
+        _terminated.set()
 
     previous = {}
     for number, handler in [(signal.SIGINT, interrupted), (signal.SIGTERM, terminated)]:

@@ -63,15 +63,23 @@ def in_order(function, items, jobs):
     ``(None, exception)`` for an :class:`Exception` the task raised.
 
     At most ``jobs`` tasks run at once and ``jobs + 1`` are submitted.
+    Once the command is stopping (:data:`skvq.cli._write.stopping`), no task
+    is started and :class:`skvq.cli._write.Stopped` is raised.
     """
+    from ._write import Stopped, stopping
+
     if jobs == 1:
         for item in items:
+            if stopping.is_set():
+                raise Stopped
             yield item, _outcome(function, item)
         return
     pending = collections.deque()
     pool = ThreadPoolExecutor(max_workers=jobs)
     try:
         for item in items:
+            if stopping.is_set():
+                raise Stopped
             pending.append((item, pool.submit(_outcome, function, item)))
             if len(pending) > jobs:
                 item, future = pending.popleft()

@@ -356,7 +356,9 @@ def test_sigint_at_start_up_prints_no_traceback(tmp_path, delay):
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=60)
     assert b"Traceback" not in err
-    assert process.returncode in (0, 130)
+    # -SIGINT: the signal came once the command was done, during the
+    # interpreter's exit (Python then dies by the signal, silently).
+    assert process.returncode in (0, 130, -signal.SIGINT)
 
 
 @pytest.mark.skipif(os.name != "posix", reason="POSIX signals")
