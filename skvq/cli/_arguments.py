@@ -416,6 +416,11 @@ def check_arguments(quantize, args):
     if args.map is not None and (args.quality or args.shared_codebook):
         other = "--quality" if args.quality else "--shared-codebook"
         quantize.error(f"--map gives the colours; it cannot be used with {other}")
+    if args.quality and args.shared_codebook:
+        quantize.error(
+            "--quality chooses the colours of each file; it cannot be used "
+            "with --shared-codebook"
+        )
     if args.ext is not None and (not args.ext or os.sep in args.ext):
         quantize.error(f"--ext must be a file name suffix, got {args.ext!r}")
     args.outputs = output_paths(quantize, args)

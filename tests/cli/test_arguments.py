@@ -43,6 +43,10 @@ from skvq.cli import main
         (["quantize", "--quality", "80-60", "a.png"], "must be MIN-MAX"),
         (["quantize", "--quality", "101", "a.png"], "must be MIN-MAX"),
         (["quantize", "--posterize", "5", "a.png"], "from 0 to 4"),
+        (
+            ["quantize", "--quality", "50-80", "--shared-codebook", "a.png"],
+            "cannot be used with --shared-codebook",
+        ),
         (["quantize", "--jobs", "0", "a.png"], "--jobs/-j: must be an integer"),
         (
             ["quantize", "-n", "4", "-o", "o"],
