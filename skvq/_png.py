@@ -164,7 +164,7 @@ def _import_oxipng(asked_by):
     return oxipng
 
 
-def encode_palette_png(codes, palette, level=None):
+def encode_palette_png(codes, palette, level=None, *, keep_palette=False):
     """The bytes of an indexed PNG file, from checked codes and palette.
 
     Parameters
@@ -175,6 +175,9 @@ def encode_palette_png(codes, palette, level=None):
         Gray, gray + alpha, RGB or RGBA entries.
     level : int or None
         oxipng's optimisation level, or None for Pillow's file as it is.
+    keep_palette : bool, default=False
+        Forbid oxipng to reorder the palette or drop unused entries (a
+        palette given by the user stays as given).
 
     Returns
     -------
@@ -198,15 +201,18 @@ def encode_palette_png(codes, palette, level=None):
     image.putpalette(np.ascontiguousarray(rgb).tobytes(), "RGB")
     buffer = io.BytesIO()
     if level is None:
-        image.save(buffer, format="PNG", optimize=True, **options)
+        # Pillow's optimize=True cuts the palette after the last index used.
+        compression = {"compress_level": 9} if keep_palette else {"optimize": True}
+        image.save(buffer, format="PNG", **compression, **options)
         return buffer.getvalue()
     # oxipng deflates the rows again, so Pillow's fastest level suffices.
     image.save(buffer, format="PNG", compress_level=1, **options)
     oxipng = _import_oxipng(f"optimisation level {level}")
     # The file stays indexed (colour type 3): read_palette_png reads only
     # palette files, and a gray file rarely gains over a palette of gray.
+    options = {"palette_reduction": False} if keep_palette else {}
     return oxipng.optimize_from_memory(
-        buffer.getvalue(), level=level, color_type_reduction=False
+        buffer.getvalue(), level=level, color_type_reduction=False, **options
     )
 
 

@@ -37,7 +37,7 @@ from ._color_space import (
     srgb_to_oklab,
 )
 from ._dither import floyd_steinberg
-from ._encode import code_dtype
+from ._encode import code_dtype, nearest_codeword
 from ._ordered_dither import METHODS as _ORDERED_METHODS
 from ._ordered_dither import ordered_dither
 from ._scalar_codebook import scalar_codebook
@@ -319,6 +319,7 @@ def learn_codebook(
     max_iter=300,
     random_state=None,
     color_space="rgb",
+    fixed_codewords=None,
 ):
     """Learn a codebook shared by all pixels of ``X``, or from a summary.
 
@@ -351,10 +352,26 @@ def learn_codebook(
         takes 3-channel sRGB values in [0, 255] and learns from the Oklab
         values of the summary's atoms (see :ref:`color_spaces`); the
         codewords are returned as sRGB values.
+    fixed_codewords : array-like of shape (n_fixed, n_channels), default=None
+        Codewords that the codebook must hold, 1 to ``n_bins`` of them
+        (a fixed palette, or colours to keep while the others are learned).
+        They come first, bit for bit and in their order, followed by the
+        ``n_bins - n_fixed`` learned ones; every pixel goes to its nearest
+        codeword (``bin_edges`` is None). Only with ``color_space="rgb"``.
+        See Notes.
 
     Returns
     -------
     codebook : Codebook
+
+    Notes
+    -----
+    With ``fixed_codewords``, the learned codewords start from the codebook
+    of ``n_bins`` codewords learned as usual, less the one nearest to each
+    fixed codeword; with ``strategy="kmeans"``, Lloyd's iterations then move
+    only them (each to the weighted mean of the atoms nearest to it), which
+    never increases the error. This is a local optimum, not the exact one,
+    even with one channel.
 
     Warns
     -----
@@ -397,9 +414,45 @@ def learn_codebook(
         )
     check_color_space(color_space, summary.n_channels)
     check_total_weight(np.sum(summary.weight))
+    if fixed_codewords is not None:
+        fixed_codewords = check_fixed_codewords(
+            fixed_codewords, n_bins, summary.n_channels
+        )
     return codebook_from_summary(
-        summary, n_bins, strategy, reconstruction, max_iter, random_state, color_space
+        summary,
+        n_bins,
+        strategy,
+        reconstruction,
+        max_iter,
+        random_state,
+        color_space,
+        fixed_codewords=fixed_codewords,
     )
+
+
+def check_fixed_codewords(fixed_codewords, n_bins, n_channels):
+    """``fixed_codewords`` as a float64 array of shape (n_fixed, n_channels)
+    with 1 <= n_fixed <= n_bins and finite values, or a ValueError/TypeError
+    saying what is wrong."""
+    fixed = np.asarray(fixed_codewords)
+    if fixed.dtype.kind not in "biuf":
+        raise TypeError(
+            f"fixed_codewords must be real numbers, got dtype {fixed.dtype}."
+        )
+    if fixed.ndim != 2 or fixed.shape[1] != n_channels:
+        raise ValueError(
+            "fixed_codewords must have shape (n_fixed, n_channels) with "
+            f"n_channels={n_channels}, got shape {fixed.shape}."
+        )
+    if not 1 <= fixed.shape[0] <= n_bins:
+        raise ValueError(
+            f"fixed_codewords must hold 1 to n_bins={n_bins} codewords, got "
+            f"{fixed.shape[0]}."
+        )
+    fixed = fixed.astype(np.float64)
+    if not np.isfinite(fixed).all():
+        raise ValueError("fixed_codewords must be finite (no NaN or infinity).")
+    return fixed
 
 
 def learn_codebook_from_frames(
@@ -644,9 +697,27 @@ def codebook_from_summary(
     max_iter,
     random_state,
     color_space="rgb",
+    *,
+    fixed_codewords=None,
 ):
     """:func:`learn_codebook` on a summary of positive weight, with checked
     parameters (the estimator's path)."""
+    if fixed_codewords is not None:
+        if color_space != "rgb":
+            raise ValueError(
+                "fixed_codewords are kept in the input's units and learned "
+                "around by squared distances there: use color_space='rgb' "
+                f"with them, not {color_space!r}."
+            )
+        return _codebook_with_fixed(
+            summary,
+            n_bins,
+            strategy,
+            reconstruction,
+            max_iter,
+            random_state,
+            fixed_codewords,
+        )
     if color_space == "oklab":
         check_srgb(summary.low, summary.high)
         codebook = _codebook_of(
@@ -688,6 +759,51 @@ def _codebook_of(summary, n_bins, strategy, reconstruction, max_iter, random_sta
         random_state=random_state,
     )
     return Codebook(codewords, None, n_iter)
+
+
+def _codebook_with_fixed(
+    summary, n_bins, strategy, reconstruction, max_iter, random_state, fixed
+):
+    """The codebook of ``fixed`` (checked) followed by the learned codewords
+    (see the Notes of :func:`learn_codebook`)."""
+    n_fixed = fixed.shape[0]
+    if n_fixed == n_bins:
+        return Codebook(fixed.copy())
+    learned = codebook_from_summary(
+        summary, n_bins, strategy, reconstruction, max_iter, random_state
+    ).codewords
+    free = np.ones(learned.shape[0], dtype=bool)
+    for codeword in fixed:
+        if not free.any():
+            break
+        distance = np.sum((learned - codeword) ** 2, axis=1)
+        distance[~free] = np.inf
+        free[np.argmin(distance)] = False
+    learned = learned[free]
+    n_iter = 0
+    if strategy == "kmeans" and learned.shape[0]:
+        means, weight = summary.mean, summary.weight
+        for n_iter in range(1, max_iter + 1):  # noqa: B007
+            codewords = np.vstack([fixed, learned])
+            cells = nearest_codeword(means, codewords, code_dtype(len(codewords)))
+            cells = cells.astype(np.intp) - n_fixed
+            moved = cells >= 0
+            n_free = learned.shape[0]
+            total = np.bincount(cells[moved], weight[moved], minlength=n_free)
+            sums = np.column_stack(
+                [
+                    np.bincount(
+                        cells[moved], weight[moved] * means[moved, c], minlength=n_free
+                    )
+                    for c in range(means.shape[1])
+                ]
+            )
+            with np.errstate(invalid="ignore", divide="ignore"):
+                updated = np.where(total[:, None] > 0, sums / total[:, None], learned)
+            if np.array_equal(updated, learned):
+                break
+            learned = updated
+    return Codebook(np.vstack([fixed, learned]), None, max(n_iter, 1))
 
 
 def _check_codebook(codebook):

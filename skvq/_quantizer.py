@@ -19,6 +19,7 @@ from ._quantize import (
     Codebook,
     check_adaptive,
     check_dither_method,
+    check_fixed_codewords,
     check_strength,
     codebook_from_summary,
     dither_checked,
@@ -140,11 +141,19 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
         refused); ``codebook_``, :meth:`inverse_transform` and :meth:`score`
         stay in the input's sRGB units. Read more in
         :ref:`color_spaces`.
+    fixed_codewords : array-like of shape (n_fixed, n_channels), default=None
+        Codewords the codebook must hold, 1 to ``n_bins`` of them: a fixed
+        palette (``n_fixed == n_bins``: nothing is learned but the
+        statistics), or colours kept while the other ``n_bins - n_fixed``
+        are learned. They come first in ``codebook_``, bit for bit and in
+        their order, and every pixel takes its nearest codeword (no
+        ``bin_edges_``). See :func:`skvq.learn_codebook`.
 
     Attributes
     ----------
     codebook_ : ndarray of shape (`n_bins_`, n_channels)
-        The codewords; ascending when ``n_channels == 1``.
+        The codewords; ascending when ``n_channels == 1`` (unless
+        ``fixed_codewords`` is given).
 
     n_bins_ : int
         Number of codewords. Smaller than ``n_bins`` when the training data
@@ -157,7 +166,7 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
 
     bin_edges_ : ndarray of shape (`n_bins_` + 1,)
         Thresholds between cells, the outer ones being the training minimum
-        and maximum. Only with ``n_channels == 1``.
+        and maximum. Only with ``n_channels == 1`` and no ``fixed_codewords``.
 
     n_iter_ : int
         Lloyd iterations of k-means, on the coarse grid and on all atoms
@@ -220,6 +229,7 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
         "inverse_dtype": [None, NumericDtype()],
         "random_state": ["random_state"],
         "color_space": [StrOptions({"rgb", "oklab"})],
+        "fixed_codewords": ["array-like", None],
     }
 
     def __init__(
@@ -234,6 +244,7 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
         inverse_dtype=None,
         random_state=None,
         color_space="rgb",
+        fixed_codewords=None,
     ):
         self.n_bins = n_bins
         self.n_channels = n_channels
@@ -244,6 +255,7 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
         self.inverse_dtype = inverse_dtype
         self.random_state = random_state
         self.color_space = color_space
+        self.fixed_codewords = fixed_codewords
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None, sample_weight=None):
@@ -366,6 +378,10 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
                 f"max_atoms must be at least n_bins={self.n_bins}, "
                 f"got max_atoms={self.max_atoms}."
             )
+        if self.fixed_codewords is not None:
+            check_fixed_codewords(
+                self.fixed_codewords, self.n_bins, int(self.n_channels)
+            )
         if not reset:
             self._check_n_channels_unchanged()
         # The constraints accept a bool as an int, as scikit-learn's do;
@@ -413,6 +429,11 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
             int(self.max_iter),
             check_random_state(self.random_state),
             self.color_space,
+            fixed_codewords=None
+            if self.fixed_codewords is None
+            else check_fixed_codewords(
+                self.fixed_codewords, self.n_bins, int(self.n_channels)
+            ),
         )
         self._fitted_color_space = codebook.color_space
         self._oklab_codebook = (
@@ -492,7 +513,8 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
     def _bin_edges(self):
         """``bin_edges_`` with one channel, else None, as the functions of
         :mod:`skvq._codec` take them."""
-        return self.bin_edges_ if self.n_channels == 1 else None
+        # No bin_edges_ with fixed_codewords: every pixel takes its nearest.
+        return getattr(self, "bin_edges_", None) if self.n_channels == 1 else None
 
     def dither(
         self,

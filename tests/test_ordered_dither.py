@@ -201,7 +201,7 @@ def test_odd_shapes_and_non_contiguous_input(method, shape, face_gray):
     expected = reference_ordered(
         image[:, :, None], codebook, 0.8, threshold_mask(method)
     )
-    assert_array_equal(dither(image, codebook, method=method), expected)
+    assert_array_equal(dither(image, codebook, strength=0.8, method=method), expected)
 
 
 def test_values_beyond_the_codewords_are_not_pushed_further():

@@ -186,3 +186,68 @@ def test_bad_codebooks_strengths_and_codes_are_refused():
     with pytest.raises(ValueError, match="sample_weight applies to pixels"):
         with warnings.catch_warnings():
             learn_codebook(summarize(GRAY), 4, sample_weight=np.ones(40))
+
+
+# ------------------------------------------------------------ fixed codewords
+
+
+def brute_force_nearest(pixels, codewords):
+    """Index of the nearest codeword of every pixel (first of equals), by
+    exact rational arithmetic on the values as given."""
+    from fractions import Fraction
+
+    codes = []
+    for pixel in pixels:
+        distances = [
+            sum(
+                (Fraction(float(p)) - Fraction(float(c))) ** 2
+                for p, c in zip(pixel, w, strict=True)
+            )
+            for w in codewords
+        ]
+        codes.append(distances.index(min(distances)))
+    return np.array(codes)
+
+
+@pytest.mark.parametrize("n_channels", [1, 3])
+def test_fixed_codewords_of_every_bin_are_the_codebook_bit_for_bit(n_channels):
+    rng = np.random.default_rng(1)
+    fixed = rng.normal(100, 60, size=(5, n_channels)) + 1 / 3
+    pixels = rng.integers(0, 256, size=(400, n_channels)).astype(np.float64)
+    codebook = learn_codebook(pixels, 5, n_channels=n_channels, fixed_codewords=fixed)
+    assert codebook.codewords.tobytes() == fixed.tobytes()
+    assert codebook.bin_edges is None
+    codes = encode(pixels, codebook).ravel()
+    assert_array_equal(codes, brute_force_nearest(pixels, fixed))
+
+
+@pytest.mark.parametrize("n_channels", [1, 3])
+def test_fixed_codewords_are_kept_in_order_and_the_rest_learned(n_channels):
+    rng = np.random.default_rng(2)
+    pixels = rng.integers(0, 256, size=(300, n_channels)).astype(np.uint8)
+    fixed = np.array([[255.0] * n_channels, [0.5] * n_channels])
+    codebook = learn_codebook(pixels, 6, n_channels=n_channels, fixed_codewords=fixed)
+    assert codebook.n_codes == 6
+    assert codebook.codewords[:2].tobytes() == fixed.tobytes()
+    codes = encode(pixels, codebook).ravel()
+    assert_array_equal(codes, brute_force_nearest(pixels, codebook.codewords))
+    # Lloyd's fixed point: every learned codeword is the mean of its cell.
+    for code in range(2, 6):
+        cell = pixels[codes == code]
+        if len(cell):
+            np.testing.assert_allclose(codebook.codewords[code], cell.mean(axis=0))
+
+
+@pytest.mark.parametrize(
+    "fixed, exception, message",
+    [
+        ([[1.0, 2.0]], ValueError, r"shape \(n_fixed, n_channels\) with n_channels=1"),
+        (np.zeros((5, 1)), ValueError, "1 to n_bins=4 codewords, got 5"),
+        (np.zeros((0, 1)), ValueError, "1 to n_bins=4 codewords, got 0"),
+        ([[np.nan]], ValueError, "fixed_codewords must be finite"),
+        ([["a"]], TypeError, "fixed_codewords must be real numbers"),
+    ],
+)
+def test_bad_fixed_codewords_are_refused(fixed, exception, message):
+    with pytest.raises(exception, match=message):
+        learn_codebook(GRAY, 4, fixed_codewords=fixed)

@@ -358,3 +358,22 @@ def test_a_partial_fit_batch_of_zero_weight_adds_nothing():
     expected = ImageVectorQuantizer(n_bins=4).fit(X[:5])
     assert_array_equal(quantizer.codebook_, expected.codebook_)
     assert_array_equal(quantizer.bin_edges_, expected.bin_edges_)
+
+
+def test_fixed_codewords_are_validated_in_fit_and_kept_in_order():
+    X = np.arange(60, dtype=np.uint8).reshape(3, 20) * 4
+    fixed = [[250.0], [0.25]]
+    quantizer = ImageVectorQuantizer(4, fixed_codewords=fixed)
+    assert quantizer.get_params()["fixed_codewords"] is fixed  # stored unchanged
+    quantizer.fit(X)
+    assert quantizer.codebook_[:2].tobytes() == np.array(fixed).tobytes()
+    assert not hasattr(quantizer, "bin_edges_")
+    codes = quantizer.transform(X).ravel()
+    distances = (X.reshape(-1, 1) - quantizer.codebook_.T) ** 2
+    assert_array_equal(codes, np.argmin(distances, axis=1))
+    with pytest.raises(ValueError, match="1 to n_bins=4 codewords, got 5"):
+        ImageVectorQuantizer(4, fixed_codewords=np.zeros((5, 1))).fit(X)
+    with pytest.raises(ValueError, match="n_channels=3"):
+        ImageVectorQuantizer(4, n_channels=3, fixed_codewords=[[1.0]]).fit(
+            np.zeros((2, 6))
+        )

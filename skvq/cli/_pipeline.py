@@ -1,0 +1,127 @@
+"""Files in parallel, results in input order, memory bounded.
+
+Each file is one task (read, fit, encode, measure, write) run by a pool of
+``jobs`` threads: decoding, deflating, oxipng and skvq's kernels release the
+GIL, so threads use the cores without the start-up of extra processes. At
+most ``jobs + 1`` tasks are submitted at a time and a task holds its image
+only while it runs, so no more than ``jobs`` images (and one waiting task)
+are held; results are taken in input order, so rows keep that order and
+every output is the same whatever ``jobs``.
+
+Warnings are routed to the task that raised them (:func:`collected`): the
+command installs one ``showwarning`` for its whole run, which appends to a
+list local to the thread.
+"""
+
+import collections
+import contextlib
+import os
+import threading
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+
+_local = threading.local()
+
+
+def available_cores():
+    """The cores this process may use: its CPU affinity, and the quota of
+    its cgroup (``cpu.max`` of cgroup v2, ``cpu.cfs_quota_us`` of v1),
+    rounded up; at least 1."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    quota = _cgroup_quota()
+    if quota is not None:
+        cores = min(cores, max(1, -(-quota // 1)))
+    return max(1, int(cores))
+
+
+def _cgroup_quota(root="/sys/fs/cgroup"):
+    """CPUs of the cgroup's quota (a float), or None without a quota."""
+    try:
+        with open(os.path.join(root, "cpu.max")) as file:
+            quota, period = file.read().split()[:2]
+        if quota != "max":
+            return int(quota) / int(period)
+        return None
+    except (OSError, ValueError):
+        pass
+    try:
+        with open(os.path.join(root, "cpu", "cpu.cfs_quota_us")) as file:
+            quota = int(file.read())
+        with open(os.path.join(root, "cpu", "cpu.cfs_period_us")) as file:
+            period = int(file.read())
+        return quota / period if quota > 0 else None
+    except (OSError, ValueError):
+        return None
+
+
+def in_order(function, items, jobs):
+    """``function(item)`` for every item, yielded in order as
+    ``(item, outcome)``, where outcome is ``(result, None)`` or
+    ``(None, exception)`` for an :class:`Exception` the task raised.
+
+    At most ``jobs`` tasks run at once and ``jobs + 1`` are submitted.
+    Once the command is stopping (:data:`skvq.cli._write.stopping`), no task
+    is started and :class:`skvq.cli._write.Stopped` is raised.
+    """
+    from ._write import Stopped, stopping
+
+    if jobs == 1:
+        for item in items:
+            if stopping.is_set():
+                raise Stopped
+            yield item, _outcome(function, item)
+        return
+    pending = collections.deque()
+    pool = ThreadPoolExecutor(max_workers=jobs)
+    try:
+        for item in items:
+            if stopping.is_set():
+                raise Stopped
+            pending.append((item, pool.submit(_outcome, function, item)))
+            if len(pending) > jobs:
+                item, future = pending.popleft()
+                yield item, future.result()
+        while pending:
+            item, future = pending.popleft()
+            yield item, future.result()
+    finally:
+        # On an interruption, tasks not started are dropped; those running
+        # finish (or, once stopping is set, remove their temporary files).
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _outcome(function, item):
+    try:
+        return function(item), None
+    except Exception as exc:
+        return None, exc
+
+
+def _route(message, category, filename, lineno, file=None, line=None):
+    caught = getattr(_local, "caught", None)
+    if caught is not None:
+        caught.append(warnings.WarningMessage(message, category, filename, lineno))
+
+
+@contextlib.contextmanager
+def routed_warnings():
+    """For the command's run: every warning goes to the list of the task
+    (thread) that raised it, or nowhere outside a task. Restored on exit."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        warnings.showwarning = _route
+        yield
+
+
+@contextlib.contextmanager
+def collected():
+    """The warnings this thread raises within the block, as a list."""
+    previous = getattr(_local, "caught", None)
+    _local.caught = caught = []
+    try:
+        yield caught
+    finally:
+        _local.caught = previous

@@ -1,0 +1,358 @@
+"""Images with transparency through the command line: alpha palettes
+(skvq.cli._palette)."""
+
+import numpy as np
+import pytest
+from cli_images import (
+    blurred_mse,
+    colour_pixels,
+    decoded,
+    gray_pixels,
+    ramp_pixels,
+    run,
+    save,
+    table_rows,
+)
+from PIL import Image
+from sklearn.datasets import load_sample_image
+
+from skvq import ImageVectorQuantizer, read_palette_png
+from skvq._transparency import premultiply
+from skvq.cli import main
+
+
+def photo(size=160):
+    """A square crop of scikit-learn's china.jpg, uint8 RGB."""
+    china = load_sample_image("china.jpg")
+    return np.ascontiguousarray(china[100 : 100 + size, 200 : 200 + size])
+
+
+def disc_alpha(size, edge=0.0):
+    """Alpha of an opaque disc, fully transparent outside; ``edge`` pixels
+    of anti-aliasing ramp."""
+    yy, xx = np.mgrid[:size, :size]
+    distance = np.hypot(yy - size / 2 + 0.5, xx - size / 2 + 0.5)
+    inside = 0.45 * size - distance
+    if edge == 0:
+        return np.where(inside > 0, 255, 0).astype(np.uint8)
+    return np.clip(np.rint(128 + 255 * inside / edge), 0, 255).astype(np.uint8)
+
+
+def quantize(tmp_path, rgba, *options):
+    source = tmp_path / "input.png"
+    Image.fromarray(rgba).save(source)
+    out_dir = tmp_path / "out"
+    status = main(["quantize", str(source), "-o", str(out_dir), "-q", *options])
+    assert status == 0
+    return out_dir / "input.png"
+
+
+def read_rgba(path):
+    with Image.open(path) as image:
+        return np.asarray(image.convert("RGBA"))
+
+
+@pytest.mark.parametrize("dither", [[], ["--no-dither"], ["--dither", "1"]])
+def test_disc_transparent_outside_gets_one_entry_and_15_visible_colours(
+    tmp_path, dither
+):
+    size = 160
+    rgba = np.dstack([photo(size), disc_alpha(size)])
+    # Colours under alpha 0 are invisible; make them as varied as possible.
+    outside = rgba[..., 3] == 0
+    rgba[outside, :3] = np.random.default_rng(0).integers(0, 256, (outside.sum(), 3))
+    output = quantize(tmp_path, rgba, "-n", "16", *dither)
+
+    codes, codebook = read_palette_png(output)
+    assert codebook.shape[1] == 4
+    assert np.unique(codes[outside]).size == 1
+    assert codebook[codes[outside][0], 3] == 0
+    assert np.sum(codebook[:, 3] == 0) == 1
+    written = read_rgba(output)
+    np.testing.assert_array_equal(written[..., 3], rgba[..., 3])
+    visible = np.unique(written[~outside, :3], axis=0)
+    assert len(visible) == 15
+
+
+def test_disc_visible_colours_are_as_good_as_a_palette_of_the_disc_alone(tmp_path):
+    # The invisible colours must not take palette entries from the visible
+    # ones: the disc is quantized as well as its own pixels in 15 colours.
+    size = 160
+    rgba = np.dstack([photo(size), disc_alpha(size)])
+    inside = rgba[..., 3] == 255
+    rgba[~inside, :3] = 255 - rgba[~inside, :3]
+    written = read_rgba(quantize(tmp_path, rgba, "-n", "16", "--no-dither"))
+
+    error = written[inside, :3].astype(float) - rgba[inside, :3]
+    disc = rgba[inside, :3]
+    reference = ImageVectorQuantizer(n_bins=15, n_channels=3, random_state=0)
+    reference_mse = -reference.fit(disc).score(disc)
+    assert np.mean(error**2) <= 1.02 * reference_mse + 1 / 12
+
+
+@pytest.mark.parametrize("dither", [["--no-dither"], ["--dither", "1"]])
+@pytest.mark.parametrize("n_bins", ["4", "16", "256"])
+def test_alpha_gradient_keeps_alpha_0_and_255_exactly(tmp_path, n_bins, dither):
+    size = 128
+    gradient = np.tile(np.rint(np.linspace(0, 255, size)).astype(np.uint8), (size, 1))
+    rgba = np.dstack([photo(size), gradient])
+    written = read_rgba(quantize(tmp_path, rgba, "-n", n_bins, *dither))
+    alpha = written[..., 3]
+    np.testing.assert_array_equal(alpha[gradient == 0], 0)
+    np.testing.assert_array_equal(alpha[gradient == 255], 255)
+    translucent = (gradient > 0) & (gradient < 255)
+    if n_bins == "256" and dither == ["--no-dither"]:
+        # Enough entries for every alpha of the gradient to be close.
+        assert (
+            np.max(np.abs(alpha[translucent] - gradient[translucent].astype(int))) < 40
+        )
+
+
+def test_anti_aliased_edge_keeps_exact_alpha_and_the_row_measures_visible_error(
+    tmp_path, capsys
+):
+    size = 160
+    alpha = disc_alpha(size, edge=3.0)
+    rgba = np.dstack([photo(size), alpha])
+    assert np.any((alpha > 0) & (alpha < 255))
+    source = tmp_path / "input.png"
+    Image.fromarray(rgba).save(source)
+    status = main(["quantize", str(source), "-o", str(tmp_path / "out"), "-n", "8"])
+    assert status == 0
+    written = read_rgba(tmp_path / "out" / "input.png")
+    np.testing.assert_array_equal(written[alpha == 0, 3], 0)
+    np.testing.assert_array_equal(written[alpha == 255, 3], 255)
+
+    # The row's MSE is over premultiplied colours and alpha: what is visible.
+    expected = np.mean((premultiply(written) - premultiply(rgba)) ** 2)
+    row = capsys.readouterr().out.splitlines()[1].split()
+    assert float(row[4]) == pytest.approx(expected, abs=1e-3)
+
+
+def test_gray_and_alpha_stays_gray_with_one_transparent_entry(tmp_path):
+    size = 96
+    gray = photo(size).mean(axis=2).astype(np.uint8)
+    alpha = disc_alpha(size)
+    output = quantize(tmp_path, np.dstack([gray, alpha]), "-n", "4")
+    codes, codebook = read_palette_png(output)
+    assert codebook.shape[1] == 2
+    assert np.unique(codes[alpha == 0]).size == 1
+    with Image.open(output) as image:
+        written = np.asarray(image.convert("LA"))
+    np.testing.assert_array_equal(written[..., 1], alpha)
+    assert len(np.unique(written[alpha == 255, 0])) == 3
+
+
+def test_fully_transparent_image_is_one_transparent_entry(tmp_path):
+    rgba = np.zeros((8, 8, 4), np.uint8)
+    rgba[..., :3] = np.arange(64).reshape(8, 8, 1)
+    codes, codebook = read_palette_png(quantize(tmp_path, rgba, "-n", "4"))
+    np.testing.assert_array_equal(codes, 0)
+    # One entry of alpha 0 (read as gray, since its colour is black).
+    np.testing.assert_array_equal(codebook, [[0, 0]])
+
+
+def test_two_entries_with_transparency_are_transparent_and_the_mean(tmp_path):
+    rgba = np.zeros((4, 4, 4), np.uint8)
+    rgba[:2, :, :] = [200, 100, 50, 255]
+    rgba[2:3, :, :] = [100, 50, 0, 255]
+    _, codebook = read_palette_png(quantize(tmp_path, rgba, "-n", "2"))
+    np.testing.assert_array_equal(
+        codebook[np.argsort(codebook[:, 3])], [[0, 0, 0, 0], [167, 83, 33, 255]]
+    )
+
+
+def test_shared_codebook_with_transparency(tmp_path, capsys):
+    size = 64
+    sprite = np.dstack([photo(size), disc_alpha(size)])
+    opaque = photo(size)[::-1]
+    sources = [tmp_path / "sprite.png", tmp_path / "opaque.png"]
+    Image.fromarray(sprite).save(sources[0])
+    Image.fromarray(opaque).save(sources[1])
+    out_dir = tmp_path / "out"
+    options = ["-n", "8", "--shared-codebook", "--no-optimize"]
+    status = main(["quantize", *map(str, sources), *options, "-o", str(out_dir)])
+    assert status == 0
+    _, sprite_codebook = read_palette_png(out_dir / "sprite.png")
+    _, opaque_codebook = read_palette_png(out_dir / "opaque.png")
+    np.testing.assert_array_equal(sprite_codebook, opaque_codebook)
+    assert np.sum(sprite_codebook[:, 3] == 0) == 1
+    np.testing.assert_array_equal(read_rgba(out_dir / "opaque.png")[..., 3], 255)
+    np.testing.assert_array_equal(
+        read_rgba(out_dir / "sprite.png")[..., 3], sprite[..., 3]
+    )
+
+
+# ------------------------------------------------------------ dithering
+
+
+def default_strength():
+    from skvq._quantize import DEFAULT_DITHER_STRENGTH
+
+    return DEFAULT_DITHER_STRENGTH
+
+
+@pytest.mark.parametrize("n_channels", [1, 3])
+def test_no_dither_gives_the_codes_of_transform(tmp_path, capsys, n_channels):
+    pixels = gray_pixels() if n_channels == 1 else colour_pixels()
+    source = save(tmp_path / "a.png", pixels)
+    status, _, _ = run(
+        capsys, "quantize", source, "-n", 6, "--no-dither", "-o", tmp_path / "o"
+    )
+    assert status == 0
+    samples = pixels.reshape(-1, n_channels)
+    quantizer = ImageVectorQuantizer(n_bins=6, n_channels=n_channels, random_state=0)
+    codes = quantizer.fit(samples).transform(samples)
+    expected = np.rint(quantizer.codebook_)[codes.ravel()].reshape(pixels.shape)
+    mode = "L" if n_channels == 1 else "RGB"
+    np.testing.assert_array_equal(decoded(tmp_path / "o" / "a.png", mode), expected)
+
+
+@pytest.mark.parametrize("n_channels", [1, 3])
+def test_default_dither_is_the_dither_method_at_its_default_strength(
+    tmp_path, capsys, n_channels
+):
+    pixels = ramp_pixels() if n_channels == 1 else colour_pixels()
+    source = save(tmp_path / "a.png", pixels)
+    status, _, _ = run(capsys, "quantize", source, "-n", 4, "-o", tmp_path / "o")
+    assert status == 0
+    rows = pixels.reshape(pixels.shape[0], -1)
+    quantizer = ImageVectorQuantizer(n_bins=4, n_channels=n_channels, random_state=0)
+    codes = quantizer.fit(rows).dither(rows)
+    expected = np.rint(quantizer.codebook_)[codes].reshape(pixels.shape)
+    mode = "L" if n_channels == 1 else "RGB"
+    np.testing.assert_array_equal(decoded(tmp_path / "o" / "a.png", mode), expected)
+
+    status, _, _ = run(
+        capsys,
+        "quantize",
+        source,
+        "-n",
+        4,
+        "--dither",
+        repr(default_strength()),
+        "-o",
+        tmp_path / "explicit",
+    )
+    assert status == 0
+    np.testing.assert_array_equal(
+        decoded(tmp_path / "explicit" / "a.png", mode), expected
+    )
+
+
+def test_dithering_lowers_the_blurred_error_of_a_smooth_ramp(tmp_path, capsys):
+    pixels = ramp_pixels()
+    source = save(tmp_path / "ramp.png", pixels)
+    errors = {}
+    for name, option in [("plain", ["--no-dither"]), ("dithered", ["--dither", 1])]:
+        status, out, _ = run(
+            capsys, "quantize", source, "-n", 4, *option, "-o", tmp_path / name
+        )
+        assert status == 0
+        written = decoded(tmp_path / name / "ramp.png", "L")
+        errors[name] = blurred_mse(written, pixels)
+        row = table_rows(out)[str(source)]
+        assert row[5] == pytest.approx(10 * np.log10(255**2 / errors[name]), abs=1e-2)
+    assert errors["dithered"] < 0.5 * errors["plain"]
+
+
+def test_dither_zero_is_no_dither(tmp_path, capsys):
+    source = save(tmp_path / "a.png", colour_pixels())
+    for name, option in [("zero", ["--dither", "0"]), ("none", ["--no-dither"])]:
+        status, _, _ = run(
+            capsys, "quantize", source, "-n", 5, *option, "-o", tmp_path / name
+        )
+        assert status == 0
+    np.testing.assert_array_equal(
+        decoded(tmp_path / "zero" / "a.png", "RGB"),
+        decoded(tmp_path / "none" / "a.png", "RGB"),
+    )
+
+
+# ------------------------------------------------------------ given palettes
+
+
+def nearest_by_brute_force(pixels, palette):
+    """Index of the nearest entry (squared distance, first of equals)."""
+    distances = ((pixels[:, None, :] - palette[None, :, :]) ** 2).sum(axis=2)
+    return np.argmin(distances, axis=1)
+
+
+@pytest.mark.parametrize("optimize", [[], ["--no-optimize"]])
+def test_map_keeps_the_given_colours_bit_for_bit_in_order(tmp_path, optimize):
+    # A palette file whose last entries no pixel will use.
+    palette = np.array(
+        [[250, 10, 10], [10, 250, 10], [10, 10, 250], [128, 128, 128], [1, 2, 3]],
+        dtype=np.uint8,
+    )
+    Image.frombytes("P", (5, 1), bytes(range(5))).save(tmp_path / "map.png")
+    with Image.open(tmp_path / "map.png") as image:
+        image.putpalette(palette.tobytes())
+        image.save(tmp_path / "map.png")
+    rgb = photo(64)
+    Image.fromarray(rgb).save(tmp_path / "input.png")
+    status = main(
+        [
+            "quantize",
+            str(tmp_path / "input.png"),
+            "--map",
+            str(tmp_path / "map.png"),
+            "--no-dither",
+            "-q",
+            "-o",
+            str(tmp_path / "out"),
+            *optimize,
+        ]
+    )
+    assert status == 0
+    codes, codebook = read_palette_png(tmp_path / "out" / "input.png")
+    np.testing.assert_array_equal(codebook, palette.astype(float))
+    expected = nearest_by_brute_force(rgb.reshape(-1, 3).astype(float), codebook)
+    np.testing.assert_array_equal(codes.ravel(), expected)
+
+
+def test_map_with_dithering_uses_only_the_given_colours(tmp_path):
+    colours = np.array([[0, 0, 0], [255, 255, 255], [255, 0, 0]], np.uint8)
+    # Not an indexed PNG: its distinct colours in order of appearance.
+    swatch = np.repeat(colours[None], 2, axis=0)
+    Image.fromarray(swatch).save(tmp_path / "map.png")
+    Image.fromarray(photo(48)).save(tmp_path / "input.png")
+    status = main(
+        [
+            "quantize",
+            str(tmp_path / "input.png"),
+            "--map",
+            str(tmp_path / "map.png"),
+            "-q",
+            "--no-optimize",
+            "-o",
+            str(tmp_path / "out"),
+        ]
+    )
+    assert status == 0
+    _, codebook = read_palette_png(tmp_path / "out" / "input.png")
+    np.testing.assert_array_equal(codebook, colours.astype(float))
+
+
+def test_posterize_puts_every_entry_on_pngquants_levels(tmp_path):
+    Image.fromarray(photo(64)).save(tmp_path / "input.png")
+    for bits in (1, 2, 3, 4):
+        out = tmp_path / f"out{bits}"
+        status = main(
+            [
+                "quantize",
+                str(tmp_path / "input.png"),
+                "-n",
+                "16",
+                "--posterize",
+                str(bits),
+                "-q",
+                "-o",
+                str(out),
+            ]
+        )
+        assert status == 0
+        _, codebook = read_palette_png(out / "input.png")
+        # libimagequant: (v & ~mask) | (v >> (8 - bits)) for 8-bit v.
+        levels = {(v & ~((1 << bits) - 1)) | (v >> (8 - bits)) for v in range(256)}
+        assert set(np.unique(codebook).astype(int)) <= levels

@@ -1,0 +1,67 @@
+"""Files in parallel (skvq.cli._pipeline)."""
+
+import os
+import threading
+import time
+
+import pytest
+
+from skvq.cli._pipeline import _cgroup_quota, available_cores, in_order
+
+
+def test_results_come_in_input_order_and_at_most_jobs_run_at_once():
+    running, most = [0], [0]
+    lock = threading.Lock()
+
+    def task(k):
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        time.sleep(0.01 * (k % 3))
+        with lock:
+            running[0] -= 1
+        if k == 4:
+            raise ValueError("four")
+        return k * k
+
+    outcomes = list(in_order(task, range(10), jobs=3))
+    assert [item for item, _ in outcomes] == list(range(10))
+    assert [result for _, (result, _) in outcomes if result is not None] == [
+        k * k for k in range(10) if k != 4
+    ]
+    assert str(outcomes[4][1][1]) == "four"
+    assert most[0] <= 3
+
+
+def test_no_more_tasks_are_submitted_than_jobs_plus_one():
+    started = []
+
+    def task(k):
+        started.append(k)
+        time.sleep(0.02)
+        return k
+
+    tasks = in_order(task, range(20), jobs=2)
+    next(tasks)
+    time.sleep(0.1)
+    # Taken: 1; submitted: at most jobs + 1 = 3 beyond it.
+    assert len(started) <= 4
+    tasks.close()
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_getaffinity"), reason="Linux")
+def test_available_cores_honours_the_affinity():
+    assert available_cores() <= len(os.sched_getaffinity(0))
+    assert available_cores() >= 1
+
+
+def test_cgroup_quota_is_read_from_cpu_max(tmp_path):
+    (tmp_path / "cpu.max").write_text("150000 100000\n")
+    assert _cgroup_quota(str(tmp_path)) == 1.5
+    (tmp_path / "cpu.max").write_text("max 100000\n")
+    assert _cgroup_quota(str(tmp_path)) is None
+    (tmp_path / "cpu.max").unlink()
+    (tmp_path / "cpu").mkdir()
+    (tmp_path / "cpu" / "cpu.cfs_quota_us").write_text("50000\n")
+    (tmp_path / "cpu" / "cpu.cfs_period_us").write_text("100000\n")
+    assert _cgroup_quota(str(tmp_path)) == 0.5
