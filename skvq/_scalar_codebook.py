@@ -85,8 +85,9 @@ def weighted_means(values, weight, labels, n_cells):
     A share is formed as the ratio of the weights' mantissas times a power
     of two that is applied last, so that a share below float64's normal
     range (a weight ``1e-300`` times its cell's) keeps its precision, and
-    values near the float64 limits are taken in quarters, so that no sum
-    overflows. Each term then carries one rounding relative to itself and
+    values are scaled by a power of two that puts the largest near
+    ``2**1020``, so that no sum overflows and subnormal values keep their
+    precision. Each term then carries one rounding relative to itself and
     the sum ``n`` more: the error is at most about ``n`` units of rounding
     of ``sum(share * |value|)``, which is the mean's magnitude for values of
     one sign and at most the mean's magnitude plus the cell's mean absolute
@@ -109,7 +110,13 @@ def weighted_means(values, weight, labels, n_cells):
     mantissa, exponent = np.frexp(weight)
     cell_mantissa, cell_exponent = np.frexp(cell_weight)
     largest = float(np.max(np.abs(values), initial=0.0))
-    scale = 4.0 if largest >= 2.0**1021 else 1.0
+    # Values are taken in units of 2**shift that bring the largest to about
+    # 2**1020: below the limit, so that no product or sum overflows, and
+    # above the subnormals, so that tiny values keep their precision (a
+    # cell of subnormal values would otherwise get a mean off by units of
+    # their spacing). The scaling is exact but for values 2**2000 times
+    # smaller than the largest, which no mean can resolve anyway.
+    shift = int(np.frexp(largest)[1]) - 1020 if largest > 0 else 0
     has_weight = cell_weight > 0
     # Cells without weight divide by their zero mantissa only in terms of
     # zero weight, which are left out.
@@ -119,9 +126,9 @@ def weighted_means(values, weight, labels, n_cells):
         out=np.zeros_like(mantissa),
         where=weight > 0,
     )
-    term = np.ldexp(ratio * (values / scale), exponent - cell_exponent[labels])
+    term = np.ldexp(ratio * np.ldexp(values, -shift), exponent - cell_exponent[labels])
     total = np.bincount(labels, weights=term, minlength=n_cells)
-    return np.where(has_weight, scale * total, np.nan)
+    return np.where(has_weight, np.ldexp(total, shift), np.nan)
 
 
 def cell_means(values, weight, cell, n_cells):

@@ -191,6 +191,11 @@ def _codeword_rounding(X, quantizer, sample_weight=None):
     data=(np.array([-3.4e38, 0.25, 0.5]), np.array([1e-300, 1e-200, 1e-200])),
     choice=None,
 )
+@example(
+    # Subnormal values: their means must keep the precision of their spacing.
+    data=(np.arange(7) * 5e-324, np.array([1.0, 1.0, 1.0, 1.0, 4.0, 1.0, 0.5])),
+    choice=None,
+)
 def test_weighted_codebook_reaches_the_exact_optimum(data, choice):
     # The estimator's codewords, not only its partition: the cell means must
     # be as exact as the partition, whatever the weights of the cell's values.

@@ -22,7 +22,7 @@ OPTIMIZE_LEVELS = range(7)  # oxipng's levels
 DEFAULT_OPTIMIZE_LEVEL = 1
 # skvq._quantize.DEFAULT_DITHER_STRENGTH, copied so that --help imports no
 # NumPy; tests/cli/test_arguments.py checks that the two agree.
-DEFAULT_DITHER_STRENGTH = 0.8
+DEFAULT_DITHER_STRENGTH = 1.0
 MAX_SEED = 2**32 - 1  # NumPy's RandomState takes seeds below 2**32
 MAX_POSTERIZE = 4  # pngquant's limit
 STDIN = "-"
