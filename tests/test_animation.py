@@ -1,21 +1,21 @@
-"""Animations: one codebook for many frames, and frames in and out through
-Pillow (skvq._animation)."""
+"""Animations (skvq._animation): frames in and out through Pillow, every
+frame, its timing, loop and disposal. (One codebook for many frames,
+learn_codebook_from_frames and dither_frames of skvq._quantize, is tested
+in test_quantize.py.)"""
 
 import io
 import os
 import struct
-import weakref
 from contextlib import nullcontext
 
 import numpy as np
 import pytest
+from frames import moving_frames
 from numpy.testing import assert_array_equal
 from PIL import Image
 
-import skvq._quantize
 from skvq import (
     dither,
-    dither_frames,
     iter_frames,
     learn_codebook,
     learn_codebook_from_frames,
@@ -23,124 +23,6 @@ from skvq import (
     read_animation_info,
     write_animation,
 )
-
-
-def moving_frames(image, n_frames=6, step=5, size=(48, 64)):
-    """Frames of a crop moving right over a still copy of ``image``."""
-    height, width = size
-    frames = []
-    for k in range(n_frames):
-        frame = image[:height, :width].copy()
-        x = 8 + k * step
-        frame[10:30, 5:25] = image[100:120, 200 + x : 220 + x]
-        frames.append(frame)
-    return np.stack(frames)
-
-
-# ---------------------------------------------------------------- codebook
-
-
-@pytest.mark.parametrize("n_channels", [1, 3])
-@pytest.mark.parametrize("max_atoms", [65536, 300])
-def test_frames_codebook_equals_the_codebook_of_all_frames(
-    n_channels, max_atoms, face_color
-):
-    image = face_color if n_channels == 3 else face_color[:, :, 1]
-    frames = moving_frames(image, n_frames=5)
-    stacked = frames.reshape(-1, *frames.shape[2:])  # one tall image
-    expected = learn_codebook(
-        stacked, n_bins=16, n_channels=n_channels, max_atoms=max_atoms, random_state=0
-    )
-    for given in (frames, iter(list(frames))):
-        codebook = learn_codebook_from_frames(
-            given, n_bins=16, max_atoms=max_atoms, random_state=0
-        )
-        assert_array_equal(codebook.codewords, expected.codewords)
-        if n_channels == 1:
-            assert_array_equal(codebook.bin_edges, expected.bin_edges)
-
-
-def test_frames_array_summarised_a_few_frames_at_a_time(face_color, monkeypatch):
-    frames = moving_frames(face_color, n_frames=7)
-    expected = learn_codebook(
-        frames.reshape(-1, *frames.shape[2:]), n_bins=32, n_channels=3
-    )
-    # Two frames per summary, then merged: the same codebook.
-    monkeypatch.setattr(skvq._quantize, "_VALUES_PER_SUMMARY", 2 * 48 * 64 * 3)
-    codebook = learn_codebook_from_frames(frames, n_bins=32)
-    assert_array_equal(codebook.codewords, expected.codewords)
-
-
-def test_frames_codebook_of_16_bit_frames_of_several_sizes():
-    rng = np.random.RandomState(0)
-    frames = [rng.randint(0, 65536, size=(h, 40)).astype(np.uint16) for h in (3, 7, 5)]
-    expected = learn_codebook(np.vstack(frames), n_bins=9)
-    codebook = learn_codebook_from_frames(iter(frames), n_bins=9)
-    assert_array_equal(codebook.codewords, expected.codewords)
-    assert_array_equal(codebook.bin_edges, expected.bin_edges)
-
-
-def test_frames_codebook_holds_one_frame_at_a_time():
-    # Each frame is summarised and released before the next one is asked
-    # for, so a reader decoding frames on demand never has two in memory.
-    previous = []
-
-    def frames():
-        for k in range(4):
-            if previous:
-                assert previous[-1]() is None, f"frame {k - 1} is still held"
-            frame = np.full((8, 8), 40 * k, dtype=np.uint8)
-            previous.append(weakref.ref(frame))
-            yield frame
-            del frame
-
-    codebook = learn_codebook_from_frames(frames(), n_bins=4)
-    assert_array_equal(codebook.codewords.ravel(), [0, 40, 80, 120])
-
-
-@pytest.mark.parametrize(
-    ("frames", "match"),
-    [
-        (iter([]), "holds no frame"),
-        (np.zeros((0, 4, 4), dtype=np.uint8), "holds no frame"),
-        (np.zeros((4, 4), dtype=np.uint8), r"frames must be an array of shape"),
-        ([np.zeros((4, 4, 3)), np.zeros((4, 4))], "frame 1 has 1 channel"),
-        ([np.zeros(4)], "frame 0 has shape"),
-    ],
-)
-def test_bad_frames_for_a_codebook_are_refused(frames, match):
-    with pytest.raises(ValueError, match=match):
-        learn_codebook_from_frames(frames, n_bins=2)
-
-
-# ---------------------------------------------------------------- codes
-
-
-@pytest.mark.parametrize("method", ["bayer", "blue-noise", "floyd-steinberg"])
-@pytest.mark.parametrize("n_channels", [1, 3])
-def test_dither_frames_gives_the_codes_of_dither_on_each_frame(
-    method, n_channels, face_color
-):
-    image = face_color if n_channels == 3 else face_color[:, :, 2]
-    frames = moving_frames(image, n_frames=5)
-    frames[3] = frames[2]  # a frame that repeats the one before
-    frames[4, 40:, 60:] = 0  # a change in a corner, off the mask's tiling
-    codebook = learn_codebook_from_frames(frames, n_bins=20, random_state=0)
-    given = iter(list(frames))
-    for codes, frame in zip(
-        dither_frames(given, codebook, method=method, strength=0.9),
-        frames,
-        strict=True,
-    ):
-        expected = dither(frame, codebook, method=method, strength=0.9)
-        assert_array_equal(codes, expected)
-
-
-def test_dither_frames_refuses_frames_of_other_channels(face_color):
-    codebook = learn_codebook(face_color[:50], n_bins=4, n_channels=3)
-    with pytest.raises(ValueError, match=r"frame 1 has shape \(48, 64\)"):
-        list(dither_frames([face_color[:48, :64], face_color[:48, :64, 0]], codebook))
-
 
 # ---------------------------------------------------------------- round trip
 

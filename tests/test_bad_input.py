@@ -1,4 +1,6 @@
-"""The catalogue of bad input: every entry raises ValueError, TypeError or
+"""The catalogue of bad input to ImageVectorQuantizer, kept apart from
+test_quantizer.py because it is one table of the estimator's public
+behaviour across all its methods: every entry raises ValueError, TypeError or
 NotFittedError with a message naming the problem (and, where it is ours, what
 is allowed), and leaves the input untouched.
 

@@ -1,4 +1,5 @@
-"""ImageVectorQuantizer.dither: Floyd–Steinberg error diffusion."""
+"""Floyd–Steinberg error diffusion (skvq._dither), through its kernels, the
+core's dither and ImageVectorQuantizer.dither."""
 
 import numpy as np
 import pytest

@@ -1,7 +1,10 @@
-"""The gray-level kernels: value histograms (skvq._histogram through
-skvq._summary._value_counts) and scalar encoding (skvq._binning through
-skvq._encode.encode_scalar), on odd shapes, dtypes and values, against
-NumPy (or exact integer arithmetic) as the reference."""
+"""Codes of pixels (skvq._encode): scalar encoding of gray levels
+(skvq._binning through skvq._encode.encode_scalar) and the nearest codeword
+of colours (skvq._nearest_codeword through skvq._encode.nearest_codeword),
+on odd shapes, dtypes and values, against NumPy or exact arithmetic as the
+reference."""
+
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -11,8 +14,7 @@ from hypothesis.extra import numpy as hnp
 from numpy.testing import assert_array_equal
 from skvq._binning import count_edges_at_or_below, lookup_codes, search_edges
 
-from skvq._encode import encode_scalar
-from skvq._summary import _value_counts, summarize
+from skvq._encode import encode_scalar, nearest_codeword
 
 INTEGER_DTYPES = ["u1", "i1", "u2", "i2", "u4", "i4", "u8", "i8"]
 FLOAT_DTYPES = ["f2", "f4", "f8"]
@@ -259,94 +261,147 @@ def test_kernels_on_empty_and_one_value():
     assert codes[0] == 248
 
 
-# Value histograms.
+# Nearest codewords of colours (skvq._nearest_codeword through
+# skvq._encode.nearest_codeword).
 
 
-def _reference_counts(values, weight):
-    """Distinct values with positive total weight, by np.unique."""
-    distinct, inverse = np.unique(values, return_inverse=True)
-    if weight is None:
-        counts = np.bincount(inverse, minlength=distinct.size).astype(np.float64)
-    else:
-        counts = np.bincount(inverse, weights=weight, minlength=distinct.size)
-    keep = counts > 0
-    return distinct[keep], counts[keep]
+def _nearest_by_differences(pixels, codebook):
+    """Reference: squared distances as |x - c|^2, first of equal minima."""
+    difference = pixels[:, None, :].astype(np.float64) - codebook[None, :, :]
+    return np.argmin(np.sum(difference**2, axis=2), axis=1)
 
 
-def _integer_samples(dtype, rng):
-    dtype = np.dtype(dtype)
-    info = np.iinfo(dtype)
-    small = rng.integers(-3, 4, 1000) + (0 if dtype.kind == "i" else 3)
-    samples = {
-        "small range": small.astype(dtype),
-        "whole range": rng.integers(
-            info.min, info.max, 5000, endpoint=True, dtype=dtype
+def _nearest_exactly(pixels, codebook):
+    """Reference: squared distances in exact rational arithmetic, first of
+    equal minima (small inputs only)."""
+    codes = []
+    for pixel in pixels.tolist():
+        distance = [
+            sum(
+                (Fraction(x) - Fraction(c)) ** 2
+                for x, c in zip(pixel, row, strict=True)
+            )
+            for row in codebook.tolist()
+        ]
+        codes.append(distance.index(min(distance)))
+    return np.array(codes)
+
+
+@pytest.mark.parametrize("n_channels", [1, 2, 3, 4, 5])
+@pytest.mark.parametrize("n_codes", [1, 2, 7, 64, 300])
+@pytest.mark.parametrize(
+    "dtype", [np.uint8, bool, np.uint16, np.int16, np.float32, np.float64]
+)
+def test_codes_are_the_nearest_codewords(n_channels, n_codes, dtype):
+    # Codewords on a half-integer grid: squares are exact in float64, so
+    # the reference is exact, and ties (first codeword wins) are common.
+    rng = np.random.default_rng(n_channels * 1000 + n_codes)
+    high = 2 if dtype is bool else 256
+    pixels = rng.integers(0, high, size=(3000, n_channels)).astype(dtype)
+    if dtype is np.int16:
+        pixels = pixels.astype(np.int16) - 128
+    codebook = rng.integers(-40, 2 * high + 40, size=(n_codes, n_channels)) / 2
+    out_dtype = np.uint8 if n_codes <= 256 else np.uint16
+    codes = nearest_codeword(pixels, codebook, out_dtype)
+    assert codes.dtype == out_dtype
+    assert_array_equal(codes, _nearest_by_differences(pixels, codebook))
+
+
+@pytest.mark.parametrize("n_codes", [2, 64, 300])
+def test_codes_of_every_colour_are_the_nearest_codewords(n_codes):
+    # Every colour of a 64-level cube against dense codebooks: cells of
+    # pixel space with many candidates and colours on the planes between
+    # codewords (half-integer codewords).
+    levels = np.arange(0, 256, 4, dtype=np.uint8)
+    pixels = np.stack(np.meshgrid(levels, levels, levels), axis=-1).reshape(-1, 3)
+    rng = np.random.default_rng(n_codes)
+    codebook = rng.integers(0, 511, size=(n_codes, 3)) / 2
+    out_dtype = np.uint8 if n_codes <= 256 else np.uint16
+    codes = nearest_codeword(pixels, codebook, out_dtype)
+    assert_array_equal(codes, _nearest_by_differences(pixels, codebook))
+
+
+@pytest.mark.parametrize(
+    "pixels, codebook",
+    [
+        # One pixel, one codeword.
+        ([[3.0, 4.0]], [[0.0, 0.0]]),
+        # Equally near: the first.
+        ([[1.0, 1.0], [2.0, 0.0]], [[0.0, 0.0], [2.0, 2.0], [0.0, 0.0], [4.0, 0.0]]),
+        # Values near the float64 limits, both signs.
+        (
+            [[1.7e308, -1.7e308], [-1.79e308, 1.79e308], [1e308, 1e308], [0.0, 0.0]],
+            [[1.6e308, -1.6e308], [-1.7e308, 1.7e308], [0.0, 0.0], [1.7e308, 0.0]],
         ),
-        "extremes": np.array([info.min, info.max, info.min, 0], dtype=dtype),
-        "one value": np.full(7, info.max, dtype=dtype),
-        "empty": np.empty(0, dtype=dtype),
-    }
-    if dtype.itemsize >= 4:
-        # A range a little wider than the number of values (histogram) and
-        # far wider (sort), near the top of the dtype.
-        samples["near the top"] = (
-            info.max - rng.integers(0, 70_000, 70_000).astype(np.uint64)
-        ).astype(dtype)
-        samples["sparse near the top"] = (
-            info.max - rng.integers(0, 2**31, 1000).astype(np.uint64)
-        ).astype(dtype)
-    return samples
-
-
-@pytest.mark.parametrize("dtype", INTEGER_DTYPES)
-@pytest.mark.parametrize("weighted", [False, True])
-def test_value_counts_match_unique(dtype, weighted):
-    rng = np.random.default_rng(3)
-    for name, values in _integer_samples(dtype, rng).items():
-        weight = None
-        if weighted:
-            # Zero weights too: their values drop out unless weighed elsewhere.
-            weight = rng.choice([0.0, 0.5, 1.0, 3.25], values.shape[0])
-        expected = _reference_counts(values, weight)
-        for variant in (values, values.astype(values.dtype.newbyteorder("S"))):
-            distinct, counts = _value_counts(variant, weight)
-            assert distinct.dtype == values.dtype.newbyteorder("="), name
-            assert_array_equal(distinct, expected[0], err_msg=name)
-            assert_array_equal(counts, expected[1], err_msg=name)
-            assert counts.dtype == np.float64
-
-
-def test_value_counts_of_a_strided_column():
-    rng = np.random.default_rng(4)
-    pixels = rng.integers(0, 256, (500, 3)).astype(np.uint8)
-    distinct, counts = _value_counts(pixels[:, 1], None)
-    expected = _reference_counts(pixels[:, 1], None)
-    assert_array_equal(distinct, expected[0])
-    assert_array_equal(counts, expected[1])
-
-
-def test_uint8_runs_and_lengths_not_a_multiple_of_four():
-    # Long runs of one value (flat image regions) and every remainder of the
-    # four-way unrolled count.
-    for n in range(0, 11):
-        values = np.concatenate(
-            [np.full(1001, 7, np.uint8), np.arange(n, dtype=np.uint8)]
+        # Huge values and tiny differences between codewords.
+        (
+            [[1e308, 1.0], [1e308, -1.0], [-1e308, 0.0]],
+            [[1e308, 0.5], [1e308, -0.5], [-1e308, 1e300]],
+        ),
+        # Distances too close for |c|^2 / 2 - x.c (ulp-adjacent codewords).
+        (
+            [[1.0 + 2**-52, 0.0], [1.0, 0.0]],
+            [[1.0, 0.0], [1.0 + 2**-51, 0.0]],
+        ),
+        # Subnormal values.
+        ([[5e-324, 0.0], [2e-323, 0.0]], [[0.0, 0.0], [1.5e-323, 0.0]]),
+    ],
+)
+def test_codes_are_exact_on_extreme_values(pixels, codebook):
+    pixels, codebook = np.array(pixels), np.array(codebook)
+    for dtype in (np.float64, np.float32):
+        if dtype is np.float32 and np.any(np.abs(pixels) > 3e38):
+            continue
+        typed = pixels.astype(dtype)
+        assert_array_equal(
+            nearest_codeword(typed, codebook, np.uint8),
+            _nearest_exactly(typed.astype(np.float64), codebook),
         )
-        distinct, counts = _value_counts(values, None)
-        expected = _reference_counts(values, None)
-        assert_array_equal(distinct, expected[0])
-        assert_array_equal(counts, expected[1])
 
 
-def test_summary_of_int64_beyond_2_53_has_strictly_ascending_atoms():
-    # 2**60 and 2**60 + 1 are one float64: one atom of their total weight.
-    values = np.array([[2**60], [2**60 + 1], [2**60 + 1], [-(2**60)], [3]], np.int64)
-    summary = summarize(values, max_atoms=256)
-    assert_array_equal(summary.key[:, 0], [-(2.0**60), 3.0, 2.0**60])
-    assert_array_equal(summary.weight, [1.0, 1.0, 3.0])
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32])
+def test_codes_among_equal_and_nearly_equal_codewords_are_exact(dtype):
+    # Hundreds of codewords within 1e-12 of each other, and repeated ones:
+    # squared distances round alike, so the reference is exact arithmetic.
+    rng = np.random.default_rng(8)
+    near = 100 + rng.uniform(0, 1e-12, size=(300, 3))
+    codebook = np.vstack([near, near[:50], rng.uniform(0, 255, size=(20, 3))])
+    pixels = rng.integers(0, 256, size=(60, 3)).astype(dtype)
+    assert_array_equal(
+        nearest_codeword(pixels, codebook, np.uint16),
+        _nearest_exactly(pixels.astype(np.float64), codebook),
+    )
 
 
-def test_summary_of_zero_weights_is_empty():
-    values = np.array([[1], [2]], np.uint8)
-    summary = summarize(values, np.zeros(2), max_atoms=256)
-    assert summary.n_atoms == 0
+def test_no_pixels_give_no_codes():
+    codes = nearest_codeword(np.empty((0, 3), np.uint8), np.ones((4, 3)), np.uint8)
+    assert codes.shape == (0,)
+    assert codes.dtype == np.uint8
+
+
+@pytest.mark.parametrize("n_pixels", [10, 70_000])
+def test_equally_near_codewords_give_the_first(n_pixels):
+    # 70,000 pixels against 64 codewords take the colour table path.
+    near = np.array([[10.0, 10.0, 10.0], [30.0, 10.0, 10.0], [10.0, 10.0, 10.0]])
+    codebook = np.vstack([near, np.full((61, 3), 250.0)])
+    pixels = np.tile(
+        np.array([[20, 10, 10], [5, 10, 10]], dtype=np.uint8), (n_pixels // 2, 1)
+    )
+    codes = nearest_codeword(pixels, codebook, np.uint8)
+    assert_array_equal(codes, np.tile([0, 0], n_pixels // 2))
+
+
+def test_nearly_equal_distances_are_resolved_exactly():
+    # |c|^2 / 2 - x.c loses the difference between these distances to
+    # rounding; the pixel is nearer to the second codeword by 4e-7.
+    codebook = np.array([[1e8, 0.0], [1e8 + 2.0, 0.0]])
+    pixels = np.array([[1e8 + 1.0 + 1e-7, 0.0], [1e8 + 1.0 - 1e-7, 0.0]])
+    assert_array_equal(nearest_codeword(pixels, codebook, np.uint8), [1, 0])
+
+
+def test_colour_table_leaves_the_input_unchanged():
+    rng = np.random.default_rng(3)
+    pixels = rng.integers(0, 256, size=(70_000, 3), dtype=np.uint8)
+    before = pixels.copy()
+    nearest_codeword(pixels, rng.uniform(0, 255, size=(64, 3)), np.uint8)
+    assert_array_equal(pixels, before)

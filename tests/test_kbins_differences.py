@@ -1,6 +1,7 @@
-"""Where skvq's values equal KBinsDiscretizer's, and the four documented
-cases where they differ on purpose (user guide, "Where the values differ
-from KBinsDiscretizer's")."""
+"""Where ImageVectorQuantizer's values equal KBinsDiscretizer's, and the four
+documented cases where they differ on purpose (user guide, "Where the values
+differ from KBinsDiscretizer's", which names this file): the estimator's
+public behaviour, kept apart from test_quantizer.py for the user guide."""
 
 import inspect
 import warnings

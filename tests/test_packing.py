@@ -1,3 +1,6 @@
+"""Bit packing of codes (skvq._packing): ``n_bits`` bits per code, against
+a plain reference."""
+
 import numpy as np
 import pytest
 from hypothesis import given

@@ -1,3 +1,6 @@
+"""Quantized images as palette PNG files (skvq._png): writing, reading,
+optimizing, and files never half-written or overwritten unless asked."""
+
 import errno
 import os
 import struct

@@ -1,5 +1,7 @@
-"""Properties that hold for every input, checked on random arrays, dtypes and
-parameters with hypothesis.
+"""Properties of ImageVectorQuantizer's public methods that hold for every
+input, checked on random arrays, dtypes and parameters with hypothesis
+(kept apart from test_quantizer.py: the estimator's behaviour end to end,
+not that of one module).
 
 Floats are drawn within +-1e300: values whose differences overflow float64
 are the edge cases of test_edge_cases.py.

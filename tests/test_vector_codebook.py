@@ -1,7 +1,8 @@
-"""k-means codebooks of colours and the nearest-codeword search."""
+"""Codebooks of colours (skvq._vector_codebook): k-means++, the smoothed
+Lloyd iterations, the variance split and the pooled atoms, and the colour
+codebooks they give."""
 
 from concurrent.futures import ThreadPoolExecutor
-from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -10,8 +11,6 @@ from sklearn.cluster import KMeans
 from sklearn.datasets import load_sample_image
 
 from skvq import ImageVectorQuantizer
-from skvq._encode import nearest_codeword
-from skvq._summary import summarize
 from skvq._vector_codebook import (
     _grid_cells,
     _pooled_atoms,
@@ -19,148 +18,6 @@ from skvq._vector_codebook import (
     smoothed_lloyd,
     weighted_kmeans_plusplus,
 )
-
-
-def _nearest_by_differences(pixels, codebook):
-    """Reference: squared distances as |x - c|^2, first of equal minima."""
-    difference = pixels[:, None, :].astype(np.float64) - codebook[None, :, :]
-    return np.argmin(np.sum(difference**2, axis=2), axis=1)
-
-
-def _nearest_exactly(pixels, codebook):
-    """Reference: squared distances in exact rational arithmetic, first of
-    equal minima (small inputs only)."""
-    codes = []
-    for pixel in pixels.tolist():
-        distance = [
-            sum(
-                (Fraction(x) - Fraction(c)) ** 2
-                for x, c in zip(pixel, row, strict=True)
-            )
-            for row in codebook.tolist()
-        ]
-        codes.append(distance.index(min(distance)))
-    return np.array(codes)
-
-
-@pytest.mark.parametrize("n_channels", [1, 2, 3, 4, 5])
-@pytest.mark.parametrize("n_codes", [1, 2, 7, 64, 300])
-@pytest.mark.parametrize(
-    "dtype", [np.uint8, bool, np.uint16, np.int16, np.float32, np.float64]
-)
-def test_codes_are_the_nearest_codewords(n_channels, n_codes, dtype):
-    # Codewords on a half-integer grid: squares are exact in float64, so
-    # the reference is exact, and ties (first codeword wins) are common.
-    rng = np.random.default_rng(n_channels * 1000 + n_codes)
-    high = 2 if dtype is bool else 256
-    pixels = rng.integers(0, high, size=(3000, n_channels)).astype(dtype)
-    if dtype is np.int16:
-        pixels = pixels.astype(np.int16) - 128
-    codebook = rng.integers(-40, 2 * high + 40, size=(n_codes, n_channels)) / 2
-    out_dtype = np.uint8 if n_codes <= 256 else np.uint16
-    codes = nearest_codeword(pixels, codebook, out_dtype)
-    assert codes.dtype == out_dtype
-    assert_array_equal(codes, _nearest_by_differences(pixels, codebook))
-
-
-@pytest.mark.parametrize("n_codes", [2, 64, 300])
-def test_codes_of_every_colour_are_the_nearest_codewords(n_codes):
-    # Every colour of a 64-level cube against dense codebooks: cells of
-    # pixel space with many candidates and colours on the planes between
-    # codewords (half-integer codewords).
-    levels = np.arange(0, 256, 4, dtype=np.uint8)
-    pixels = np.stack(np.meshgrid(levels, levels, levels), axis=-1).reshape(-1, 3)
-    rng = np.random.default_rng(n_codes)
-    codebook = rng.integers(0, 511, size=(n_codes, 3)) / 2
-    out_dtype = np.uint8 if n_codes <= 256 else np.uint16
-    codes = nearest_codeword(pixels, codebook, out_dtype)
-    assert_array_equal(codes, _nearest_by_differences(pixels, codebook))
-
-
-@pytest.mark.parametrize(
-    "pixels, codebook",
-    [
-        # One pixel, one codeword.
-        ([[3.0, 4.0]], [[0.0, 0.0]]),
-        # Equally near: the first.
-        ([[1.0, 1.0], [2.0, 0.0]], [[0.0, 0.0], [2.0, 2.0], [0.0, 0.0], [4.0, 0.0]]),
-        # Values near the float64 limits, both signs.
-        (
-            [[1.7e308, -1.7e308], [-1.79e308, 1.79e308], [1e308, 1e308], [0.0, 0.0]],
-            [[1.6e308, -1.6e308], [-1.7e308, 1.7e308], [0.0, 0.0], [1.7e308, 0.0]],
-        ),
-        # Huge values and tiny differences between codewords.
-        (
-            [[1e308, 1.0], [1e308, -1.0], [-1e308, 0.0]],
-            [[1e308, 0.5], [1e308, -0.5], [-1e308, 1e300]],
-        ),
-        # Distances too close for |c|^2 / 2 - x.c (ulp-adjacent codewords).
-        (
-            [[1.0 + 2**-52, 0.0], [1.0, 0.0]],
-            [[1.0, 0.0], [1.0 + 2**-51, 0.0]],
-        ),
-        # Subnormal values.
-        ([[5e-324, 0.0], [2e-323, 0.0]], [[0.0, 0.0], [1.5e-323, 0.0]]),
-    ],
-)
-def test_codes_are_exact_on_extreme_values(pixels, codebook):
-    pixels, codebook = np.array(pixels), np.array(codebook)
-    for dtype in (np.float64, np.float32):
-        if dtype is np.float32 and np.any(np.abs(pixels) > 3e38):
-            continue
-        typed = pixels.astype(dtype)
-        assert_array_equal(
-            nearest_codeword(typed, codebook, np.uint8),
-            _nearest_exactly(typed.astype(np.float64), codebook),
-        )
-
-
-@pytest.mark.parametrize("dtype", [np.uint8, np.float32])
-def test_codes_among_equal_and_nearly_equal_codewords_are_exact(dtype):
-    # Hundreds of codewords within 1e-12 of each other, and repeated ones:
-    # squared distances round alike, so the reference is exact arithmetic.
-    rng = np.random.default_rng(8)
-    near = 100 + rng.uniform(0, 1e-12, size=(300, 3))
-    codebook = np.vstack([near, near[:50], rng.uniform(0, 255, size=(20, 3))])
-    pixels = rng.integers(0, 256, size=(60, 3)).astype(dtype)
-    assert_array_equal(
-        nearest_codeword(pixels, codebook, np.uint16),
-        _nearest_exactly(pixels.astype(np.float64), codebook),
-    )
-
-
-def test_no_pixels_give_no_codes():
-    codes = nearest_codeword(np.empty((0, 3), np.uint8), np.ones((4, 3)), np.uint8)
-    assert codes.shape == (0,)
-    assert codes.dtype == np.uint8
-
-
-@pytest.mark.parametrize("n_pixels", [10, 70_000])
-def test_equally_near_codewords_give_the_first(n_pixels):
-    # 70,000 pixels against 64 codewords take the colour table path.
-    near = np.array([[10.0, 10.0, 10.0], [30.0, 10.0, 10.0], [10.0, 10.0, 10.0]])
-    codebook = np.vstack([near, np.full((61, 3), 250.0)])
-    pixels = np.tile(
-        np.array([[20, 10, 10], [5, 10, 10]], dtype=np.uint8), (n_pixels // 2, 1)
-    )
-    codes = nearest_codeword(pixels, codebook, np.uint8)
-    assert_array_equal(codes, np.tile([0, 0], n_pixels // 2))
-
-
-def test_nearly_equal_distances_are_resolved_exactly():
-    # |c|^2 / 2 - x.c loses the difference between these distances to
-    # rounding; the pixel is nearer to the second codeword by 4e-7.
-    codebook = np.array([[1e8, 0.0], [1e8 + 2.0, 0.0]])
-    pixels = np.array([[1e8 + 1.0 + 1e-7, 0.0], [1e8 + 1.0 - 1e-7, 0.0]])
-    assert_array_equal(nearest_codeword(pixels, codebook, np.uint8), [1, 0])
-
-
-def test_colour_table_leaves_the_input_unchanged():
-    rng = np.random.default_rng(3)
-    pixels = rng.integers(0, 256, size=(70_000, 3), dtype=np.uint8)
-    before = pixels.copy()
-    nearest_codeword(pixels, rng.uniform(0, 255, size=(64, 3)), np.uint8)
-    assert_array_equal(pixels, before)
 
 
 def test_kmeans_plusplus_picks_distinct_points_of_positive_weight():
@@ -357,78 +214,6 @@ def test_colour_centroids_of_tiny_weights_are_their_means(strategy):
     quantizer = ImageVectorQuantizer(2, n_channels=3, strategy=strategy)
     codebook = quantizer.fit(X, sample_weight=weight).codebook_
     assert_array_equal(codebook, [[1.5e-300] * 3, [0.5] * 3])
-
-
-def _summary_by_dicts(pixels, weight, max_atoms):
-    """Reference, in plain Python on the raw pixels: the grid of the
-    smallest cell exponent (none: the colours themselves) with at most
-    ``max_atoms`` cells, and each cell's total weight, weighted sum and
-    weighted sum of squared norms, in exact integers."""
-    rows = [tuple(int(v) for v in pixel) for pixel in pixels.tolist()]
-    weights = [1] * len(rows) if weight is None else [int(w) for w in weight]
-    present = [(row, w) for row, w in zip(rows, weights, strict=True) if w > 0]
-    cell_exponent = None
-    if len({row for row, _ in present}) > max_atoms:
-        cell_exponent = 1
-        while len({tuple(v >> cell_exponent for v in row) for row, _ in present}) > (
-            max_atoms
-        ):
-            cell_exponent += 1
-    atoms = {}
-    for row, w in present:
-        key = row if cell_exponent is None else tuple(v >> cell_exponent for v in row)
-        total, sums, squares = atoms.get(key, (0, [0] * len(row), 0))
-        sums = [s + w * v for s, v in zip(sums, row, strict=True)]
-        atoms[key] = (total + w, sums, squares + w * sum(v * v for v in row))
-    keys = sorted(atoms)
-    return {
-        "cell_exponent": cell_exponent,
-        "key": np.array(keys, dtype=np.float64),
-        "weight": np.array([atoms[k][0] for k in keys], dtype=np.float64),
-        "sum": np.array([atoms[k][1] for k in keys], dtype=np.float64),
-        "sumsq": np.array([atoms[k][2] for k in keys], dtype=np.float64),
-        "low": np.array([min(r[c] for r, _ in present) for c in range(len(rows[0]))]),
-        "high": np.array([max(r[c] for r, _ in present) for c in range(len(rows[0]))]),
-    }
-
-
-@pytest.mark.parametrize("n_channels", [2, 3])
-@pytest.mark.parametrize("max_atoms", [2, 50, 1000, 65536])
-@pytest.mark.parametrize("weighted", [False, True])
-def test_colour_summary_is_that_of_the_distinct_colours(
-    n_channels, max_atoms, weighted
-):
-    # uint8 colours are counted through a bitmap of every colour, and pooled
-    # into grid cells straight from the counts: the summary of the distinct
-    # colours, or of the coarsest-needed grid's cells, as plain Python
-    # counts them. Integer weights keep every sum exact.
-    rng = np.random.default_rng(n_channels + max_atoms)
-    pixels = rng.integers(0, 256, size=(5000, n_channels)).astype(np.uint8)
-    pixels[:2000] = pixels[:2000] // 16 * 16  # repeated colours
-    weight = rng.integers(0, 4, size=5000).astype(np.float64) if weighted else None
-    summary = summarize(pixels, weight, max_atoms=max_atoms)
-    reference = _summary_by_dicts(pixels, weight, max_atoms)
-    assert summary.cell_exponent == reference["cell_exponent"]
-    # Sums are stored in units of powers of two of the values and weights.
-    assert np.all(np.abs(summary.high) <= 2.0**summary.value_exponent)
-    value_unit = summary.value_exponent
-    weight_unit = summary.weight_exponent
-    assert_array_equal(summary.key, reference["key"])
-    assert_array_equal(np.ldexp(summary.weight, weight_unit), reference["weight"])
-    assert_array_equal(
-        np.ldexp(summary.sum, value_unit + weight_unit), reference["sum"]
-    )
-    assert_array_equal(
-        np.ldexp(summary.sumsq, 2 * value_unit + weight_unit), reference["sumsq"]
-    )
-    assert_array_equal(summary.low, reference["low"])
-    assert_array_equal(summary.high, reference["high"])
-
-
-def test_colour_summary_of_pixels_without_weight_is_empty():
-    pixels = np.array([[1, 2, 3], [4, 5, 6]], dtype=np.uint8)
-    summary = summarize(pixels, np.zeros(2), max_atoms=16)
-    assert summary.n_atoms == 0
 
 
 def test_variance_split_makes_the_best_first_cut():
