@@ -142,7 +142,7 @@ def show(image, outputs, scores, crop, title):
     """The whole image with the crop marked, the original's crop, then each
     variant's crop, zoomed, with its scores on the whole image."""
     rows, columns = crop
-    fig, axes = plt.subplots(3, 3, figsize=(9, 9.6), layout="constrained")
+    fig, axes = plt.subplots(3, 3, figsize=(9, 11), layout="constrained")
     for ax in axes.flat:
         ax.set_axis_off()
     axes[0, 0].imshow(image)
@@ -156,17 +156,17 @@ def show(image, outputs, scores, crop, title):
             linewidth=1.5,
         )
     )
-    axes[0, 0].set_title(f"{title}, the crop in red", fontsize=10)
+    axes[0, 0].set_title(f"{title},\nthe crop in red", fontsize=16)
     axes[0, 1].imshow(image[rows, columns], interpolation="nearest")
-    axes[0, 1].set_title("original (crop)", fontsize=10)
+    axes[0, 1].set_title("original (crop)", fontsize=16)
     panels = zip(axes.flat[3:], outputs.items(), strict=True)
     for ax, (name, picture) in panels:
         ax.imshow(picture[rows, columns], interpolation="nearest")
         s = scores.loc[name]
         ax.set_title(
-            f"{name}\nSSIMULACRA2 {s['SSIMULACRA2']:.1f}, "
-            f"ꟻLIP {s['FLIP']:.3f}\n{int(s['bytes']):,} bytes",
-            fontsize=9,
+            f"{name}\nSSIMULACRA2 {s['SSIMULACRA2']:.1f}\n"
+            f"ꟻLIP {s['FLIP']:.3f}, {int(s['bytes']) / 1000:.1f} kB",
+            fontsize=16,
         )
     return fig
 

@@ -97,7 +97,7 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
 
         - "kmeans": minimum mean squared error. With one channel, the exact
           global optimum by dynamic programming; with several, weighted
-          k-means on the pixel statistics: a greedy variance split (Wu 1991)
+          k-means on the pixel statistics: a greedy variance split (Wu 1991b)
           for the initial centres, then Lloyd's iterations in which atoms
           straddling a boundary are split, on a coarse grid and then on all
           atoms.
@@ -197,9 +197,9 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
     color space for image processing"), and the k-means minimises the Oklab
     error, not the sRGB one.
 
-    The exact 1-D k-means follows Wang & Song (2011) and Wu (1991), with the
+    The exact 1-D k-means follows Wang & Song (2011) and Wu (1991a), with the
     divide-and-conquer evaluation of Grønlund et al. (2017); the colour
-    k-means starts from Wu's (1991) variance split; median cut follows
+    k-means starts from Wu's (1991b) variance split; median cut follows
     Heckbert (1982).
 
     Examples
