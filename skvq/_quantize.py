@@ -382,7 +382,8 @@ def learn_codebook(
     --------
     >>> import numpy as np
     >>> from skvq import learn_codebook, encode, decode
-    >>> image = np.array([[0, 10, 20, 200], [210, 220, 250, 255]], dtype=np.uint8)
+    >>> image = np.array([[0, 10, 20, 200], [210, 220, 250, 255]],
+    ...                  dtype=np.uint8)
     >>> codebook = learn_codebook(image, n_bins=2)
     >>> codebook.codewords.ravel()
     array([ 10., 227.])
