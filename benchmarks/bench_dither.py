@@ -176,7 +176,7 @@ def timing(smoke=False):
     table = Table(
         f"Colour dither time against Pillow's Floyd-Steinberg, {size} x {size} "
         "photo (the colour raccoon's centre), same palette",
-        ["colours", "method", "time", "time / Pillow's"],
+        ["colours", "method", "time", "speed-up over Pillow"],
         note=(
             "Palette: skvq's k-means codebook rounded to integers, used by "
             "both (fitting not timed). Time from the image array to one "
@@ -209,13 +209,13 @@ def timing(smoke=False):
                 best[label] = min(best[label], best_time(method, 1)[0])
         anchor = best["Pillow Floyd-Steinberg"]
         for label, elapsed in best.items():
-            table.add(n_colours, label, seconds(elapsed), f"{elapsed / anchor:.2f}x")
+            table.add(n_colours, label, seconds(elapsed), ratio(anchor, elapsed))
         ours = best["skvq dither (defaults)"]
         targets.append(
             Target(
                 f"colour dither time, {n_colours} colours",
                 f"<= {TIME_TARGET} x Pillow's",
-                f"{ours / anchor:.2f}x",
+                f"speed-up {ratio(anchor, ours)}",
                 ours <= TIME_TARGET * anchor,
             )
         )
@@ -234,7 +234,7 @@ def run(smoke=False):
             "levels",
             "method",
             "time",
-            "Pillow's time / time",
+            "speed-up over Pillow",
             "MSE",
             "MSE / Pillow's",
             "blurred error",
@@ -310,7 +310,7 @@ def run(smoke=False):
                 f"blurred error <= {BLURRED_TARGET} x Pillow's, MSE and time "
                 "<= Pillow's",
                 f"blurred {ours[2] / anchor[2]:.3f}x, MSE "
-                f"{ours[1] / anchor[1]:.3f}x, time {ours[0] / anchor[0]:.2f}x",
+                f"{ours[1] / anchor[1]:.3f}x, speed-up {ratio(anchor[0], ours[0])}",
                 ours[2] <= BLURRED_TARGET * anchor[2]
                 and ours[1] <= anchor[1]
                 and ours[0] <= anchor[0],

@@ -274,7 +274,7 @@ def _large_n_bins(smoke):
         note=(
             f"{pixels.shape[0]:,} pixels holding every uint16 value. For "
             "65535 bins the optimum merges the one adjacent pair of "
-            "smallest cost n_v n_(v+1) / (n_v + n_(v+1)), computed here."
+            "smallest cost $n_v n_{v+1} / (n_v + n_{v+1})$, computed here."
         ),
     )
     targets = []

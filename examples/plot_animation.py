@@ -155,19 +155,22 @@ print(table.round(1).to_string())
 # Frame 8 of each GIF (a crop around the inset) and, in white, the still
 # pixels whose colour changes between frames 8 and 9 (the moving inset in
 # gray).
-fig, axes = plt.subplots(len(results), 2, figsize=(9, 2.6 * len(results)))
+fig, axes = plt.subplots(
+    len(results), 2, figsize=(9, 3.3 * len(results)), layout="constrained"
+)
 crop = (slice(20, 160), slice(60, 250))
 for row, (name, (size, shown)) in zip(axes, results.items(), strict=True):
     row[0].imshow(shown[8][crop], interpolation="nearest")
     flicker = still[8] & np.any(shown[9] != shown[8], axis=2)
+    # 0: still and unchanged (black), 0.5: the moving inset (gray), 1: flicker.
+    pixels = np.where(still[8], flicker.astype(float), 0.5)
     row[1].imshow(
-        flicker[crop], cmap="gray", vmin=0, vmax=1, interpolation="nearest"
+        pixels[crop], cmap="gray", vmin=0, vmax=1, interpolation="nearest"
     )
-    row[0].set_title(f"{name}: {size / 1000:.0f} kB", fontsize=10)
-    row[1].set_title(f"flicker 8 → 9: {flicker.sum()} pixels", fontsize=10)
+    row[0].set_title(f"{name}\n{size / 1000:.0f} kB", fontsize=16)
+    row[1].set_title(f"flicker 8 → 9\n{flicker.sum():,} pixels", fontsize=16)
     for axis in row:
         axis.set_axis_off()
-fig.tight_layout()
 plt.show()
 
 # %%

@@ -382,7 +382,8 @@ def learn_codebook(
     --------
     >>> import numpy as np
     >>> from skvq import learn_codebook, encode, decode
-    >>> image = np.array([[0, 10, 20, 200], [210, 220, 250, 255]], dtype=np.uint8)
+    >>> image = np.array([[0, 10, 20, 200], [210, 220, 250, 255]],
+    ...                  dtype=np.uint8)
     >>> codebook = learn_codebook(image, n_bins=2)
     >>> codebook.codewords.ravel()
     array([ 10., 227.])
@@ -866,7 +867,7 @@ def dither(
     method="floyd-steinberg",
     adaptive=True,
 ):
-    """Codes of the pixels of one image with dithering.
+    r"""Codes of the pixels of one image with dithering.
 
     By default Floyd–Steinberg error diffusion: each pixel is coded from its
     value plus a share of the errors of the pixels coded before it, so that
@@ -903,21 +904,27 @@ def dither(
 
     Notes
     -----
-    Ordered dithering adds to each pixel the offset of its cell of the mask
-    tiled from the image's top-left pixel, ``m = (rank + 0.5) / n - 0.5``
-    for a mask of ``n`` cells, and codes the result as :func:`encode` does.
-    With one channel (a codebook with bin edges), a value between
-    consecutive codewords ``a <= x <= b`` is offset by
-    ``strength * (b - a) * m`` and kept within ``[a, b]``: at strength 1, a
-    flat area gets ``b`` on a fraction ``(x - a) / (b - a)`` of each tile,
-    up to the mask's resolution, where the edge of the two cells is their
-    midpoint (as for k-means codebooks), so its mean is kept. With several
-    channels all channels of a pixel are offset by ``strength * s * m``,
-    ``s`` the median distance from a codeword to its nearest other one,
-    and kept within the codebook's range; codes are the nearest codewords.
-    The Bayer matrix is Bayer's (1973); the blue-noise mask comes from
-    Ulichney's (1993) void-and-cluster method, run once per process in
-    NumPy from a fixed seed.
+    Ordered dithering adds to each pixel the offset :math:`m` of its cell
+    of the mask, tiled from the image's top-left pixel, and codes the
+    result as :func:`encode` does. The cell of rank :math:`r` in a mask of
+    :math:`n` cells holds :math:`m = (r + 1/2) / n - 1/2`, so the offsets
+    are symmetric about zero.
+
+    With one channel (a codebook with bin edges), a value :math:`x` between
+    consecutive codewords :math:`a \le x \le b` is offset by
+    :math:`\text{strength} \cdot (b - a)\, m` and kept within
+    :math:`[a, b]`. At strength 1, a flat area gets :math:`b` on a fraction
+    :math:`(x - a) / (b - a)` of each tile, up to the mask's resolution,
+    wherever the edge between the two cells is their midpoint (as for
+    k-means codebooks): its mean is kept. With several channels, all
+    channels of a pixel are offset by :math:`\text{strength} \cdot s\, m`,
+    where :math:`s` is the median distance from a codeword to its nearest
+    other one, and kept within the codebook's range; codes are the nearest
+    codewords.
+
+    The Bayer matrix is Bayer's (1973); the blue-noise mask is made by
+    Ulichney's (1993) void-and-cluster method from a fixed seed, so it is
+    the same in every run.
 
     Examples
     --------

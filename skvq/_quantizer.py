@@ -97,7 +97,7 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
 
         - "kmeans": minimum mean squared error. With one channel, the exact
           global optimum by dynamic programming; with several, weighted
-          k-means on the pixel statistics: a greedy variance split (Wu 1991)
+          k-means on the pixel statistics: a greedy variance split (Wu 1991b)
           for the initial centres, then Lloyd's iterations in which atoms
           straddling a boundary are split, on a coarse grid and then on all
           atoms.
@@ -141,6 +141,7 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
         refused); ``codebook_``, :meth:`inverse_transform` and :meth:`score`
         stay in the input's sRGB units. Read more in
         :ref:`color_spaces`.
+
     fixed_codewords : array-like of shape (n_fixed, n_channels), default=None
         Codewords the codebook must hold, 1 to ``n_bins`` of them: a fixed
         palette (``n_fixed == n_bins``: nothing is learned but the
@@ -197,16 +198,17 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
     color space for image processing"), and the k-means minimises the Oklab
     error, not the sRGB one.
 
-    The exact 1-D k-means follows Wang & Song (2011) and Wu (1991), with the
+    The exact 1-D k-means follows Wang & Song (2011) and Wu (1991a), with the
     divide-and-conquer evaluation of Grønlund et al. (2017); the colour
-    k-means starts from Wu's (1991) variance split; median cut follows
+    k-means starts from Wu's (1991b) variance split; median cut follows
     Heckbert (1982).
 
     Examples
     --------
     >>> import numpy as np
     >>> from skvq import ImageVectorQuantizer
-    >>> image = np.array([[0, 10, 20, 200], [210, 220, 250, 255]], dtype=np.uint8)
+    >>> image = np.array([[0, 10, 20, 200], [210, 220, 250, 255]],
+    ...                  dtype=np.uint8)
     >>> quantizer = ImageVectorQuantizer(n_bins=2).fit(image)
     >>> codes = quantizer.transform(image)
     >>> codes
@@ -571,14 +573,14 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
         Notes
         -----
         What the codes are: pixel by pixel, the code :meth:`transform` gives
-        to the value ``v``, the pixel plus the errors diffused to it, with
-        each channel of ``v`` kept within the range of the codebook widened
-        to the pixel itself (so errors never run away). The error ``s * (v
-        - c)``, ``c`` being the codeword of ``v``, goes to the uncoded
-        neighbours with Floyd and Steinberg's (1976) weights 7/16 (next in
-        the row), 3/16, 5/16 and 1/16 (the row below).
+        to the value :math:`v`, the pixel plus the errors diffused to it,
+        with each channel of :math:`v` kept within the range of the codebook
+        widened to the pixel itself (so errors never run away). The error
+        :math:`s (v - c)`, where :math:`c` is the codeword of :math:`v`,
+        goes to the uncoded neighbours with Floyd and Steinberg's (1976)
+        weights 7/16 (next in the row), 3/16, 5/16 and 1/16 (the row below).
 
-        The share ``s`` is ``strength``, or with ``adaptive`` ``strength``
+        The share :math:`s` is ``strength``, or with ``adaptive`` ``strength``
         times a factor from 1 down to 0.8 that falls with the pixel's
         *activity*, its largest second difference (along the row or the
         column, over its channels and its 3 x 3 neighbourhood) measured
@@ -604,10 +606,9 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
         - Values are diffused in float64: integers beyond ``2**53`` are
           rounded to float64 where ``strength > 0``.
 
-        The defaults were chosen with ``benchmarks/bench_dither_modes.py``
-        (SSIMULACRA2, FLIP and the mean squared error on each benchmark
-        photograph at 16, 64 and 256 colours, against uniform diffusion,
-        Pillow and pngquant), which prints the current figures.
+        The :ref:`benchmarks <benchmarks>` compare the defaults with
+        uniform diffusion, Pillow and pngquant by SSIMULACRA2, FLIP and the
+        mean squared error on each photograph.
 
         With ``color_space="oklab"``, the pixels are converted to Oklab and
         the error is diffused there, against the Oklab codewords; the codes

@@ -1,4 +1,4 @@
-"""Greedy variance split of weighted points into boxes (Wu 1991).
+"""Greedy variance split of weighted points into boxes (Wu 1991b).
 
 Starting from one box holding every point, the box whose best cut lowers the
 weighted squared error most is cut in two, until there are ``n_clusters``

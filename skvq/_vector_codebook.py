@@ -189,7 +189,7 @@ def weighted_kmeans_plusplus(points, weight, n_clusters, random_state, centres=N
 
 
 def variance_split(points, weight, n_clusters, n_steps=256):
-    """Centres of the boxes of a greedy variance split (Wu 1991).
+    """Centres of the boxes of a greedy variance split (Wu 1991b).
 
     Starting from one box holding every point, the box whose best cut
     (a threshold on one channel, among ``n_steps`` even steps of its range)
