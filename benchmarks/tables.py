@@ -147,7 +147,7 @@ class Target:
 def targets_table(targets):
     """The project's goals, each with this run's figure and whether it met it."""
     table = Table(
-        "Project goals",
+        "Each goal, its anchor and this run's figure",
         ["case", "goal", "this run", "goal reached"],
         note=(
             "The goals skvq holds itself to, each against an anchor measured "
