@@ -280,3 +280,15 @@ def test_dither_method_applies_to_still_images(tmp_path, capsys):
         assert status == 0, err
         results[method] = read_palette_png(output)[0]
     assert not np.array_equal(results["floyd-steinberg"], results["bayer"])
+
+
+def test_a_gif_without_frames_is_an_error(tmp_path, capsys):
+    import struct
+
+    # The header and a 4 x 4 logical screen, then the trailer: no frame.
+    source = tmp_path / "empty.gif"
+    source.write_bytes(b"GIF89a" + struct.pack("<HHBBB", 4, 4, 0, 0, 0) + b";")
+    status, _, err = run(capsys, "quantize", source, "-o", tmp_path / "o")
+    assert status == 1
+    assert f"{source}: not an image file that Pillow can read" in err
+    assert list((tmp_path / "o").iterdir()) == []
