@@ -1,4 +1,6 @@
-"""Animated inputs through ``skvq quantize`` (skvq/cli/_animation.py)."""
+"""Animated inputs through ``skvq quantize`` (skvq/cli/_animation.py); named
+test_cli_animation so as not to clash with tests/test_animation.py (the
+library's), as pytest imports test modules by their basename."""
 
 import numpy as np
 import pytest
