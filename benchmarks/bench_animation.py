@@ -17,6 +17,9 @@ Every method makes a GIF of the clip at 256 and at 64 colours:
   memory to the file, timed. The codebook has one colour fewer than the
   budget, as ffmpeg's palettegen (which reserves a transparent entry): the
   free entry lets Pillow write unchanged pixels as transparent;
+- skvq quantize (CLI): the command line in one process, from a lossless
+  APNG of the clip to a GIF with its defaults for animations, timed with its
+  start-up and memory as ffmpeg's processes are;
 - ffmpeg: two passes, ``palettegen=max_colors=N`` then ``paletteuse`` with its
   default dither (sierra2_4a), and again with ``dither=bayer``, reading the
   clip as raw RGB from a file (binary of PyPI ``imageio-ffmpeg``);
@@ -149,7 +152,7 @@ def skvq_gif(clip, n_colours, method, strength):
     return buffer.getvalue()
 
 
-def run_process(command):
+def run_process(command, env=None):
     """Run ``command``; its wall time and peak resident memory (bytes).
 
     The memory is the largest resident set seen by polling every 2 ms
@@ -158,7 +161,7 @@ def run_process(command):
     import psutil
 
     start = time.perf_counter()
-    process = subprocess.Popen(command, stderr=subprocess.PIPE)
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, env=env)
     watched = psutil.Process(process.pid)
     peak = 0
     while process.poll() is None:
@@ -193,6 +196,24 @@ def ffmpeg_gif(raw_path, folder, n_colours, dither):
     time_2, memory_2 = run_process(second)
     with open(output, "rb") as file:
         return time_1 + time_2, max(memory_1, memory_2), file.read()
+
+
+def cli_gif(apng_path, folder, n_colours):
+    """``skvq quantize`` in one process, from a lossless APNG of the clip to
+    a GIF, with the command's defaults for animations (one palette,
+    blue-noise at 0.5, N - 1 colours and a free entry): timed and measured
+    as ffmpeg's processes are, start-up included."""
+    import skvq
+
+    output = os.path.join(folder, "cli.gif")
+    command = [sys.executable, "-m", "skvq", "quantize", apng_path]
+    command += ["-n", str(n_colours), "--output", output, "--overwrite", "-q"]
+    # The command of the skvq the other rows import, wherever the run is.
+    root = os.path.dirname(os.path.dirname(os.path.abspath(skvq.__file__)))
+    path = os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))
+    elapsed, memory = run_process(command, env={**os.environ, "PYTHONPATH": path})
+    with open(output, "rb") as file:
+        return elapsed, memory, file.read()
 
 
 def pillow_gif(clip, n_colours):
@@ -262,6 +283,11 @@ def run(smoke=False):
         for name, clip in clips(n_frames).items():
             raw_path = os.path.join(folder, f"{name}.rgb")
             clip.tofile(raw_path)
+            apng_path = os.path.join(folder, f"{name}.png")
+            frames = [Image.fromarray(frame) for frame in clip]
+            frames[0].save(
+                apng_path, save_all=True, append_images=frames[1:], duration=DURATION
+            )
             for n_colours in COLOURS:
                 rows = skvq_rows(clip, n_colours, repeat)
                 for dither, label in FFMPEG_DITHERS:
@@ -271,6 +297,12 @@ def run(smoke=False):
                         if best is None or run_[0] < best[0]:
                             best = run_
                     rows.append((label, *best))
+                best = None
+                for _ in range(repeat):
+                    run_ = cli_gif(apng_path, folder, n_colours)
+                    if best is None or run_[0] < best[0]:
+                        best = run_
+                rows.append(("skvq quantize (CLI)", *best))
                 rows.append(
                     (
                         f"gifsicle --colors {n_colours}",

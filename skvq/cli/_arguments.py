@@ -26,6 +26,10 @@ DEFAULT_DITHER_STRENGTH = 1.0
 MAX_SEED = 2**32 - 1  # NumPy's RandomState takes seeds below 2**32
 MAX_POSTERIZE = 4  # pngquant's limit
 STDIN = "-"
+DITHER_METHODS = ("floyd-steinberg", "bayer", "blue-noise")
+# skvq._animation's limits, copied so that --help imports no NumPy.
+DEFAULT_MAX_FRAMES = 10_000
+DEFAULT_MAX_TOTAL_PIXELS = 2**30
 # pngquant's suffixes for outputs written beside their inputs.
 DITHERED_EXT, PLAIN_EXT = "-fs8.png", "-or8.png"
 
@@ -58,6 +62,18 @@ Gray inputs stay gray and colour inputs are quantized as RGB. 16-bit inputs
 are fitted on their 16-bit values; only the palette is rounded to the 8 bits
 PNG palettes hold. Pixels are dithered (Floyd-Steinberg error diffusion)
 unless --no-dither is given.
+
+Animations (GIF, APNG, animated WebP, multi-page TIFF) keep every frame,
+its timing, the loop and the disposal, with one palette fitted exactly to
+all frames (or one per frame, --per-frame-palette, GIF only): a GIF gives a
+GIF (N - 1 colours and one entry free, as ffmpeg's palettegen, for the
+pixels unchanged since the previous frame), the others an APNG, unless
+--output or --ext ends in .gif, .png or .apng. They are dithered by blue
+noise at strength 0.5 unless --dither-method or --dither says otherwise:
+ordered dithering keeps the colour of pixels that do not change between
+frames (measured in benchmarks/bench_animation.py: no static pixel
+flickers, and under half of ffmpeg's bytes), where error diffusion
+shimmers. Pixels of alpha below 128 share one transparent entry.
 
 Transparency is kept unless every pixel is opaque (tRNS keys of 8- and 16-bit
 files included): all fully transparent pixels share one palette entry,
@@ -140,6 +156,10 @@ def strength(text):
             f"diffusion), got {text!r}"
         )
     return value
+
+
+def positive(text):
+    return _integer(text, 1, 2**62, "a positive integer")
 
 
 def optimize_level(text):
@@ -300,13 +320,14 @@ def build_parser():
     dither.add_argument(
         "--dither",
         type=strength,
-        default=DEFAULT_DITHER_STRENGTH,
         metavar="STRENGTH",
         help="strength of the Floyd-Steinberg error diffusion, from 0 (none) "
-        "to 1 (all of each pixel's error is passed on to its neighbours); "
+        "to 1 (all of each pixel's error is passed on to its neighbours), or "
+        "of the ordered methods' offsets (--dither-method); "
         "dithering trades a higher MSE for less banding in smooth areas and "
-        "somewhat larger files; default: %(default)s, the default of "
-        "skvq.dither, chosen by measurement",
+        f"somewhat larger files; default: {DEFAULT_DITHER_STRENGTH}, the "
+        "default of skvq.dither, chosen by measurement (0.5 for the ordered "
+        "methods of animations)",
     )
     dither.add_argument(
         "--no-dither",
@@ -316,6 +337,40 @@ def build_parser():
         const=0.0,
         help="no dithering: every pixel gets its nearest colour (the same as "
         "--dither 0; --nofs is pngquant's name)",
+    )
+    add(
+        "--dither-method",
+        choices=DITHER_METHODS,
+        help="how pixels are dithered: Floyd-Steinberg error diffusion, or "
+        "ordered dithering by the 8 x 8 Bayer matrix or a 64 x 64 blue-noise "
+        "mask, where a pixel's colour depends on its value and place only, "
+        "so that pixels that do not change between the frames of an "
+        "animation keep their colour; default: floyd-steinberg for images, "
+        "blue-noise at strength 0.5 for animations (measured by "
+        "benchmarks/bench_animation.py: no static pixel flickers, and under "
+        "half of ffmpeg's bytes; error diffusion shimmers)",
+    )
+    add(
+        "--per-frame-palette",
+        action="store_true",
+        help="animations: fit a palette to each frame (GIF local colour "
+        "tables) instead of one palette of all frames; GIF outputs only",
+    )
+    add(
+        "--max-frames",
+        type=positive,
+        default=DEFAULT_MAX_FRAMES,
+        metavar="N",
+        help="refuse animations of more frames; default: %(default)s",
+    )
+    add(
+        "--max-total-pixels",
+        type=positive,
+        default=DEFAULT_MAX_TOTAL_PIXELS,
+        metavar="N",
+        help="refuse animations of more pixels in all frames together "
+        "(frames x width x height), which would take too much memory; "
+        "default: %(default)s (2**30)",
     )
     optimize = quantize.add_mutually_exclusive_group()
     optimize.add_argument(
@@ -396,6 +451,10 @@ def build_parser():
 
 def check_arguments(quantize, args):
     """Checks that involve several options; usage errors (exit status 2)."""
+    # Animations' ordered dithering has its own default strength.
+    args.dither_given = args.dither is not None
+    if args.dither is None:
+        args.dither = DEFAULT_DITHER_STRENGTH
     if args.optimize is None:
         args.optimize = DEFAULT_OPTIMIZE_LEVEL if oxipng_installed() else False
     elif args.optimize is not False and not oxipng_installed():
@@ -426,15 +485,30 @@ def check_arguments(quantize, args):
     args.outputs = output_paths(quantize, args)
 
 
+# Options that animations do not take yet: with them an animation is
+# quantized as its first frame (with a warning), to a PNG, as a still image.
+STILL_ONLY_OPTIONS = ("quality", "map", "shared_codebook", "gray", "posterize")
+
+
+def takes_animations(args):
+    """Whether animated inputs are quantized as animations (all frames)."""
+    return not any(getattr(args, name) for name in STILL_ONLY_OPTIONS)
+
+
 def _output_of(args, path):
     if args.output is not None:
         return args.output
     if path == STDIN:
         return STDIN
-    stem = os.path.splitext(os.path.basename(path))[0]
+    stem, suffix = os.path.splitext(os.path.basename(path))
+    # A GIF gives a GIF (skvq.cli._animation): the output follows the input.
+    is_gif = suffix.lower() == ".gif" and takes_animations(args)
+    written = ".gif" if is_gif else ".png"
     if args.output_dir is not None:
-        return os.path.join(args.output_dir, stem + (args.ext or ".png"))
+        return os.path.join(args.output_dir, stem + (args.ext or written))
     ext = args.ext or (DITHERED_EXT if args.dither > 0 else PLAIN_EXT)
+    if args.ext is None:
+        ext = ext[: -len(".png")] + written
     return os.path.join(os.path.dirname(path), stem + ext)
 
 

@@ -275,9 +275,13 @@ class _Run:
 
     def _quantize(self, path, shared):
         """The task of one file, run by a worker thread."""
+        from ._animation import is_animation
+        from ._arguments import takes_animations
         from ._pipeline import collected
 
         done = _Done()
+        if takes_animations(self.args) and is_animation(path):
+            return self._animation(path, done)
         with collected() as caught:
             picture = self._read(path)
             palette = self._palette(picture, shared, done)
@@ -285,6 +289,22 @@ class _Run:
         if palette is None:
             return done
         return self._write(path, picture, palette, done)
+
+    def _animation(self, path, done):
+        """The task of an animated file (skvq.cli._animation)."""
+        from ._animation import quantize_animation
+        from ._pipeline import collected
+
+        with collected() as caught:
+            row, detail, messages = quantize_animation(
+                path, self.args.outputs[path], self.args
+            )
+        done.warnings += messages + [str(warning.message) for warning in caught]
+        if row is None:
+            done.skipped = detail
+        else:
+            done.row, done.detail = row, detail
+        return done
 
     def _palette(self, picture, shared, done):
         from ._palette import fit_palette, map_palette
@@ -370,7 +390,9 @@ class _Run:
         args = self.args
         pixels = picture.pixels
         height, width, n_channels = pixels.shape
-        codes = palette.encode(pixels, args.dither)
+        codes = palette.encode(
+            pixels, args.dither, args.dither_method or "floyd-steinberg"
+        )
         if args.quiet:
             # Nothing reports the errors: don't spend time measuring them.
             mse = blurred_mse = math.nan

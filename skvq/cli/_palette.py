@@ -85,11 +85,11 @@ class Palette:
             return pixels
         return pixels / float(self.scale)
 
-    def encode(self, pixels, strength):
+    def encode(self, pixels, strength, method="floyd-steinberg"):
         """Codes of an image of shape (height, width, n_channels)."""
         coded = self.coded(pixels)
         if strength > 0:
-            codes = dither(coded, self.codebook, strength=strength)
+            codes = dither(coded, self.codebook, strength=strength, method=method)
         else:
             codes = encode(coded, self.codebook)
         if self.alpha:
