@@ -12,6 +12,10 @@ import os
 from .._version import __version__
 
 STRATEGIES = ("kmeans", "uniform", "quantile")
+# skvq._color_space.COLOR_SPACES, copied so that --help imports no NumPy.
+COLOR_SPACES = ("rgb", "oklab")
+# Chosen by benchmarks/bench_pngquant.py (SSIMULACRA2 first, bytes second).
+DEFAULT_COLOR_SPACE = "oklab"
 MAX_COLOURS = 256  # a PNG palette holds at most 256 colours
 OPTIMIZE_LEVELS = range(7)  # oxipng's levels
 # The command's oxipng level when none is given. On the photos of
@@ -239,6 +243,21 @@ def build_parser():
         "colour); default: %(default)s",
     )
     add(
+        "--color-space",
+        choices=COLOR_SPACES,
+        default=DEFAULT_COLOR_SPACE,
+        help="the space in which colours are chosen, pixels find their "
+        "nearest colour and dithering spreads its error: 'oklab' "
+        "(Ottosson's perceptual space, where equal distances look about "
+        "equally different) or 'rgb' (the file's own sRGB values, where "
+        "k-means minimises the MSE the table shows); the palette is sRGB "
+        "either way. oklab applies to RGB images and to RGBA images whose "
+        "alpha is only 0 or 255 (their opaque pixels); gray images, and "
+        "images with translucent pixels (fitted on premultiplied colours and "
+        "alpha), are always quantized in their own values, as with rgb; "
+        "default: %(default)s",
+    )
+    add(
         "--gray",
         action="store_true",
         help="convert colour inputs to gray first (ITU-R 601-2 luma)",
@@ -396,8 +415,10 @@ def build_parser():
 
 def check_arguments(quantize, args):
     """Checks that involve several options; usage errors (exit status 2)."""
+    # Told once in the report's footer: files are larger without oxipng.
+    args.oxipng_missing = args.optimize is None and not oxipng_installed()
     if args.optimize is None:
-        args.optimize = DEFAULT_OPTIMIZE_LEVEL if oxipng_installed() else False
+        args.optimize = False if args.oxipng_missing else DEFAULT_OPTIMIZE_LEVEL
     elif args.optimize is not False and not oxipng_installed():
         quantize.error(
             "--optimize needs oxipng, which is not installed: pip install "
