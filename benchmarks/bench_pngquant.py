@@ -33,6 +33,18 @@ Three comparisons, each side by side in one run:
   bytes (see ``perceptual_metrics.py``). A second table times
   ``fit`` + ``transform`` at 64 colours in Oklab against sRGB, best of
   five, interleaved. Target: at most 1.5 times.
+- **Perceptual quality, command line.** The same images at 16, 64 and 256
+  colours through the real command lines, one process per tool and
+  setting over all the images: ``skvq quantize`` with its defaults, with
+  ``--no-dither``, and with the candidate settings its defaults were chosen
+  from (``--color-space rgb``, ``--dither 0.8``), against ``pngquant N``
+  and ``pngquant --nofs N``; per image SSIMULACRA2, ꟻLIP, MSE and bytes,
+  and a summary counting the images on which each skvq setting is at least
+  as good as its pngquant peer (undithered against ``--nofs``). The
+  command's defaults are the setting that wins on SSIMULACRA2 first, bytes
+  second. Target (issue 15): the defaults and ``--no-dither`` at least
+  pngquant's SSIMULACRA2 and at most its ꟻLIP on every image, total bytes
+  at most 1.0x.
 - **The PNG encoder.** The same codes (``transform`` of the gray raccoon at
   8, 16 and 64 levels, and of china.jpg at 16, 64 and 256 colours) written
   by Pillow alone and by Pillow followed by oxipng at level 2.
@@ -47,7 +59,8 @@ time), the batch of a dozen photos on one command line (at most 0.8x), and
 ``skvq --help`` and ``import skvq`` (at most 50 ms beyond ``python -c
 pass``).
 
-Run: ``python benchmarks/bench_pngquant.py [--smoke] [--side-by-side]``.
+Run: ``python benchmarks/bench_pngquant.py [--smoke] [--side-by-side]
+[--cli]`` (``--cli``: only the command-line perceptual tables).
 """
 
 import argparse
@@ -393,6 +406,165 @@ def perceptual_tables(smoke, pngquant, targets):
     return [summary, detail, oklab_time_table(photos, smoke, targets)]
 
 
+# skvq quantize settings: label -> options. The first two are the command's
+# defaults, dithered and not; the others are the candidates they were
+# chosen from. Each is held against the pngquant setting of PEER.
+CLI_SKVQ = {
+    "skvq": [],
+    "skvq --no-dither": ["--no-dither"],
+    "skvq --color-space rgb": ["--color-space", "rgb"],
+    "skvq --color-space rgb --no-dither": ["--color-space", "rgb", "--no-dither"],
+    "skvq --dither 0.8": ["--dither", "0.8"],
+}
+CLI_PNGQUANT = {"pngquant": [], "pngquant --nofs": ["--nofs"]}
+CLI_BYTES_TARGET = 1.0  # total bytes of skvq's defaults at most this times
+
+
+def _cli_peer(label):
+    return "pngquant --nofs" if "--no-dither" in label else "pngquant"
+
+
+def cli_tables(smoke, pngquant, targets):
+    """SSIMULACRA2, ꟻLIP, MSE and bytes of ``skvq quantize`` and
+    ``pngquant`` command lines, per image and number of colours."""
+    photos = images.perceptual_images(smoke)
+    env = dict(os.environ, PYTHONPATH=str(pathlib.Path(images.__file__).parents[1]))
+    skvq = [sys.executable, "-m", "skvq", "quantize"]
+    results = {}
+    commands = {}
+    with tempfile.TemporaryDirectory() as folder:
+        folder = pathlib.Path(folder)
+        inputs = []
+        for name, image in photos.items():
+            path = folder / f"{name.replace(' ', '_')}.png"
+            Image.fromarray(image).save(path)
+            inputs.append((name, path))
+        sources = [str(path) for _, path in inputs]
+        for n_colours in PERCEPTUAL_LEVELS:
+            for k, (label, options) in enumerate(CLI_SKVQ.items()):
+                out = folder / f"skvq-{n_colours}-{k}"
+                command = [*skvq, *sources, "-n", str(n_colours), *options]
+                command += ["-o", str(out), "-q", "--random-state", str(SEED)]
+                subprocess.run(command, check=True, env=env)
+                commands[label] = ["skvq quantize FILES -n N", *options]
+                for name, path in inputs:
+                    results[name, n_colours, label] = out / path.name
+            for k, (label, options) in enumerate(CLI_PNGQUANT.items()):
+                suffix = f"-pq{n_colours}-{k}.png"
+                command = [pngquant, str(n_colours), *options, "--force"]
+                subprocess.run([*command, "--ext", suffix, *sources], check=True)
+                commands[label] = ["pngquant N", *options, "FILES"]
+                for name, path in inputs:
+                    results[name, n_colours, label] = path.with_name(path.stem + suffix)
+        for key, path in results.items():
+            image = photos[key[0]]
+            output = decoded(path, image)
+            results[key] = (
+                perceptual_metrics.ssimulacra2(image, output),
+                perceptual_metrics.flip(image, output),
+                mse(image, output),
+                path.stat().st_size,
+            )
+    labels = [*CLI_SKVQ, *CLI_PNGQUANT]
+    detail = Table(
+        "Command line per image: skvq quantize against pngquant",
+        ["image", "colours", "command", "SSIMULACRA2", "FLIP", "MSE", "bytes"],
+        note=(
+            "One process per tool and setting over all the images: "
+            + "; ".join(" ".join(commands[label]) for label in labels)
+            + ". SSIMULACRA2: higher is better; FLIP: lower is better; MSE "
+            "over all pixels and channels in sRGB levels. skvq writes with "
+            "oxipng at its default level when pyoxipng is installed."
+        ),
+    )
+    for name in photos:
+        for n_colours in PERCEPTUAL_LEVELS:
+            for label in labels:
+                scores = results[name, n_colours, label]
+                detail.add(
+                    name,
+                    n_colours,
+                    label,
+                    _score(scores[0], 2),
+                    _score(scores[1], 4),
+                    number(scores[2]),
+                    f"{scores[3]:,}",
+                )
+    summary = Table(
+        "Command line summary: mean over the images, and on how many images "
+        "each skvq setting is at least as good as its pngquant peer",
+        [
+            "colours",
+            "command",
+            "mean SSIMULACRA2",
+            "mean FLIP",
+            "mean MSE",
+            "total bytes",
+            "SSIMULACRA2 >= peer",
+            "FLIP <= peer",
+            "bytes / peer's",
+        ],
+        note=(
+            "The peer of a --no-dither setting is pngquant --nofs, of the "
+            "others pngquant's default. 'skvq' and 'skvq --no-dither' are "
+            "the command's defaults; the other rows are the candidates."
+        ),
+    )
+    for n_colours in PERCEPTUAL_LEVELS:
+        for label in labels:
+            rows = [results[name, n_colours, label] for name in photos]
+            counts = ["", "", ""]
+            if label in CLI_SKVQ:
+                peer = _cli_peer(label)
+                theirs = [results[name, n_colours, peer] for name in photos]
+                ratio_bytes = sum(r[3] for r in rows) / sum(r[3] for r in theirs)
+                counts = [
+                    _count(rows, theirs, 0, lambda a, b: a >= b),
+                    _count(rows, theirs, 1, lambda a, b: a <= b),
+                    f"{ratio_bytes:.3f}",
+                ]
+                if label in ("skvq", "skvq --no-dither"):
+                    _cli_targets(label, n_colours, rows, theirs, peer, targets)
+            summary.add(
+                n_colours,
+                label,
+                _score(_mean([r[0] for r in rows]), 2),
+                _score(_mean([r[1] for r in rows]), 4),
+                number(float(np.mean([r[2] for r in rows]))),
+                f"{sum(r[3] for r in rows):,}",
+                *counts,
+            )
+    return [summary, detail]
+
+
+def _cli_targets(label, n_colours, ours, theirs, peer, targets):
+    for column, metric, better in (
+        (0, "SSIMULACRA2 >=", lambda a, b: a >= b),
+        (1, "FLIP <=", lambda a, b: a <= b),
+    ):
+        if any(r[column] is None for r in ours + theirs):
+            continue
+        pairs = zip(ours, theirs, strict=True)
+        wins = sum(better(a[column], b[column]) for a, b in pairs)
+        targets.append(
+            Target(
+                f"CLI {label}, {n_colours} colours: {metric.split()[0]}",
+                f"{metric} {peer}'s on every image",
+                f"{wins}/{len(ours)} images",
+                wins == len(ours),
+            )
+        )
+    factor = sum(r[3] for r in ours) / sum(r[3] for r in theirs)
+    targets.append(
+        Target(
+            f"CLI {label}, {n_colours} colours: bytes",
+            f"total <= {CLI_BYTES_TARGET}x {peer}'s",
+            f"{factor:.3f}x",
+            factor <= CLI_BYTES_TARGET,
+        )
+    )
+
+
 def _score(value, digits):
     return "n/a" if value is None else f"{value:.{digits}f}"
 
@@ -643,6 +815,7 @@ def run(smoke=False):
         ),
     )
     tables += perceptual_tables(smoke, pngquant, targets)
+    tables += cli_tables(smoke, pngquant, targets)
     repeat = 1 if smoke else 3
     colour = {}
     for name, image in images.color_images(smoke).items():
@@ -678,8 +851,15 @@ def main():
     parser.add_argument(
         "--side-by-side", action="store_true", help="only the side-by-side timings"
     )
+    parser.add_argument(
+        "--cli", action="store_true", help="only the command-line perceptual tables"
+    )
     args = parser.parse_args()
-    if args.side_by_side:
+    if args.cli:
+        targets = []
+        pngquant = pngquant_binary() or shutil.which("pngquant")
+        tables = cli_tables(args.smoke, pngquant, targets)
+    elif args.side_by_side:
         targets = []
         pngquant = pngquant_binary() or shutil.which("pngquant")
         with tempfile.TemporaryDirectory() as folder:

@@ -12,6 +12,13 @@ import os
 from .._version import __version__
 
 STRATEGIES = ("kmeans", "uniform", "quantile")
+# skvq._color_space.COLOR_SPACES, copied so that --help imports no NumPy.
+COLOR_SPACES = ("rgb", "oklab")
+# Chosen by benchmarks/bench_pngquant.py --cli (SSIMULACRA2 first, bytes
+# second): mean SSIMULACRA2 32.2 / 68.5 / 83.9 at 16 / 64 / 256 colours
+# against rgb's 22.9 / 61.2 / 79.4 (dithered; undithered -1.3 / 54.1 / 78.6
+# against -11.7 / 42.1 / 71.7), on the six benchmark images.
+DEFAULT_COLOR_SPACE = "oklab"
 MAX_COLOURS = 256  # a PNG palette holds at most 256 colours
 OPTIMIZE_LEVELS = range(7)  # oxipng's levels
 # The command's oxipng level when none is given. On the photos of
@@ -58,10 +65,12 @@ pngquant's suffix (photo-fs8.png, or photo-or8.png without dithering).
 "-" reads one image from standard input and writes it to standard output
 (or to --output FILE).
 
-Gray inputs stay gray and colour inputs are quantized as RGB. 16-bit inputs
-are fitted on their 16-bit values; only the palette is rounded to the 8 bits
-PNG palettes hold. Pixels are dithered (Floyd-Steinberg error diffusion)
-unless --no-dither is given.
+Gray inputs stay gray and colour inputs are quantized as RGB colours, by
+distances in the perceptual space Oklab unless --color-space rgb is given.
+16-bit inputs are fitted on all 16 bits of their values (in Oklab, divided
+by 257 and unrounded); only the palette is rounded to the 8 bits PNG palettes
+hold. Pixels are dithered (Floyd-Steinberg error diffusion, less at edges
+and in texture) unless --no-dither is given.
 
 Animations (GIF, APNG, animated WebP, multi-page TIFF) keep every frame,
 its timing, the loop and the disposal, with one palette fitted exactly to
@@ -259,6 +268,21 @@ def build_parser():
         "colour); default: %(default)s",
     )
     add(
+        "--color-space",
+        choices=COLOR_SPACES,
+        default=DEFAULT_COLOR_SPACE,
+        help="the space in which colours are chosen, pixels find their "
+        "nearest colour and dithering spreads its error: 'oklab' "
+        "(Ottosson's perceptual space, where equal distances look about "
+        "equally different) or 'rgb' (the file's own sRGB values, where "
+        "k-means minimises the MSE the table shows); the palette is sRGB "
+        "either way. oklab applies to RGB images and to RGBA images whose "
+        "alpha is only 0 or 255 (their opaque pixels); gray images, and "
+        "images with translucent pixels (fitted on premultiplied colours and "
+        "alpha), are always quantized in their own values, as with rgb; "
+        "default: %(default)s",
+    )
+    add(
         "--gray",
         action="store_true",
         help="convert colour inputs to gray first (ITU-R 601-2 luma)",
@@ -322,12 +346,14 @@ def build_parser():
         type=strength,
         metavar="STRENGTH",
         help="strength of the Floyd-Steinberg error diffusion, from 0 (none) "
-        "to 1 (all of each pixel's error is passed on to its neighbours), or "
-        "of the ordered methods' offsets (--dither-method); "
+        "to 1 (all of each pixel's error is passed on to its neighbours in "
+        "smooth areas, down to 0.8 of it at edges and in texture, where "
+        "dithering would add noise), or of the ordered methods' offsets "
+        "(--dither-method); in Oklab with --color-space oklab; "
         "dithering trades a higher MSE for less banding in smooth areas and "
         f"somewhat larger files; default: {DEFAULT_DITHER_STRENGTH}, the "
-        "default of skvq.dither, chosen by measurement (0.5 for the ordered "
-        "methods of animations)",
+        "default of skvq.dither (SSIMULACRA2 above 0.8's at 16, 64 and 256 "
+        "colours), and 0.5 for the ordered methods of animations",
     )
     dither.add_argument(
         "--no-dither",
@@ -455,8 +481,10 @@ def check_arguments(quantize, args):
     args.dither_given = args.dither is not None
     if args.dither is None:
         args.dither = DEFAULT_DITHER_STRENGTH
+    # Told once in the report's footer: files are larger without oxipng.
+    args.oxipng_missing = args.optimize is None and not oxipng_installed()
     if args.optimize is None:
-        args.optimize = DEFAULT_OPTIMIZE_LEVEL if oxipng_installed() else False
+        args.optimize = False if args.oxipng_missing else DEFAULT_OPTIMIZE_LEVEL
     elif args.optimize is not False and not oxipng_installed():
         quantize.error(
             "--optimize needs oxipng, which is not installed: pip install "

@@ -231,7 +231,7 @@ class _Run:
                     report.advance()
                     self._finish(path, done, exc, table)
             report.close_progress()
-            table.total()
+            table.total(oxipng_missing=args.oxipng_missing)
         if self.failed:
             return EXIT_FAILED
         if self.refused:
@@ -312,7 +312,7 @@ class _Run:
 
         args = self.args
         if self.map_entries is not None:
-            return map_palette(self.map_entries, picture)
+            return map_palette(self.map_entries, picture, args.color_space)
         if shared is not None:
             picture.pixels, picture.scale = _rescaled(picture, shared)
             return shared.palette
@@ -431,7 +431,13 @@ class _Run:
 
         from .._quantize import learn_codebook, merge_summaries, summarize
         from .._transparency import OPAQUE
-        from ._palette import alpha_palette, opaque_palette, visible_mean
+        from ._palette import (
+            alpha_palette,
+            learn,
+            opaque_palette,
+            visible_mean,
+            working_space,
+        )
         from ._palette import visible_summary as alpha_summary
         from ._pipeline import collected, in_order
         from ._write import FileError
@@ -472,9 +478,13 @@ class _Run:
         colour = any(n in (3, 4) for n in channels)
         alpha = any(n in (2, 4) for n in channels)
         n_channels = (3 if colour else 1) + alpha
+        # Oklab for shared RGB palettes; with alpha, premultiplied sRGB.
+        space = working_space(args.color_space, n_channels, translucent=alpha)
         # 16-bit values are fitted as they are if every file has them; with
-        # 8-bit files too, on the 0..255 scale (as floats, unrounded).
-        scale = 257 if all(s == 257 for _, s, _ in layouts.values()) else 1
+        # 8-bit files too, or in Oklab (defined on the 0..255 scale), on the
+        # 0..255 scale (as floats, unrounded).
+        sixteen = all(s == 257 for _, s, _ in layouts.values())
+        scale = 257 if sixteen and space == "rgb" else 1
         target = _Shared(None, n_channels, scale)
 
         def summary_of(path):
@@ -508,12 +518,7 @@ class _Run:
             return None
         with collected() as caught:
             if not alpha:
-                codebook = learn_codebook(
-                    summary,
-                    args.n_bins,
-                    strategy=args.strategy,
-                    random_state=args.random_state,
-                )
+                codebook = learn(summary, args.n_bins, args, space=space)
                 palette = opaque_palette(codebook, scale, args.posterize)
             else:
                 n_fitted = args.n_bins - transparent

@@ -3,6 +3,19 @@
 Everything here goes through skvq's public core (:func:`skvq.learn_codebook`,
 :func:`skvq.encode`, :func:`skvq.dither`, :class:`skvq.Codebook`) and the one
 palette module for transparency, :mod:`skvq._transparency`.
+
+``--color-space oklab`` (the command's default) learns, codes and dithers
+RGB colours in Oklab through the core's ``color_space="oklab"``. Oklab is
+defined for colours only, on the 0..255 sRGB scale, so:
+
+- gray images are coded in their own values (one channel has no Oklab);
+- 16-bit RGB pictures are fitted and coded on their values divided by 257
+  (floats on the 0..255 scale, unrounded);
+- RGBA images whose alpha is only 0 or 255 get one transparent entry and
+  opaque entries fitted in Oklab to the opaque pixels' colours;
+- images with translucent pixels are fitted on premultiplied colours and
+  alpha, in sRGB units, as with ``--color-space rgb``: a premultiplied
+  colour with its alpha has no Oklab value (see :func:`working_space`).
 """
 
 from dataclasses import dataclass
@@ -48,6 +61,14 @@ class Palette:
     codebook: Codebook
     alpha: bool
     scale: int = 1
+    # "oklab": ``codebook`` is an Oklab codebook of sRGB codewords on the
+    # 0..255 scale, whatever ``scale``; with ``alpha``, of the opaque
+    # entries only (the image's alpha is only 0 or 255).
+    color_space: str = "rgb"
+
+    @property
+    def _opaque_oklab(self):
+        return self.alpha and self.color_space == "oklab"
 
     @property
     def n_channels(self):
@@ -66,6 +87,8 @@ class Palette:
         level, far below the palette's), by blocks of rows.
         """
         if not self.alpha:
+            if self.color_space == "oklab" and self.scale != 1:
+                return pixels / float(self.scale)
             return pixels
         if self.scale != 1:
             return premultiply(on_8_bit_scale(pixels, self.scale))
@@ -87,6 +110,8 @@ class Palette:
 
     def encode(self, pixels, strength, method="floyd-steinberg"):
         """Codes of an image of shape (height, width, n_channels)."""
+        if self._opaque_oklab:
+            return self._encode_opaque_oklab(pixels, strength)
         coded = self.coded(pixels)
         if strength > 0:
             codes = dither(coded, self.codebook, strength=strength, method=method)
@@ -97,11 +122,39 @@ class Palette:
             codes = _exact_alpha(codes, straight, self.entries)
         return codes
 
+    def _encode_opaque_oklab(self, pixels, strength):
+        """Codes of an image whose alpha is only 0 and 255, with an Oklab
+        codebook of its opaque entries (which follow the transparent one,
+        if any, in ``entries``)."""
+        straight = on_8_bit_scale(pixels, self.scale)
+        colours = straight[..., :-1]
+        hidden = straight[..., -1] == 0
+        first = int(self.entries[0, -1] == 0)  # the transparent entry
+        if hidden.any():
+            # Transparent pixels take the colour of an entry, which they
+            # code to with no error of their own to diffuse; they are then
+            # put on the transparent entry.
+            colours = colours.copy()
+            colours[hidden] = self.entries[first, :-1]
+        if strength > 0:
+            codes = dither(colours, self.codebook, strength=strength)
+        else:
+            codes = encode(colours, self.codebook)
+        codes = codes.astype(np.uint8) + np.uint8(first)
+        codes[hidden] = 0
+        return codes
+
     def error(self, pixels):
         """MSE (0..255 scale) of every pixel on its nearest codeword, before
         the 8-bit rounding of the entries: what ``--quality`` bounds."""
+        if self._opaque_oklab:
+            codes = self.encode(pixels, 0.0)
+            difference = self.shown[codes] - self.visible(pixels)
+            return float(np.mean(np.square(difference)))
         mse = mean_squared_error(self.coded(pixels), self.codebook)
-        return mse if self.alpha else mse / float(self.scale) ** 2
+        if self.alpha or self.color_space == "oklab":
+            return mse  # coded on the 0..255 scale already
+        return mse / float(self.scale) ** 2
 
 
 def on_8_bit_scale(pixels, scale):
@@ -147,23 +200,64 @@ def posterized(entries, bits):
     return np.where(nearer_above, above, below).astype(np.float64)
 
 
-def _learn(pixels_or_summary, n_colours, n_channels, options):
+def working_space(color_space, n_channels, translucent=False):
+    """The space an image is quantized in under ``--color-space``.
+
+    Oklab is defined for RGB colours: "oklab" gives "oklab" for RGB images,
+    and for RGBA images without ``translucent`` pixels (alpha strictly
+    between 0 and 255); "rgb" otherwise (gray images, premultiplied
+    translucent colours), in which the image's own values are fitted.
+    """
+    if color_space == "oklab" and (
+        n_channels == 3 or (n_channels == 4 and not translucent)
+    ):
+        return "oklab"
+    return "rgb"
+
+
+def learn(pixels_or_summary, n_colours, options, *, n_channels=None, space="rgb"):
+    """:func:`skvq.learn_codebook` with the command's options; ``space``
+    from :func:`working_space`."""
     return learn_codebook(
         pixels_or_summary,
         n_colours,
-        n_channels=n_channels,
+        n_channels=n_channels or 1,
         strategy=options.strategy,
         random_state=options.random_state,
+        color_space=space,
     )
 
 
 def opaque_palette(codebook, scale, posterize):
-    """The palette of a codebook fitted to opaque pixels."""
-    entries = np.clip(np.rint(codebook.codewords / scale), 0, 255)
+    """The palette of a codebook fitted to opaque pixels (an Oklab codebook
+    holds codewords on the 0..255 scale, whatever the picture's)."""
+    space = codebook.color_space
+    fitted_scale = 1 if space == "oklab" else scale
+    entries = np.clip(np.rint(codebook.codewords / fitted_scale), 0, 255)
     if posterize:
         entries = posterized(entries, posterize)
-        codebook = Codebook.from_codewords(entries * scale)
-    return Palette(entries, codebook, alpha=False, scale=scale)
+        codebook = Codebook.from_codewords(entries * fitted_scale, color_space=space)
+    return Palette(entries, codebook, alpha=False, scale=scale, color_space=space)
+
+
+def opaque_oklab_palette(codebook, transparent, scale, posterize):
+    """The palette of an image whose alpha is only 0 and 255: the
+    transparent entry if ``transparent``, then the opaque colours of an
+    Oklab ``codebook`` fitted to the opaque pixels, which code by the
+    rounded (and posterized) entries."""
+    colours = np.clip(np.rint(codebook.codewords), 0, 255)
+    if posterize:
+        colours = posterized(colours, posterize)
+    entries = np.column_stack([colours, np.full(len(colours), OPAQUE)])
+    if transparent:
+        entries = np.vstack([np.zeros((1, 4)), entries])
+    return Palette(
+        entries,
+        Codebook.from_codewords(colours, color_space="oklab"),
+        alpha=True,
+        scale=scale,
+        color_space="oklab",
+    )
 
 
 def alpha_palette(centres, transparent, opaque, scale, posterize):
@@ -185,11 +279,28 @@ def fit_palette(picture, n_colours, options):
     pixels = picture.pixels
     n_channels = pixels.shape[-1]
     if not picture.has_alpha:
-        codebook = _learn(pixels, n_colours, n_channels, options)
+        space = working_space(options.color_space, n_channels)
+        if space == "oklab" and picture.scale != 1:
+            pixels = pixels / float(picture.scale)
+        codebook = learn(pixels, n_colours, options, n_channels=n_channels, space=space)
         return opaque_palette(codebook, picture.scale, options.posterize)
     alpha = pixels[..., -1]
     transparent = bool(np.any(alpha == 0))
     opaque = bool(np.any(alpha == OPAQUE))
+    translucent = not np.all((alpha == 0) | (alpha == OPAQUE))
+    if opaque and working_space(options.color_space, n_channels, translucent) == (
+        "oklab"
+    ):
+        colours = on_8_bit_scale(pixels[alpha == OPAQUE], picture.scale)[:, :-1]
+        n_fitted = max(1, n_colours - transparent)
+        if n_fitted >= 2:
+            codebook = learn(colours, n_fitted, options, n_channels=3, space="oklab")
+        else:
+            mean = np.mean(colours, axis=0, dtype=np.float64)[None]
+            codebook = Codebook.from_codewords(mean, color_space="oklab")
+        return opaque_oklab_palette(
+            codebook, transparent, picture.scale, options.posterize
+        )
     summary = visible_summary(pixels, picture.scale)
     # One entry for all fully transparent pixels, the others for the
     # visible ones.
@@ -197,7 +308,7 @@ def fit_palette(picture, n_colours, options):
     if summary is None:
         centres = np.empty((0, n_channels))
     elif n_fitted >= 2:
-        centres = _learn(summary, n_fitted, n_channels, options).codewords
+        centres = learn(summary, n_fitted, options).codewords
     else:
         centres = visible_mean(summary)
     return alpha_palette(centres, transparent, opaque, picture.scale, options.posterize)
@@ -230,8 +341,10 @@ def visible_mean(summary):
     return (total / summary.weight.sum())[None]
 
 
-def map_palette(entries, picture):
-    """The palette of the colours of a --map file, for ``picture``.
+def map_palette(entries, picture, color_space="rgb"):
+    """The palette of the colours of a --map file, for ``picture``; RGB
+    pixels find their nearest entry in ``color_space`` (a palette with alpha
+    codes in premultiplied sRGB).
 
     ``entries``: shape (n_colours, n_channels), 8-bit values; the picture
     is widened to the map's channels (gray to RGB, opaque alpha added).
@@ -243,6 +356,7 @@ def map_palette(entries, picture):
             "palette with alpha (a tRNS chunk), or flatten the image first"
         )
     picture.pixels = with_channels(picture.pixels, n_channels)
+    space = working_space(color_space, n_channels, translucent=True)
     if n_channels in (2, 4):
         return Palette(
             entries,
@@ -250,5 +364,10 @@ def map_palette(entries, picture):
             alpha=True,
             scale=picture.scale,
         )
-    codebook = Codebook.from_codewords(entries * picture.scale)
-    return Palette(entries, codebook, alpha=False, scale=picture.scale)
+    if space == "oklab":
+        codebook = Codebook.from_codewords(entries, color_space="oklab")
+    else:
+        codebook = Codebook.from_codewords(entries * picture.scale)
+    return Palette(
+        entries, codebook, alpha=False, scale=picture.scale, color_space=space
+    )

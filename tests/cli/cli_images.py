@@ -44,7 +44,7 @@ def table_rows(out):
     rows = {}
     for line in out.splitlines()[1:]:
         fields = line.split()
-        if fields[0] != "total":
+        if fields[0] not in ("total", "oxipng"):  # "oxipng": the footer
             rows[fields[0]] = [float(field) for field in fields[1:7]]
     return rows
 

@@ -94,6 +94,14 @@ from skvq.cli import main
             ["quantize", "-n", "4", "--optimize", "1", "--no-optimize", "-o", "o", "a"],
             "not allowed with argument",
         ),
+        (
+            ["quantize", "--color-space", "lab", "a.png"],
+            r"--color-space: invalid choice: 'lab' \(choose from '?rgb'?, '?oklab'?\)",
+        ),
+        (
+            ["quantize", "--color-space", "a.png"],
+            "argument --color-space: invalid choice: 'a.png'",
+        ),
     ],
 )
 def test_usage_errors_exit_2_with_argparse_message(
@@ -178,6 +186,30 @@ def test_the_default_strength_is_the_cores():
     from skvq.cli._arguments import DEFAULT_DITHER_STRENGTH as shown_in_help
 
     assert shown_in_help == DEFAULT_DITHER_STRENGTH
+
+
+def test_the_default_colour_space_is_oklab_and_rgb_can_be_chosen():
+    from skvq._color_space import COLOR_SPACES
+    from skvq.cli._arguments import build_parser
+
+    parser, _ = build_parser()
+    assert parser.parse_args(["quantize", "a.png"]).color_space == "oklab"
+    args = parser.parse_args(["quantize", "a.png", "--color-space", "rgb"])
+    assert args.color_space == "rgb"
+    for space in COLOR_SPACES:  # every space of the core is offered
+        args = parser.parse_args(["quantize", "a.png", "--color-space", space])
+        assert args.color_space == space
+
+
+def test_help_says_what_each_colour_space_does(capsys):
+    with pytest.raises(SystemExit):
+        main(["quantize", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "--color-space {rgb,oklab}" in text
+    for phrase in ["'oklab' (Ottosson's perceptual space", "'rgb' (the file's own"]:
+        assert phrase in text
+    assert "gray images" in text and "translucent pixels" in text
+    assert "default: oklab" in text
 
 
 def test_help_says_where_options_differ_from_pngquant(capsys):

@@ -7,6 +7,7 @@ from cli_images import (
     blurred_mse,
     colour_pixels,
     decoded,
+    digest,
     gray_pixels,
     ramp_pixels,
     run,
@@ -74,20 +75,36 @@ def test_disc_transparent_outside_gets_one_entry_and_15_visible_colours(
     assert len(visible) == 15
 
 
-def test_disc_visible_colours_are_as_good_as_a_palette_of_the_disc_alone(tmp_path):
+@pytest.mark.parametrize("space", ["rgb", "oklab"])
+def test_disc_visible_colours_are_as_good_as_a_palette_of_the_disc_alone(
+    tmp_path, space
+):
     # The invisible colours must not take palette entries from the visible
     # ones: the disc is quantized as well as its own pixels in 15 colours.
     size = 160
     rgba = np.dstack([photo(size), disc_alpha(size)])
     inside = rgba[..., 3] == 255
     rgba[~inside, :3] = 255 - rgba[~inside, :3]
-    written = read_rgba(quantize(tmp_path, rgba, "-n", "16", "--no-dither"))
+    output = quantize(tmp_path, rgba, "-n", "16", "--no-dither", "--color-space", space)
+    written = read_rgba(output)
 
     error = written[inside, :3].astype(float) - rgba[inside, :3]
     disc = rgba[inside, :3]
-    reference = ImageVectorQuantizer(n_bins=15, n_channels=3, random_state=0)
-    reference_mse = -reference.fit(disc).score(disc)
-    assert np.mean(error**2) <= 1.02 * reference_mse + 1 / 12
+    reference = ImageVectorQuantizer(
+        n_bins=15, n_channels=3, random_state=0, color_space=space
+    ).fit(disc)
+    if space == "rgb":
+        reference_mse = -reference.score(disc)
+        assert np.mean(error**2) <= 1.02 * reference_mse + 1 / 12
+    else:
+        # Alpha only 0 and 255: the opaque entries are the Oklab palette of
+        # the disc alone, rounded to 8 bits.
+        _, entries = read_palette_png(output)
+        opaque = entries[entries[:, 3] == 255, :3]
+        expected = np.clip(np.rint(reference.codebook_), 0, 255)
+        np.testing.assert_array_equal(
+            np.unique(opaque, axis=0), np.unique(expected, axis=0)
+        )
 
 
 @pytest.mark.parametrize("dither", [["--no-dither"], ["--dither", "1"]])
@@ -193,15 +210,31 @@ def default_strength():
 
 
 @pytest.mark.parametrize("n_channels", [1, 3])
-def test_no_dither_gives_the_codes_of_transform(tmp_path, capsys, n_channels):
+@pytest.mark.parametrize("space", ["rgb", "oklab"])
+def test_no_dither_gives_the_codes_of_transform(tmp_path, capsys, n_channels, space):
     pixels = gray_pixels() if n_channels == 1 else colour_pixels()
     source = save(tmp_path / "a.png", pixels)
     status, _, _ = run(
-        capsys, "quantize", source, "-n", 6, "--no-dither", "-o", tmp_path / "o"
+        capsys,
+        "quantize",
+        source,
+        "-n",
+        6,
+        "--no-dither",
+        "--color-space",
+        space,
+        "-o",
+        tmp_path / "o",
     )
     assert status == 0
     samples = pixels.reshape(-1, n_channels)
-    quantizer = ImageVectorQuantizer(n_bins=6, n_channels=n_channels, random_state=0)
+    # Gray images have no Oklab: they are quantized in their own values.
+    quantizer = ImageVectorQuantizer(
+        n_bins=6,
+        n_channels=n_channels,
+        random_state=0,
+        color_space=space if n_channels == 3 else "rgb",
+    )
     codes = quantizer.fit(samples).transform(samples)
     expected = np.rint(quantizer.codebook_)[codes.ravel()].reshape(pixels.shape)
     mode = "L" if n_channels == 1 else "RGB"
@@ -217,7 +250,13 @@ def test_default_dither_is_the_dither_method_at_its_default_strength(
     status, _, _ = run(capsys, "quantize", source, "-n", 4, "-o", tmp_path / "o")
     assert status == 0
     rows = pixels.reshape(pixels.shape[0], -1)
-    quantizer = ImageVectorQuantizer(n_bins=4, n_channels=n_channels, random_state=0)
+    # The command's default colour space is Oklab, for colour images only.
+    quantizer = ImageVectorQuantizer(
+        n_bins=4,
+        n_channels=n_channels,
+        random_state=0,
+        color_space="oklab" if n_channels == 3 else "rgb",
+    )
     codes = quantizer.fit(rows).dither(rows)
     expected = np.rint(quantizer.codebook_)[codes].reshape(pixels.shape)
     mode = "L" if n_channels == 1 else "RGB"
@@ -298,6 +337,8 @@ def test_map_keeps_the_given_colours_bit_for_bit_in_order(tmp_path, optimize):
             "--map",
             str(tmp_path / "map.png"),
             "--no-dither",
+            "--color-space",
+            "rgb",
             "-q",
             "-o",
             str(tmp_path / "out"),
@@ -356,3 +397,121 @@ def test_posterize_puts_every_entry_on_pngquants_levels(tmp_path):
         # libimagequant: (v & ~mask) | (v >> (8 - bits)) for 8-bit v.
         levels = {(v & ~((1 << bits) - 1)) | (v >> (8 - bits)) for v in range(256)}
         assert set(np.unique(codebook).astype(int)) <= levels
+
+
+# ------------------------------------------------------------ --color-space
+
+
+def oklab_reference(srgb):
+    """Oklab of 8-bit sRGB values, written here from the published
+    definition (IEC 61966-2-1 transfer function, Ottosson's 2020 matrices)."""
+    c = np.asarray(srgb, dtype=np.float64) / 255
+    linear = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    m1 = np.array(
+        [
+            [0.4122214708, 0.5363325363, 0.0514459929],
+            [0.2119034982, 0.6806995451, 0.1073969566],
+            [0.0883024619, 0.2817188376, 0.6299787005],
+        ]
+    )
+    m2 = np.array(
+        [
+            [0.2104542553, 0.7936177850, -0.0040720468],
+            [1.9779984951, -2.4285922050, 0.4505937099],
+            [0.0259040371, 0.7827717662, -0.8086757660],
+        ]
+    )
+    return np.cbrt(linear @ m1.T) @ m2.T
+
+
+def test_oklab_without_dithering_gives_each_pixel_its_nearest_entry_in_oklab(
+    tmp_path,
+):
+    rgb = photo(64)
+    options = ["-n", "16", "--no-dither", "--overwrite", "--color-space"]
+    output = quantize(tmp_path, rgb, *options, "oklab")
+    codes, entries = read_palette_png(output)
+    assert entries.shape == (16, 3)
+    pixels = oklab_reference(rgb.reshape(-1, 3))
+    distances = np.sum(
+        (pixels[:, None, :] - oklab_reference(entries)[None]) ** 2, axis=2
+    )
+    chosen = distances[np.arange(len(pixels)), codes.ravel()]
+    # Each pixel's entry is its nearest in Oklab (up to the rounding of the
+    # 8-bit entries: codes are found by the fitted, unrounded colours).
+    assert np.mean(chosen <= distances.min(axis=1) + 1e-12) > 0.97
+    # and differs from the rgb choice: the space is really used.
+    rgb_entries = read_palette_png(quantize(tmp_path, rgb, *options, "rgb"))[1]
+    assert rgb_entries.tolist() != entries.tolist()
+
+
+@pytest.mark.parametrize("space", ["rgb", "oklab"])
+def test_oklab_output_decodes_to_its_palette_with_every_option(tmp_path, space):
+    rgb = photo(64)
+    for options in [[], ["--no-dither"], ["--posterize", "2"], ["-n", "2"]]:
+        output = quantize(
+            tmp_path, rgb, "--color-space", space, "--overwrite", *options
+        )
+        codes, entries = read_palette_png(output)
+        assert np.all(np.isfinite(entries))
+        with Image.open(output) as image:
+            written = np.asarray(image.convert("RGB")).reshape(-1, 3)
+        np.testing.assert_array_equal(written, entries[codes.ravel()])
+
+
+def test_oklab_jobs_1_and_2_write_the_same_files(tmp_path, capsys):
+    sources = [save(tmp_path / f"{i}.png", photo(48 + 8 * i)) for i in range(3)]
+    sources.append(save(tmp_path / "alpha.png", np.dstack([photo(64), disc_alpha(64)])))
+    for jobs in ("1", "2"):
+        status, _, _ = run(
+            capsys, "quantize", *sources, "-n", 16, "-j", jobs, "-o", tmp_path / jobs
+        )
+        assert status == 0
+    for source in sources:
+        assert digest(tmp_path / "1" / source.name) == digest(
+            tmp_path / "2" / source.name
+        )
+
+
+@pytest.mark.parametrize("dither", [[], ["--no-dither"]])
+def test_oklab_binary_alpha_keeps_alpha_and_fits_the_opaque_pixels(tmp_path, dither):
+    size = 96
+    rgba = np.dstack([photo(size), disc_alpha(size)])
+    output = quantize(tmp_path, rgba, "-n", "8", "--color-space", "oklab", *dither)
+    _, entries = read_palette_png(output)
+    assert entries.shape == (8, 4)
+    assert np.all(np.isfinite(entries))
+    written = read_rgba(output)
+    np.testing.assert_array_equal(written[..., 3], rgba[..., 3])
+    assert np.sum(entries[:, 3] == 0) == 1 and np.sum(entries[:, 3] == 255) == 7
+
+
+def test_translucent_pixels_are_quantized_as_with_rgb(tmp_path):
+    # Premultiplied colours with alpha have no Oklab: the same file as rgb.
+    size = 96
+    rgba = np.dstack([photo(size), disc_alpha(size, edge=12.0)])
+    assert np.any((rgba[..., 3] > 0) & (rgba[..., 3] < 255))
+    oklab = quantize(tmp_path, rgba, "-n", "16", "--color-space", "oklab")
+    oklab_bytes = oklab.read_bytes()
+    rgb = quantize(tmp_path, rgba, "-n", "16", "--color-space", "rgb", "--overwrite")
+    assert rgb.read_bytes() == oklab_bytes
+
+
+def test_oklab_sixteen_bit_rgb_is_fitted_on_the_8_bit_scale(tmp_path, capsys):
+    from test_read import png_16_bit
+
+    deep = photo(48).astype(np.uint16) * 257
+    deep[deep < 65000] += 100  # not a multiple of 257
+    source = png_16_bit(tmp_path / "deep.png", deep, 2)
+    argv = ["quantize", source, "-n", 16, "--color-space", "oklab", "--no-dither"]
+    status, _, err = run(capsys, *argv, "-o", tmp_path / "o")
+    assert status == 0, err
+    _, entries = read_palette_png(tmp_path / "o" / "deep.png")
+    # Oklab is defined on the 0..255 scale: the 16-bit values divided by 257.
+    samples = deep.reshape(-1, 3) / 257.0
+    reference = ImageVectorQuantizer(
+        n_bins=16, n_channels=3, random_state=0, color_space="oklab"
+    ).fit(samples)
+    np.testing.assert_array_equal(
+        np.unique(entries, axis=0), np.unique(np.rint(reference.codebook_), axis=0)
+    )

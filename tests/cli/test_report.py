@@ -89,3 +89,53 @@ def test_the_blur_is_scipys_gaussian_filter():
             gaussian_filter(image.astype(float), sigma=(1, 1, 0)),
             atol=1e-5,
         )
+
+
+OXIPNG_MISSING = (
+    "oxipng is not installed: files are encoded by Pillow alone and are larger "
+    '(pip install "skvq[optimize]")'
+)
+
+
+@pytest.mark.parametrize("verbosity", [[], ["--verbose"]])
+def test_missing_oxipng_is_said_once_under_the_table(
+    tmp_path, capsys, monkeypatch, verbosity
+):
+    sources = [save(tmp_path / f"{i}.png", gray_pixels(seed=i)) for i in range(3)]
+    monkeypatch.setattr("skvq.cli._arguments.oxipng_installed", lambda: False)
+    argv = ["quantize", *sources, "-n", 4, "-o", tmp_path / "o", *verbosity]
+    status, out, err = run(capsys, *argv)
+    assert status == 0
+    lines = out.splitlines()
+    assert lines.count(OXIPNG_MISSING) == 1
+    assert lines[-1] == OXIPNG_MISSING  # the footer, after the total
+    assert OXIPNG_MISSING not in err
+    if not verbosity:
+        assert set(table_rows(out)) == {str(path) for path in sources}
+
+
+def test_missing_oxipng_is_not_said_with_quiet_no_optimize_or_oxipng(
+    tmp_path, capsys, monkeypatch
+):
+    source = save(tmp_path / "a.png", gray_pixels())
+    monkeypatch.setattr("skvq.cli._arguments.oxipng_installed", lambda: False)
+    status, out, err = run(capsys, "quantize", source, "-o", tmp_path / "q", "-q")
+    assert (status, out, err) == (0, "", "")
+    # Asked for: the files are Pillow's because the user said so.
+    argv = ["quantize", source, "-o", tmp_path / "n", "--no-optimize"]
+    status, out, _ = run(capsys, *argv)
+    assert status == 0 and OXIPNG_MISSING not in out
+    monkeypatch.undo()
+    pytest.importorskip("oxipng")
+    status, out, _ = run(capsys, "quantize", source, "-o", tmp_path / "x")
+    assert status == 0 and OXIPNG_MISSING not in out
+
+
+def test_missing_oxipng_is_not_said_when_nothing_was_written(
+    tmp_path, capsys, monkeypatch
+):
+    monkeypatch.setattr("skvq.cli._arguments.oxipng_installed", lambda: False)
+    argv = ["quantize", tmp_path / "none.png", "-o", tmp_path / "o"]
+    status, out, err = run(capsys, *argv)
+    assert status == 1
+    assert "no such file" in err and OXIPNG_MISSING not in out + err
