@@ -173,6 +173,81 @@ def run_costs(
             cost[r] = _cost(table, first[r], last[r])
 
 
+cdef inline Run _add_atom(Run run, double weight) noexcept nogil:
+    """The union of a run, its mean an offset from an atom outside it, and
+    that atom of weight ``weight``; its mean an offset from the same atom.
+
+    The new offset is the old one times the run's share of the weight: a
+    product, with no cancellation whatever the weights.
+    """
+    cdef Run out
+    out.weight = run.weight + weight
+    out.mean = run.mean * (run.weight / out.weight)
+    out.scatter = run.scatter + run.mean * run.mean * (run.weight * (weight / out.weight))
+    return out
+
+
+def split_in_two(
+    const double[::1] weight,    # IN
+    const double[::1] mean,      # IN
+    double[::1] prefix_cost,     # WORK
+):
+    """Start of the second cluster of an optimal partition into two runs.
+
+    One scan from the left gives the cost of every run ``0..i``, one from
+    the right the cost of every run ``i..m-1``, adding one atom at a time.
+    The run's mean is kept as an offset from the atom added last: moving
+    the anchor to the next atom adds the gap between the two (a sum of
+    terms of one sign), and adding the atom scales the offset by the run's
+    share of the weight. So every step rounds relative to the run's own
+    distances, as in :func:`build_run_table`, and the rounding of a cost
+    grows at most with the number of atoms (in practice with its square
+    root): about ``m`` times float64's epsilon, against ``log2(m)`` for
+    the table, in ``O(m)`` time and no table.
+
+    Parameters
+    ----------
+    weight, mean : ndarray of shape (m,)
+        Positive weights and ascending means of the atoms, ``m >= 2``.
+    prefix_cost : ndarray of shape (m,)
+        Work space: the cost of each run ``0..i``.
+
+    Returns
+    -------
+    start : int
+        The ``i`` in ``1..m-1`` minimising ``cost(0, i - 1) + cost(i, m - 1)``.
+    """
+    cdef Py_ssize_t m = weight.shape[0]
+    cdef Py_ssize_t i, best = m - 1
+    cdef double value, smallest
+    cdef Run run
+    with nogil:
+        run.weight = weight[0]
+        run.mean = 0.0
+        run.scatter = 0.0
+        prefix_cost[0] = 0.0
+        for i in range(1, m - 1):
+            # Offsets are run mean minus anchor: at most 0 here.
+            run.mean = run.mean - (mean[i] - mean[i - 1])
+            run = _add_atom(run, weight[i])
+            prefix_cost[i] = run.scatter
+        run.weight = weight[m - 1]
+        run.mean = 0.0
+        run.scatter = 0.0
+        smallest = prefix_cost[m - 2]
+        i = m - 2
+        while i >= 1:
+            # At least 0 here.
+            run.mean = run.mean + (mean[i + 1] - mean[i])
+            run = _add_atom(run, weight[i])
+            value = prefix_cost[i - 1] + run.scatter
+            if value < smallest:
+                smallest = value
+                best = i
+            i -= 1
+    return best
+
+
 cdef void _candidates(
     const double[:, :, ::1] table,
     const double* previous,
