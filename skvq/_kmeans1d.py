@@ -56,7 +56,7 @@ _LAYERS_MAX_CELLS = 1 << 16
 def _run_table(weight, mean):
     m = weight.shape[0]
     n_levels = max(1, int(m - 1).bit_length())
-    table = np.empty((n_levels, m, 4))
+    table = np.empty((n_levels, 3, m))
     build_run_table(
         np.ascontiguousarray(weight, dtype=np.float64),
         np.ascontiguousarray(mean, dtype=np.float64),
@@ -67,7 +67,7 @@ def _run_table(weight, mean):
 
 def _sse(table, starts):
     """Total cost of the partition whose clusters start at ``starts``."""
-    m = table.shape[1]
+    m = table.shape[2]
     first = np.asarray(starts, dtype=np.intp)
     last = np.append(first[1:], m) - 1
     cost = np.empty(first.shape[0])
@@ -76,7 +76,7 @@ def _sse(table, starts):
 
 
 def _by_layers(table, n_clusters):
-    m = table.shape[1]
+    m = table.shape[2]
     starts_by_layer = np.empty((n_clusters - 1, m), dtype=np.int32)
     partition_by_layers(
         table,
@@ -98,7 +98,7 @@ class _PenalisedSolver:
 
     def __init__(self, table):
         self.table = table
-        m = table.shape[1]
+        m = table.shape[2]
         self._start = np.empty(m + 1, dtype=np.intp)
         self._total = np.empty(m + 1)
         self._work = [np.empty(m + 1, dtype=np.intp) for _ in range(3)]
@@ -109,7 +109,7 @@ class _PenalisedSolver:
             self.table, penalty, self._start, self._total, *self._work
         )
         starts = np.empty(n, dtype=np.intp)
-        p = self.table.shape[1]
+        p = self.table.shape[2]
         for c in range(n - 1, -1, -1):
             p = starts[c] = self._start[p]
         return starts, _sse(self.table, starts)
@@ -140,7 +140,7 @@ def _splice(fewer, more, n_clusters):
 
 def _by_penalty(table, n_clusters):
     solve = _PenalisedSolver(table)
-    m = table.shape[1]
+    m = table.shape[2]
     # One cluster, and one cluster per atom: the two ends of the search.
     fewer = np.zeros(1, dtype=np.intp)
     more = np.arange(m, dtype=np.intp)

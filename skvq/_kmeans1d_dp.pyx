@@ -22,13 +22,18 @@ middle of its block (left half) or from the middle to ``i`` (right half).
 A run ``i < j`` is the merge of ``table[h, i]`` and ``table[h, j]`` for the
 highest bit ``h`` of ``i ^ j``: O(1) per run, ``O(m log m)`` memory.
 
-Means in the table are offsets from an atom at the inner end of each entry
-(``c - 1`` on the left, ``c`` on the right), and the gap between the two
-parts of a run is ``(mean[c] - mean[c - 1]) + (offset_b - offset_a)``: every
-difference taken is between values inside the run, so its rounding error is
-relative to the run's own spread, not to the magnitude of its values
-(values one ulp apart keep their differences, and a far outlier outside a
-run costs it no precision).
+Means in the table are offsets from atom ``c - 1``: on the left built about
+it, on the right built about atom ``c`` and then shifted by ``mean[c] -
+mean[c - 1]`` (two terms of one sign), and the gap between the two parts of
+a run is the difference of their offsets: every difference taken is between
+values inside the run, so its rounding error is relative to the run's own
+spread, not to the magnitude of its values (values one ulp apart keep their
+differences, and a far outlier outside a run costs it no precision).
+
+The table is stored field by field (``table[h, 0]`` the weights,
+``table[h, 1]`` the offsets, ``table[h, 2]`` the costs), so that the loop
+over the starts of a column reads three contiguous arrays and compiles to
+vector instructions.
 
 The callers (``skvq._kmeans1d``) validate every argument; nothing is checked
 here.
@@ -79,18 +84,17 @@ cdef inline Run _merge(Run a, Run b) noexcept nogil:
 cdef inline Run _entry(const double[:, :, ::1] table, Py_ssize_t level,
                        Py_ssize_t i) noexcept nogil:
     cdef Run out
-    out.weight = table[level, i, 0]
-    out.mean = table[level, i, 1]
-    out.scatter = table[level, i, 2]
+    out.weight = table[level, 0, i]
+    out.mean = table[level, 1, i]
+    out.scatter = table[level, 2, i]
     return out
 
 
 cdef inline void _store(double[:, :, ::1] table, Py_ssize_t level,
                         Py_ssize_t i, Run run, double step) noexcept nogil:
-    table[level, i, 0] = run.weight
-    table[level, i, 1] = run.mean
-    table[level, i, 2] = run.scatter
-    table[level, i, 3] = step
+    table[level, 0, i] = run.weight
+    table[level, 1, i] = run.mean + step
+    table[level, 2, i] = run.scatter
 
 
 cdef inline double _cost(const double[:, :, ::1] table, Py_ssize_t i,
@@ -99,12 +103,7 @@ cdef inline double _cost(const double[:, :, ::1] table, Py_ssize_t i,
     if i == j:
         return 0.0
     cdef Py_ssize_t level = skvq_highest_bit(<unsigned long long>(i ^ j))
-    cdef Run left = _entry(table, level, i)
-    cdef Run right = _entry(table, level, j)
-    # The means are offsets from atoms c - 1 and c; table[level, j, 3] is
-    # mean[c] - mean[c - 1].
-    right.mean = right.mean + table[level, j, 3]
-    return _merge(left, right).scatter
+    return _merge(_entry(table, level, i), _entry(table, level, j)).scatter
 
 
 def build_run_table(
@@ -118,11 +117,11 @@ def build_run_table(
     ----------
     weight, mean : ndarray of shape (m,)
         Positive weights and ascending means of the atoms.
-    table : ndarray of shape (n_levels, m, 4)
+    table : ndarray of shape (n_levels, 3, m)
         Written: with ``c`` the middle of the block of ``2**(h + 1)`` atoms
-        holding ``i``, ``table[h, i]`` is (weight, mean - mean[c - 1],
-        cost, 0) of atoms ``i..c-1`` when ``i < c``, and (weight,
-        mean - mean[c], cost, mean[c] - mean[c - 1]) of atoms ``c..i``
+        holding ``i``, ``table[h, :, i]`` is (weight, mean - mean[c - 1],
+        cost) of atoms ``i..c-1`` when ``i < c``, and (weight,
+        (mean - mean[c]) + (mean[c] - mean[c - 1]), cost) of atoms ``c..i``
         otherwise. ``n_levels`` is at least 1 and at least the bit length of
         ``m - 1``.
     """
@@ -259,23 +258,35 @@ cdef void _candidates(
     """``values[i] = previous[i - 1] + cost(i, j)`` for ``first <= i <= last
     <= j``, level by level: the runs ``i..j`` whose highest differing bit is
     ``h`` start in one range of ``i`` and share their right part
-    ``table[h, j]``, so the loop over such ``i`` reads the left parts in
-    order and nothing else."""
-    cdef Py_ssize_t i = last, level, stop
-    cdef Run left, right
+    ``table[h, :, j]``, so the loop over such ``i`` reads the left parts'
+    three fields in order and nothing else. It computes what :func:`_merge`
+    does, operation for operation, so the values equal :func:`_cost`'s."""
+    cdef Py_ssize_t i = last, level, stop, start
+    cdef double right_weight, right_mean, right_scatter, weight, gap
+    cdef const double* left_weight
+    cdef const double* left_mean
+    cdef const double* left_scatter
     if i == j:
         values[i] = previous[i - 1]
         i -= 1
     while i >= first:
         level = skvq_highest_bit(<unsigned long long>(i ^ j))
-        right = _entry(table, level, j)
-        right.mean = right.mean + table[level, j, 3]
+        right_weight = table[level, 0, j]
+        right_mean = table[level, 1, j]
+        right_scatter = table[level, 2, j]
+        left_weight = &table[level, 0, 0]
+        left_mean = &table[level, 1, 0]
+        left_scatter = &table[level, 2, 0]
         # The first i with the same highest differing bit.
         stop = max(first, (j >> (level + 1)) << (level + 1))
-        while i >= stop:
-            left = _entry(table, level, i)
-            values[i] = previous[i - 1] + _merge(left, right).scatter
-            i -= 1
+        for start in range(stop, i + 1):
+            gap = right_mean - left_mean[start]
+            weight = left_weight[start] + right_weight
+            values[start] = previous[start - 1] + (
+                left_scatter[start] + right_scatter
+                + gap * gap * (left_weight[start] * (right_weight / weight))
+            )
+        i = stop - 1
 
 
 # Two candidate values within this relative distance of each other may be
@@ -455,7 +466,7 @@ def partition_by_layers(
 
     Parameters
     ----------
-    table : ndarray of shape (n_levels, m, 4)
+    table : ndarray of shape (n_levels, 3, m)
         From :func:`build_run_table`.
     starts : ndarray of shape (n_clusters - 1, m), int32
         Written: ``starts[l - 1, j]`` is the first atom of the last cluster
@@ -470,7 +481,7 @@ def partition_by_layers(
         OpenMP threads sharing the columns of each depth of the divide and
         conquer; the result does not depend on it.
     """
-    cdef Py_ssize_t m = table.shape[1]
+    cdef Py_ssize_t m = table.shape[2]
     cdef Py_ssize_t n_layers = starts.shape[0]
     cdef Py_ssize_t layer, j
     # At least 8,192 atoms per thread (every 8-bit image runs on one).
@@ -535,7 +546,7 @@ def partition_with_penalty(
 
     Parameters
     ----------
-    table : ndarray of shape (n_levels, m, 4)
+    table : ndarray of shape (n_levels, 3, m)
         From :func:`build_run_table`.
     penalty : float
         Non-negative cost of each cluster.
@@ -552,7 +563,7 @@ def partition_with_penalty(
     n_clusters : int
         Number of clusters of the optimal partition of all ``m`` atoms.
     """
-    cdef Py_ssize_t m = table.shape[1]
+    cdef Py_ssize_t m = table.shape[2]
     cdef Py_ssize_t p, new, back, head = 0, tail = 0, lo, hi, middle, at
     with nogil:
         total[0] = 0.0
