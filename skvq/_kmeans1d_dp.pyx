@@ -289,6 +289,27 @@ cdef void _candidates(
         i = stop - 1
 
 
+cdef inline double _smallest(const double* values, Py_ssize_t first,
+                             Py_ssize_t last) noexcept nogil:
+    """The smallest of ``values[first..last]``, by four independent running
+    minima: the loop's speed is not bound by the latency of one chain of
+    comparisons (on 55,000 atoms, a quarter of each layer's time)."""
+    cdef double a = INFINITY, b = INFINITY, c = INFINITY, d = INFINITY
+    cdef Py_ssize_t i = first
+    while i + 3 <= last:
+        a = values[i] if values[i] < a else a
+        b = values[i + 1] if values[i + 1] < b else b
+        c = values[i + 2] if values[i + 2] < c else c
+        d = values[i + 3] if values[i + 3] < d else d
+        i += 4
+    while i <= last:
+        a = values[i] if values[i] < a else a
+        i += 1
+    a = b if b < a else a
+    c = d if d < c else c
+    return c if c < a else a
+
+
 # Two candidate values within this relative distance of each other may be
 # ordered either way by rounding; see _layer.
 cdef double _ROUNDING_TOLERANCE = 2.0 ** -40
@@ -332,25 +353,21 @@ cdef void _column(
         first = max(first, earliest[previous, j])
     first = min(first, last)
     _candidates(table, &cost[previous, 0], j, first, last, values)
-    smallest = INFINITY
-    arg = first
-    for i in range(first, last + 1):
-        if values[i] < smallest:
-            smallest = values[i]
-            arg = i
+    smallest = _smallest(values, first, last)
     near = smallest + smallest * _ROUNDING_TOLERANCE
-    first_near[0] = arg
-    last_near[0] = arg
-    for i in range(first, arg):
-        if values[i] <= near:
-            first_near[0] = i
-            break
+    # The first start within rounding, then the first at the minimum (the
+    # first found by a strict comparison), then the last within rounding.
+    i = first
+    while values[i] > near:
+        i += 1
+    first_near[0] = i
+    while values[i] != smallest:
+        i += 1
+    arg = i
     i = last
-    while i > arg:
-        if values[i] <= near:
-            last_near[0] = i
-            break
+    while values[i] > near:
         i -= 1
+    last_near[0] = i
     cost[current, j] = smallest
     starts[layer - 1, j] = arg
     earliest[current, j] = first_near[0]
