@@ -247,9 +247,22 @@ def split_in_two(
     return best
 
 
+cdef struct Layer:
+    # What one layer of the layered programme reads and writes, as plain
+    # pointers: its divide and conquer makes one call per column, and
+    # memoryview arguments would be copied into each.
+    const double* table     # the run table, (n_levels, 3, m), C order
+    Py_ssize_t m
+    const double* previous  # D of the layer before, by column
+    double* current         # D of this layer, written
+    int* starts             # optimal start of the last cluster, written
+    const int* earliest_previous  # the layer before's first start within rounding
+    int* earliest_current   # this layer's, written
+    bint bounded            # whether earliest_previous bounds the starts
+
+
 cdef void _candidates(
-    const double[:, :, ::1] table,
-    const double* previous,
+    const Layer* state,
     Py_ssize_t j,
     Py_ssize_t first,
     Py_ssize_t last,
@@ -266,17 +279,19 @@ cdef void _candidates(
     cdef const double* left_weight
     cdef const double* left_mean
     cdef const double* left_scatter
+    cdef const double* previous = state.previous
+    cdef Py_ssize_t m = state.m
     if i == j:
         values[i] = previous[i - 1]
         i -= 1
     while i >= first:
         level = skvq_highest_bit(<unsigned long long>(i ^ j))
-        right_weight = table[level, 0, j]
-        right_mean = table[level, 1, j]
-        right_scatter = table[level, 2, j]
-        left_weight = &table[level, 0, 0]
-        left_mean = &table[level, 1, 0]
-        left_scatter = &table[level, 2, 0]
+        left_weight = state.table + 3 * level * m
+        left_mean = left_weight + m
+        left_scatter = left_mean + m
+        right_weight = left_weight[j]
+        right_mean = left_mean[j]
+        right_scatter = left_scatter[j]
         # The first i with the same highest differing bit.
         stop = max(first, (j >> (level + 1)) << (level + 1))
         for start in range(stop, i + 1):
@@ -316,12 +331,8 @@ cdef double _ROUNDING_TOLERANCE = 2.0 ** -40
 
 
 cdef void _column(
-    const double[:, :, ::1] table,
-    double[:, ::1] cost,
-    int[:, ::1] starts,
-    int[:, ::1] earliest,
+    const Layer* state,
     double* values,
-    Py_ssize_t layer,
     Py_ssize_t j,
     Py_ssize_t i_lo,
     Py_ssize_t i_hi,
@@ -329,13 +340,9 @@ cdef void _column(
     Py_ssize_t* last_near,
 ) noexcept nogil:
     """Optimum of column ``j`` of one layer over the starts ``i_lo..i_hi``
-    (and at or after the previous layer's earliest), written to ``cost``,
-    ``starts`` and ``earliest``; the first and last starts within rounding
-    of it go to ``first_near`` and ``last_near``.
-
-    Layer ``layer`` reads row ``(layer - 1) % 2`` of ``cost`` and
-    ``earliest`` and writes row ``layer % 2`` of both, and writes
-    ``starts[layer - 1]``.
+    (and at or after the previous layer's earliest), written to the layer's
+    ``current``, ``starts`` and ``earliest_current``; the first and last
+    starts within rounding of it go to ``first_near`` and ``last_near``.
 
     Rounding can make a candidate look best that is only within rounding of
     the best, and a bound taken from it could then cut off the true optimum
@@ -345,14 +352,13 @@ cdef void _column(
     layer from the first), a range that holds the exact optimum.
     """
     cdef Py_ssize_t i, first, last, arg
-    cdef Py_ssize_t previous = (layer - 1) % 2, current = layer % 2
     cdef double smallest, near
     last = min(i_hi, j)
     first = i_lo
-    if layer > 1:
-        first = max(first, earliest[previous, j])
+    if state.bounded:
+        first = max(first, state.earliest_previous[j])
     first = min(first, last)
-    _candidates(table, &cost[previous, 0], j, first, last, values)
+    _candidates(state, j, first, last, values)
     smallest = _smallest(values, first, last)
     near = smallest + smallest * _ROUNDING_TOLERANCE
     # The first start within rounding, then the first at the minimum (the
@@ -368,18 +374,14 @@ cdef void _column(
     while values[i] > near:
         i -= 1
     last_near[0] = i
-    cost[current, j] = smallest
-    starts[layer - 1, j] = arg
-    earliest[current, j] = first_near[0]
+    state.current[j] = smallest
+    state.starts[j] = <int>arg
+    state.earliest_current[j] = <int>first_near[0]
 
 
 cdef void _subtree(
-    const double[:, :, ::1] table,
-    double[:, ::1] cost,
-    int[:, ::1] starts,
-    int[:, ::1] earliest,
+    const Layer* state,
     double* values,
-    Py_ssize_t layer,
     Py_ssize_t j_lo, Py_ssize_t j_hi, Py_ssize_t i_lo, Py_ssize_t i_hi,
 ) noexcept nogil:
     """Divide and conquer over the columns ``j_lo..j_hi`` of one layer,
@@ -389,11 +391,9 @@ cdef void _subtree(
     cdef Py_ssize_t middle, first_near = 0, last_near = 0
     while j_lo <= j_hi:
         middle = (j_lo + j_hi) // 2
-        _column(table, cost, starts, earliest, values, layer, middle, i_lo, i_hi,
-                &first_near, &last_near)
+        _column(state, values, middle, i_lo, i_hi, &first_near, &last_near)
         # Recurse on the left, loop on the right.
-        _subtree(table, cost, starts, earliest, values, layer,
-                 j_lo, middle - 1, i_lo, last_near)
+        _subtree(state, values, j_lo, middle - 1, i_lo, last_near)
         j_lo = middle + 1
         i_lo = first_near
 
@@ -426,9 +426,17 @@ cdef void _layer(
     cdef Py_ssize_t* current = &nodes[0, 0, 0]
     cdef Py_ssize_t* following = &nodes[1, 0, 0]
     cdef Py_ssize_t* swap
+    cdef Layer state
+    state.table = &table[0, 0, 0]
+    state.m = table.shape[2]
+    state.previous = &cost[(layer - 1) % 2, 0]
+    state.current = &cost[layer % 2, 0]
+    state.starts = &starts[layer - 1, 0]
+    state.earliest_previous = &earliest[(layer - 1) % 2, 0]
+    state.earliest_current = &earliest[layer % 2, 0]
+    state.bounded = layer > 1
     if n_threads == 1:
-        _subtree(table, cost, starts, earliest, &values[0, 0], layer,
-                 j_lo, j_hi, i_lo, i_hi)
+        _subtree(&state, &values[0, 0], j_lo, j_hi, i_lo, i_hi)
         return
     current[0], current[1], current[2], current[3] = j_lo, j_hi, i_lo, i_hi
     while 0 < n_nodes < 4 * n_threads:
@@ -437,9 +445,8 @@ cdef void _layer(
         for node in range(n_nodes):
             middle = (current[4 * node] + current[4 * node + 1]) // 2
             _column(
-                table, cost, starts, earliest, &values[0, 0], layer, middle,
-                current[4 * node + 2], current[4 * node + 3], &first_near,
-                &last_near,
+                &state, &values[0, 0], middle, current[4 * node + 2],
+                current[4 * node + 3], &first_near, &last_near,
             )
             following[8 * node] = current[4 * node]
             following[8 * node + 1] = middle - 1
@@ -461,9 +468,8 @@ cdef void _layer(
         n_nodes = n_next
     for node in prange(n_nodes, schedule="dynamic", num_threads=n_threads):
         _subtree(
-            table, cost, starts, earliest, &values[threadid(), 0], layer,
-            current[4 * node], current[4 * node + 1], current[4 * node + 2],
-            current[4 * node + 3],
+            &state, &values[threadid(), 0], current[4 * node],
+            current[4 * node + 1], current[4 * node + 2], current[4 * node + 3],
         )
 
 
