@@ -494,7 +494,8 @@ def partition_by_layers(
     starts : ndarray of shape (n_clusters - 1, m), int32
         Written: ``starts[l - 1, j]`` is the first atom of the last cluster
         of the optimal partition of atoms ``0..j`` into ``l + 1`` clusters;
-        the last layer is filled at ``j = m - 1`` only.
+        the last layer is filled at ``j = m - 1`` only, the one before it
+        from the first column the last one can read (see below).
     cost : ndarray of shape (2, m)
         Work space: two layers of ``D``.
     earliest : ndarray of shape (2, m), int32
@@ -513,6 +514,7 @@ def partition_by_layers(
     cdef double[:, ::1] thread_values = np.empty((n_used, max(m, 1)))
     # The nodes of the top of the recursion, and their children's slots.
     cdef Py_ssize_t[:, :, ::1] nodes = np.empty((2, 16 * n_used + 2, 4), dtype=np.intp)
+    cdef Py_ssize_t first_read
     with nogil:
         for j in range(m):
             cost[0, j] = _cost(table, 0, j)
@@ -523,6 +525,17 @@ def partition_by_layers(
                 # The last layer is needed at the last column only.
                 _layer(table, cost, starts, earliest, thread_values, nodes,
                        layer, m - 1, m - 1, layer, m - 1, n_used)
+            elif layer == n_layers - 1:
+                # The last layer searches its one column from this layer's
+                # first start within rounding at that column, so it reads
+                # this layer at that start - 1 and after only: solve the
+                # last column first, then only those (with k = 4 on 55,000
+                # atoms, a third of the columns of the search).
+                _layer(table, cost, starts, earliest, thread_values, nodes,
+                       layer, m - 1, m - 1, layer, m - 1, n_used)
+                first_read = max(layer, earliest[layer % 2, m - 1] - 1)
+                _layer(table, cost, starts, earliest, thread_values, nodes,
+                       layer, first_read, m - 2, layer, m - 1, n_used)
             else:
                 _layer(table, cost, starts, earliest, thread_values, nodes,
                        layer, layer, m - 1, layer, m - 1, n_used)
