@@ -258,6 +258,7 @@ cdef struct Layer:
     int* starts             # optimal start of the last cluster, written
     const int* earliest_previous  # the layer before's first start within rounding
     int* earliest_current   # this layer's, written
+    int* latest_current     # its last start within rounding, written
     bint bounded            # whether earliest_previous bounds the starts
 
 
@@ -377,6 +378,7 @@ cdef void _column(
     state.current[j] = smallest
     state.starts[j] = <int>arg
     state.earliest_current[j] = <int>first_near[0]
+    state.latest_current[j] = <int>last_near[0]
 
 
 cdef void _subtree(
@@ -403,14 +405,18 @@ cdef void _layer(
     double[:, ::1] cost,
     int[:, ::1] starts,
     int[:, ::1] earliest,
+    int[::1] latest,
     double[:, ::1] values,
     Py_ssize_t[:, :, ::1] nodes,
     Py_ssize_t layer,
     Py_ssize_t j_lo, Py_ssize_t j_hi, Py_ssize_t i_lo, Py_ssize_t i_hi,
     int n_threads,
 ) noexcept nogil:
-    """One layer: :func:`_subtree` over all its columns, on up to
-    ``n_threads`` threads.
+    """Columns ``j_lo..j_hi`` of one layer: :func:`_subtree` over them, on
+    up to ``n_threads`` threads. Layer ``layer`` reads rows ``layer - 1``
+    and writes rows ``layer`` of ``cost`` and ``earliest``, and writes
+    ``starts[layer - 1]``, and each column's last start within rounding to
+    ``latest``.
 
     On several threads, the top of the recursion runs breadth first until
     there are at least 4 nodes (ranges of columns with the range of their
@@ -429,11 +435,12 @@ cdef void _layer(
     cdef Layer state
     state.table = &table[0, 0, 0]
     state.m = table.shape[2]
-    state.previous = &cost[(layer - 1) % 2, 0]
-    state.current = &cost[layer % 2, 0]
+    state.previous = &cost[layer - 1, 0]
+    state.current = &cost[layer, 0]
     state.starts = &starts[layer - 1, 0]
-    state.earliest_previous = &earliest[(layer - 1) % 2, 0]
-    state.earliest_current = &earliest[layer % 2, 0]
+    state.earliest_previous = &earliest[layer - 1, 0]
+    state.earliest_current = &earliest[layer, 0]
+    state.latest_current = &latest[0]
     state.bounded = layer > 1
     if n_threads == 1:
         _subtree(&state, &values[0, 0], j_lo, j_hi, i_lo, i_hi)
@@ -473,34 +480,88 @@ cdef void _layer(
         )
 
 
+cdef void _solve_from(
+    const double[:, :, ::1] table,
+    double[:, ::1] cost,
+    int[:, ::1] starts,
+    int[:, ::1] earliest,
+    int[:, ::1] latest,
+    double[:, ::1] values,
+    Py_ssize_t[:, :, ::1] nodes,
+    Py_ssize_t* solved_from,
+    Py_ssize_t layer,
+    Py_ssize_t column,
+    int n_threads,
+) noexcept nogil:
+    """Solve layer ``layer`` at every column from ``column`` on, and the
+    layers before it where it reads them.
+
+    Column ``j`` of a layer reads the layer before at its columns from
+    ``earliest[layer - 1, j] - 1`` on only (its exact optimum is at or after
+    the previous layer's first start within rounding), so the layer before
+    is solved first from ``column`` on, then from the smallest of those
+    bounds. ``solved_from[l]`` is the first column solved of layer ``l``;
+    each call extends it downwards: its first column alone, then the rest
+    by divide and conquer, their starts bounded by that column's first and
+    the next solved column's last start within rounding, as if the layer
+    were solved in one piece.
+    """
+    cdef Py_ssize_t m = table.shape[2]
+    cdef Py_ssize_t last = solved_from[layer] - 1, j, bound, i_hi
+    column = max(column, layer)
+    if layer == 0 or column > last:
+        return
+    if layer > 1:
+        _solve_from(table, cost, starts, earliest, latest, values, nodes,
+                    solved_from, layer - 1, column, n_threads)
+        bound = m
+        for j in range(column, last + 1):
+            bound = min(bound, <Py_ssize_t>earliest[layer - 1, j])
+        _solve_from(table, cost, starts, earliest, latest, values, nodes,
+                    solved_from, layer - 1, bound - 1, n_threads)
+    i_hi = m - 1 if last == m - 1 else latest[layer, last + 1]
+    _layer(table, cost, starts, earliest, latest[layer], values, nodes, layer,
+           column, column, layer, i_hi, n_threads)
+    if column < last:
+        _layer(table, cost, starts, earliest, latest[layer], values, nodes,
+               layer, column + 1, last, earliest[layer, column], i_hi, n_threads)
+    solved_from[layer] = column
+
+
 def partition_by_layers(
     const double[:, :, ::1] table,   # IN
     int[:, ::1] starts,              # OUT
-    double[:, ::1] cost,             # WORK
-    int[:, ::1] earliest,            # WORK
+    double[:, ::1] cost,             # OUT
+    int[:, ::1] earliest,            # OUT
     int n_threads=1,
 ):
-    """Optimal partitions of the first ``j + 1`` atoms, layer by layer.
+    """Optimal partitions of prefixes of the atoms, layer by layer, where
+    the partition of all atoms needs them.
 
     Layer ``l`` (``l + 1`` clusters) is ``D[l, j] = min_{l <= i <= j}
     D[l - 1, i - 1] + cost(i, j)``; its optimal ``i`` does not decrease
     with ``j`` (the costs obey the quadrangle inequality) nor with ``l``,
-    so each layer takes ``O(m log m)`` cost evaluations at most.
+    so each layer takes ``O(m log m)`` cost evaluations at most. The last
+    layer is solved at the last column only, and each layer before it only
+    at the columns the next one reads (from its first start within
+    rounding of each column on): with ``k`` clusters, layer ``l`` at about
+    the last ``1 - (l + 1) / k`` of the columns.
 
     Parameters
     ----------
     table : ndarray of shape (n_levels, 3, m)
         From :func:`build_run_table`.
     starts : ndarray of shape (n_clusters - 1, m), int32
-        Written: ``starts[l - 1, j]`` is the first atom of the last cluster
-        of the optimal partition of atoms ``0..j`` into ``l + 1`` clusters;
-        the last layer is filled at ``j = m - 1`` only, the one before it
-        from the first column the last one can read (see below).
+        Written where solved: ``starts[l - 1, j]`` is the first atom of the
+        last cluster of the optimal partition of atoms ``0..j`` into
+        ``l + 1`` clusters, for ``j = m - 1`` at the last layer and at
+        every ``j`` of each layer the backtracking from there visits.
     cost : ndarray of shape (2, m)
-        Work space: two layers of ``D``.
-    earliest : ndarray of shape (2, m), int32
-        Work space: two layers of the first start within rounding of the
+        Written where solved, for the last two layers: ``cost[l % 2, j]``
+        is ``D[l, j]``; ``cost[(n_clusters - 1) % 2, m - 1]`` is the
         optimum.
+    earliest : ndarray of shape (2, m), int32
+        Written likewise: the first start within rounding of the optimum.
     n_threads : int, default=1
         OpenMP threads sharing the columns of each depth of the divide and
         conquer; the result does not depend on it.
@@ -514,31 +575,26 @@ def partition_by_layers(
     cdef double[:, ::1] thread_values = np.empty((n_used, max(m, 1)))
     # The nodes of the top of the recursion, and their children's slots.
     cdef Py_ssize_t[:, :, ::1] nodes = np.empty((2, 16 * n_used + 2, 4), dtype=np.intp)
-    cdef Py_ssize_t first_read
+    # Every layer's D and first start within rounding, as the layers are
+    # solved in pieces.
+    cdef double[:, ::1] layer_cost = np.empty((n_layers + 1, max(m, 1)))
+    cdef int[:, ::1] layer_earliest = np.zeros((n_layers + 1, max(m, 1)), dtype=np.int32)
+    cdef int[:, ::1] layer_latest = np.zeros((n_layers + 1, max(m, 1)), dtype=np.int32)
+    cdef Py_ssize_t[::1] solved_from = np.full(n_layers + 1, m, dtype=np.intp)
     with nogil:
         for j in range(m):
-            cost[0, j] = _cost(table, 0, j)
+            layer_cost[0, j] = _cost(table, 0, j)
+        solved_from[0] = 0
         for layer in range(1, n_layers + 1):
-            for j in range(layer):
-                cost[layer % 2, j] = INFINITY
-            if layer == n_layers:
-                # The last layer is needed at the last column only.
-                _layer(table, cost, starts, earliest, thread_values, nodes,
-                       layer, m - 1, m - 1, layer, m - 1, n_used)
-            elif layer == n_layers - 1:
-                # The last layer searches its one column from this layer's
-                # first start within rounding at that column, so it reads
-                # this layer at that start - 1 and after only: solve the
-                # last column first, then only those (with k = 4 on 55,000
-                # atoms, a third of the columns of the search).
-                _layer(table, cost, starts, earliest, thread_values, nodes,
-                       layer, m - 1, m - 1, layer, m - 1, n_used)
-                first_read = max(layer, earliest[layer % 2, m - 1] - 1)
-                _layer(table, cost, starts, earliest, thread_values, nodes,
-                       layer, first_read, m - 2, layer, m - 1, n_used)
-            else:
-                _layer(table, cost, starts, earliest, thread_values, nodes,
-                       layer, layer, m - 1, layer, m - 1, n_used)
+            for j in range(min(layer, m)):
+                layer_cost[layer, j] = INFINITY
+        _solve_from(table, layer_cost, starts, layer_earliest, layer_latest,
+                    thread_values, nodes, &solved_from[0], n_layers, m - 1,
+                    n_used)
+        for layer in range(max(0, n_layers - 1), n_layers + 1):
+            for j in range(solved_from[layer], m):
+                cost[layer % 2, j] = layer_cost[layer, j]
+                earliest[layer % 2, j] = layer_earliest[layer, j]
 
 
 cdef inline bint _not_worse(const double[:, :, ::1] table,
