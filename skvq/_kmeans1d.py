@@ -11,7 +11,9 @@ no choice.) Two exact algorithms use that:
 - *Layers* (Wang & Song 2011; Grønlund et al. 2017): the dynamic programme
   ``D[l, j] = min_i D[l - 1, i - 1] + cost(i, j)``, each layer by divide and
   conquer over its monotone optimal starts, in ``O(k m log m)`` time and
-  ``k m`` integers of memory.
+  ``k m`` numbers of memory; each layer is solved only at the columns the
+  next one reads (with ``k`` clusters, layer ``l`` at about the last
+  ``1 - (l + 1) / k`` of them).
 - *Lagrangian* (Aggarwal, Schieber & Tokuyama 1994; Grønlund et al. 2017):
   the optimal cost as a function of ``k`` is convex, so for some penalty
   ``λ`` per cluster the unconstrained minimum of ``cost + λ k`` has ``k``

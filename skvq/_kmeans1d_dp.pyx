@@ -442,7 +442,9 @@ cdef void _layer(
     state.earliest_current = &earliest[layer, 0]
     state.latest_current = &latest[0]
     state.bounded = layer > 1
-    if n_threads == 1:
+    # A piece of a few columns (a layer's first column alone, say) is not
+    # worth a parallel region, whose start waits for every thread.
+    if n_threads == 1 or j_hi - j_lo < 4096:
         _subtree(&state, &values[0, 0], j_lo, j_hi, i_lo, i_hi)
         return
     current[0], current[1], current[2], current[3] = j_lo, j_hi, i_lo, i_hi
