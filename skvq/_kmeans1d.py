@@ -11,7 +11,9 @@ no choice.) Two exact algorithms use that:
 - *Layers* (Wang & Song 2011; Grønlund et al. 2017): the dynamic programme
   ``D[l, j] = min_i D[l - 1, i - 1] + cost(i, j)``, each layer by divide and
   conquer over its monotone optimal starts, in ``O(k m log m)`` time and
-  ``k m`` integers of memory.
+  ``k m`` numbers of memory; each layer is solved only at the columns the
+  next one reads (with ``k`` clusters, layer ``l`` at about the last
+  ``1 - (l + 1) / k`` of them).
 - *Lagrangian* (Aggarwal, Schieber & Tokuyama 1994; Grønlund et al. 2017):
   the optimal cost as a function of ``k`` is convex, so for some penalty
   ``λ`` per cluster the unconstrained minimum of ``cost + λ k`` has ``k``
@@ -20,6 +22,8 @@ no choice.) Two exact algorithms use that:
   two nearest solutions known on either side of ``k``, and when ``k`` lies
   strictly between two solutions that are optimal for the same penalty, one
   with exactly ``k`` clusters is spliced from them.
+- *One scan* for two clusters: the cost of every prefix and every suffix,
+  one atom merged at a time, in ``O(m)`` time.
 
 Run costs come from a table of run statistics merged pairwise
 (``skvq._kmeans1d_dp``), never from differences of prefix sums, and about an
@@ -35,22 +39,27 @@ from ._kmeans1d_dp import (
     partition_by_layers,
     partition_with_penalty,
     run_costs,
+    split_in_two,
 )
 from ._openmp_helpers import effective_n_threads
 
 # The layered programme runs for up to this many clusters, or this many
 # clusters times atoms (every 8-bit image: well under a millisecond), the
 # Lagrangian search otherwise: the layered one's time and memory grow with
-# the number of clusters, the Lagrangian's do not (on 55,000 atoms the two
-# are even at about 10 clusters, and the Lagrangian is 2.5x faster at 64).
-_LAYERS_MAX_CLUSTERS = 12
+# the number of clusters, the Lagrangian's do not (on 55,000 atoms, one
+# thread: layers 20.6 ms against 33.7 at 16 clusters, 35 against 39 at 24,
+# 100 against 44 at 64; at 20 clusters the layers keep about 22 MB).
+_LAYERS_MAX_CLUSTERS = 20
+# Two clusters come from one scan each way, without the table (on 55,000
+# atoms the table alone takes 2.5 ms, the scans 0.3 ms).
+_SCAN_MAX_CLUSTERS = 2
 _LAYERS_MAX_CELLS = 1 << 16
 
 
 def _run_table(weight, mean):
     m = weight.shape[0]
     n_levels = max(1, int(m - 1).bit_length())
-    table = np.empty((n_levels, m, 4))
+    table = np.empty((n_levels, 3, m))
     build_run_table(
         np.ascontiguousarray(weight, dtype=np.float64),
         np.ascontiguousarray(mean, dtype=np.float64),
@@ -61,7 +70,7 @@ def _run_table(weight, mean):
 
 def _sse(table, starts):
     """Total cost of the partition whose clusters start at ``starts``."""
-    m = table.shape[1]
+    m = table.shape[2]
     first = np.asarray(starts, dtype=np.intp)
     last = np.append(first[1:], m) - 1
     cost = np.empty(first.shape[0])
@@ -70,7 +79,7 @@ def _sse(table, starts):
 
 
 def _by_layers(table, n_clusters):
-    m = table.shape[1]
+    m = table.shape[2]
     starts_by_layer = np.empty((n_clusters - 1, m), dtype=np.int32)
     partition_by_layers(
         table,
@@ -92,7 +101,7 @@ class _PenalisedSolver:
 
     def __init__(self, table):
         self.table = table
-        m = table.shape[1]
+        m = table.shape[2]
         self._start = np.empty(m + 1, dtype=np.intp)
         self._total = np.empty(m + 1)
         self._work = [np.empty(m + 1, dtype=np.intp) for _ in range(3)]
@@ -103,7 +112,7 @@ class _PenalisedSolver:
             self.table, penalty, self._start, self._total, *self._work
         )
         starts = np.empty(n, dtype=np.intp)
-        p = self.table.shape[1]
+        p = self.table.shape[2]
         for c in range(n - 1, -1, -1):
             p = starts[c] = self._start[p]
         return starts, _sse(self.table, starts)
@@ -134,7 +143,7 @@ def _splice(fewer, more, n_clusters):
 
 def _by_penalty(table, n_clusters):
     solve = _PenalisedSolver(table)
-    m = table.shape[1]
+    m = table.shape[2]
     # One cluster, and one cluster per atom: the two ends of the search.
     fewer = np.zeros(1, dtype=np.intp)
     more = np.arange(m, dtype=np.intp)
@@ -185,9 +194,12 @@ def optimal_partition_1d(weight, mean, n_clusters):
     total weight times the largest squared magnitude, as for values one
     ulp apart among values ``1e300`` times larger) count as zero.
 
-    With at most 12 clusters, or at most 2**16 clusters times atoms (every
-    8-bit image), the layered programme runs; it is exact up to rounding of
-    the costs it compares. Otherwise the Lagrangian search runs, which
+    Two clusters come from one scan from each end, which rounds every run
+    cost relative to the run's own spread (with an error growing with the
+    number of atoms, not its logarithm as the table's). Otherwise, with at
+    most 20 clusters, or at most 2**16 clusters times atoms (every 8-bit
+    image), the layered programme runs. Both are exact up to rounding of
+    the costs they compare. Beyond, the Lagrangian search runs, which
     compares penalised costs: exact up to rounding relative to the penalty
     times the number of clusters, which is below rounding of the optimal
     cost itself unless the optimum falls by many orders of magnitude from
@@ -231,9 +243,11 @@ def optimal_partition_1d(weight, mean, n_clusters):
     weight_exponent = int(np.frexp(np.max(weight))[1])
     largest = max(abs(mean[0]), abs(mean[-1]))
     value_exponent = int(np.frexp(largest)[1]) - 480 if largest > 0 else 0
-    table = _run_table(
-        np.ldexp(weight, -weight_exponent), np.ldexp(mean, -value_exponent)
-    )
+    weight = np.ldexp(np.asarray(weight, dtype=np.float64), -weight_exponent)
+    mean = np.ldexp(np.asarray(mean, dtype=np.float64), -value_exponent)
+    if n_clusters <= _SCAN_MAX_CLUSTERS:
+        return np.array([0, split_in_two(weight, mean, np.empty(m))], dtype=np.intp)
+    table = _run_table(weight, mean)
     if n_clusters <= _LAYERS_MAX_CLUSTERS or n_clusters * m <= _LAYERS_MAX_CELLS:
         return _by_layers(table, n_clusters)
     return _by_penalty(table, n_clusters)

@@ -22,13 +22,18 @@ middle of its block (left half) or from the middle to ``i`` (right half).
 A run ``i < j`` is the merge of ``table[h, i]`` and ``table[h, j]`` for the
 highest bit ``h`` of ``i ^ j``: O(1) per run, ``O(m log m)`` memory.
 
-Means in the table are offsets from an atom at the inner end of each entry
-(``c - 1`` on the left, ``c`` on the right), and the gap between the two
-parts of a run is ``(mean[c] - mean[c - 1]) + (offset_b - offset_a)``: every
-difference taken is between values inside the run, so its rounding error is
-relative to the run's own spread, not to the magnitude of its values
-(values one ulp apart keep their differences, and a far outlier outside a
-run costs it no precision).
+Means in the table are offsets from atom ``c - 1``: on the left built about
+it, on the right built about atom ``c`` and then shifted by ``mean[c] -
+mean[c - 1]`` (two terms of one sign), and the gap between the two parts of
+a run is the difference of their offsets: every difference taken is between
+values inside the run, so its rounding error is relative to the run's own
+spread, not to the magnitude of its values (values one ulp apart keep their
+differences, and a far outlier outside a run costs it no precision).
+
+The table is stored field by field (``table[h, 0]`` the weights,
+``table[h, 1]`` the offsets, ``table[h, 2]`` the costs), so that the loop
+over the starts of a column reads three contiguous arrays and compiles to
+vector instructions.
 
 The callers (``skvq._kmeans1d``) validate every argument; nothing is checked
 here.
@@ -79,18 +84,17 @@ cdef inline Run _merge(Run a, Run b) noexcept nogil:
 cdef inline Run _entry(const double[:, :, ::1] table, Py_ssize_t level,
                        Py_ssize_t i) noexcept nogil:
     cdef Run out
-    out.weight = table[level, i, 0]
-    out.mean = table[level, i, 1]
-    out.scatter = table[level, i, 2]
+    out.weight = table[level, 0, i]
+    out.mean = table[level, 1, i]
+    out.scatter = table[level, 2, i]
     return out
 
 
 cdef inline void _store(double[:, :, ::1] table, Py_ssize_t level,
                         Py_ssize_t i, Run run, double step) noexcept nogil:
-    table[level, i, 0] = run.weight
-    table[level, i, 1] = run.mean
-    table[level, i, 2] = run.scatter
-    table[level, i, 3] = step
+    table[level, 0, i] = run.weight
+    table[level, 1, i] = run.mean + step
+    table[level, 2, i] = run.scatter
 
 
 cdef inline double _cost(const double[:, :, ::1] table, Py_ssize_t i,
@@ -99,12 +103,7 @@ cdef inline double _cost(const double[:, :, ::1] table, Py_ssize_t i,
     if i == j:
         return 0.0
     cdef Py_ssize_t level = skvq_highest_bit(<unsigned long long>(i ^ j))
-    cdef Run left = _entry(table, level, i)
-    cdef Run right = _entry(table, level, j)
-    # The means are offsets from atoms c - 1 and c; table[level, j, 3] is
-    # mean[c] - mean[c - 1].
-    right.mean = right.mean + table[level, j, 3]
-    return _merge(left, right).scatter
+    return _merge(_entry(table, level, i), _entry(table, level, j)).scatter
 
 
 def build_run_table(
@@ -118,11 +117,11 @@ def build_run_table(
     ----------
     weight, mean : ndarray of shape (m,)
         Positive weights and ascending means of the atoms.
-    table : ndarray of shape (n_levels, m, 4)
+    table : ndarray of shape (n_levels, 3, m)
         Written: with ``c`` the middle of the block of ``2**(h + 1)`` atoms
-        holding ``i``, ``table[h, i]`` is (weight, mean - mean[c - 1],
-        cost, 0) of atoms ``i..c-1`` when ``i < c``, and (weight,
-        mean - mean[c], cost, mean[c] - mean[c - 1]) of atoms ``c..i``
+        holding ``i``, ``table[h, :, i]`` is (weight, mean - mean[c - 1],
+        cost) of atoms ``i..c-1`` when ``i < c``, and (weight,
+        (mean - mean[c]) + (mean[c] - mean[c - 1]), cost) of atoms ``c..i``
         otherwise. ``n_levels`` is at least 1 and at least the bit length of
         ``m - 1``.
     """
@@ -173,9 +172,98 @@ def run_costs(
             cost[r] = _cost(table, first[r], last[r])
 
 
+cdef inline Run _add_atom(Run run, double weight) noexcept nogil:
+    """The union of a run, its mean an offset from an atom outside it, and
+    that atom of weight ``weight``; its mean an offset from the same atom.
+
+    The new offset is the old one times the run's share of the weight: a
+    product, with no cancellation whatever the weights.
+    """
+    cdef Run out
+    out.weight = run.weight + weight
+    out.mean = run.mean * (run.weight / out.weight)
+    out.scatter = run.scatter + run.mean * run.mean * (run.weight * (weight / out.weight))
+    return out
+
+
+def split_in_two(
+    const double[::1] weight,    # IN
+    const double[::1] mean,      # IN
+    double[::1] prefix_cost,     # WORK
+):
+    """Start of the second cluster of an optimal partition into two runs.
+
+    One scan from the left gives the cost of every run ``0..i``, one from
+    the right the cost of every run ``i..m-1``, adding one atom at a time.
+    The run's mean is kept as an offset from the atom added last: moving
+    the anchor to the next atom adds the gap between the two (a sum of
+    terms of one sign), and adding the atom scales the offset by the run's
+    share of the weight. So every step rounds relative to the run's own
+    distances, as in :func:`build_run_table`, and the rounding of a cost
+    grows at most with the number of atoms (in practice with its square
+    root): about ``m`` times float64's epsilon, against ``log2(m)`` for
+    the table, in ``O(m)`` time and no table.
+
+    Parameters
+    ----------
+    weight, mean : ndarray of shape (m,)
+        Positive weights and ascending means of the atoms, ``m >= 2``.
+    prefix_cost : ndarray of shape (m,)
+        Work space: the cost of each run ``0..i``.
+
+    Returns
+    -------
+    start : int
+        The ``i`` in ``1..m-1`` minimising ``cost(0, i - 1) + cost(i, m - 1)``.
+    """
+    cdef Py_ssize_t m = weight.shape[0]
+    cdef Py_ssize_t i, best = m - 1
+    cdef double value, smallest
+    cdef Run run
+    with nogil:
+        run.weight = weight[0]
+        run.mean = 0.0
+        run.scatter = 0.0
+        prefix_cost[0] = 0.0
+        for i in range(1, m - 1):
+            # Offsets are run mean minus anchor: at most 0 here.
+            run.mean = run.mean - (mean[i] - mean[i - 1])
+            run = _add_atom(run, weight[i])
+            prefix_cost[i] = run.scatter
+        run.weight = weight[m - 1]
+        run.mean = 0.0
+        run.scatter = 0.0
+        smallest = prefix_cost[m - 2]
+        i = m - 2
+        while i >= 1:
+            # At least 0 here.
+            run.mean = run.mean + (mean[i + 1] - mean[i])
+            run = _add_atom(run, weight[i])
+            value = prefix_cost[i - 1] + run.scatter
+            if value < smallest:
+                smallest = value
+                best = i
+            i -= 1
+    return best
+
+
+cdef struct Layer:
+    # What one layer of the layered programme reads and writes, as plain
+    # pointers: its divide and conquer makes one call per column, and
+    # memoryview arguments would be copied into each.
+    const double* table     # the run table, (n_levels, 3, m), C order
+    Py_ssize_t m
+    const double* previous  # D of the layer before, by column
+    double* current         # D of this layer, written
+    int* starts             # optimal start of the last cluster, written
+    const int* earliest_previous  # the layer before's first start within rounding
+    int* earliest_current   # this layer's, written
+    int* latest_current     # its last start within rounding, written
+    bint bounded            # whether earliest_previous bounds the starts
+
+
 cdef void _candidates(
-    const double[:, :, ::1] table,
-    const double* previous,
+    const Layer* state,
     Py_ssize_t j,
     Py_ssize_t first,
     Py_ssize_t last,
@@ -184,23 +272,58 @@ cdef void _candidates(
     """``values[i] = previous[i - 1] + cost(i, j)`` for ``first <= i <= last
     <= j``, level by level: the runs ``i..j`` whose highest differing bit is
     ``h`` start in one range of ``i`` and share their right part
-    ``table[h, j]``, so the loop over such ``i`` reads the left parts in
-    order and nothing else."""
-    cdef Py_ssize_t i = last, level, stop
-    cdef Run left, right
+    ``table[h, :, j]``, so the loop over such ``i`` reads the left parts'
+    three fields in order and nothing else. It computes what :func:`_merge`
+    does, operation for operation, so the values equal :func:`_cost`'s."""
+    cdef Py_ssize_t i = last, level, stop, start
+    cdef double right_weight, right_mean, right_scatter, weight, gap
+    cdef const double* left_weight
+    cdef const double* left_mean
+    cdef const double* left_scatter
+    cdef const double* previous = state.previous
+    cdef Py_ssize_t m = state.m
     if i == j:
         values[i] = previous[i - 1]
         i -= 1
     while i >= first:
         level = skvq_highest_bit(<unsigned long long>(i ^ j))
-        right = _entry(table, level, j)
-        right.mean = right.mean + table[level, j, 3]
+        left_weight = state.table + 3 * level * m
+        left_mean = left_weight + m
+        left_scatter = left_mean + m
+        right_weight = left_weight[j]
+        right_mean = left_mean[j]
+        right_scatter = left_scatter[j]
         # The first i with the same highest differing bit.
         stop = max(first, (j >> (level + 1)) << (level + 1))
-        while i >= stop:
-            left = _entry(table, level, i)
-            values[i] = previous[i - 1] + _merge(left, right).scatter
-            i -= 1
+        for start in range(stop, i + 1):
+            gap = right_mean - left_mean[start]
+            weight = left_weight[start] + right_weight
+            values[start] = previous[start - 1] + (
+                left_scatter[start] + right_scatter
+                + gap * gap * (left_weight[start] * (right_weight / weight))
+            )
+        i = stop - 1
+
+
+cdef inline double _smallest(const double* values, Py_ssize_t first,
+                             Py_ssize_t last) noexcept nogil:
+    """The smallest of ``values[first..last]``, by four independent running
+    minima: the loop's speed is not bound by the latency of one chain of
+    comparisons (on 55,000 atoms, a quarter of each layer's time)."""
+    cdef double a = INFINITY, b = INFINITY, c = INFINITY, d = INFINITY
+    cdef Py_ssize_t i = first
+    while i + 3 <= last:
+        a = values[i] if values[i] < a else a
+        b = values[i + 1] if values[i + 1] < b else b
+        c = values[i + 2] if values[i + 2] < c else c
+        d = values[i + 3] if values[i + 3] < d else d
+        i += 4
+    while i <= last:
+        a = values[i] if values[i] < a else a
+        i += 1
+    a = b if b < a else a
+    c = d if d < c else c
+    return c if c < a else a
 
 
 # Two candidate values within this relative distance of each other may be
@@ -209,12 +332,8 @@ cdef double _ROUNDING_TOLERANCE = 2.0 ** -40
 
 
 cdef void _column(
-    const double[:, :, ::1] table,
-    double[:, ::1] cost,
-    int[:, ::1] starts,
-    int[:, ::1] earliest,
+    const Layer* state,
     double* values,
-    Py_ssize_t layer,
     Py_ssize_t j,
     Py_ssize_t i_lo,
     Py_ssize_t i_hi,
@@ -222,13 +341,9 @@ cdef void _column(
     Py_ssize_t* last_near,
 ) noexcept nogil:
     """Optimum of column ``j`` of one layer over the starts ``i_lo..i_hi``
-    (and at or after the previous layer's earliest), written to ``cost``,
-    ``starts`` and ``earliest``; the first and last starts within rounding
-    of it go to ``first_near`` and ``last_near``.
-
-    Layer ``layer`` reads row ``(layer - 1) % 2`` of ``cost`` and
-    ``earliest`` and writes row ``layer % 2`` of both, and writes
-    ``starts[layer - 1]``.
+    (and at or after the previous layer's earliest), written to the layer's
+    ``current``, ``starts`` and ``earliest_current``; the first and last
+    starts within rounding of it go to ``first_near`` and ``last_near``.
 
     Rounding can make a candidate look best that is only within rounding of
     the best, and a bound taken from it could then cut off the true optimum
@@ -238,45 +353,37 @@ cdef void _column(
     layer from the first), a range that holds the exact optimum.
     """
     cdef Py_ssize_t i, first, last, arg
-    cdef Py_ssize_t previous = (layer - 1) % 2, current = layer % 2
     cdef double smallest, near
     last = min(i_hi, j)
     first = i_lo
-    if layer > 1:
-        first = max(first, earliest[previous, j])
+    if state.bounded:
+        first = max(first, state.earliest_previous[j])
     first = min(first, last)
-    _candidates(table, &cost[previous, 0], j, first, last, values)
-    smallest = INFINITY
-    arg = first
-    for i in range(first, last + 1):
-        if values[i] < smallest:
-            smallest = values[i]
-            arg = i
+    _candidates(state, j, first, last, values)
+    smallest = _smallest(values, first, last)
     near = smallest + smallest * _ROUNDING_TOLERANCE
-    first_near[0] = arg
-    last_near[0] = arg
-    for i in range(first, arg):
-        if values[i] <= near:
-            first_near[0] = i
-            break
+    # The first start within rounding, then the first at the minimum (the
+    # first found by a strict comparison), then the last within rounding.
+    i = first
+    while values[i] > near:
+        i += 1
+    first_near[0] = i
+    while values[i] != smallest:
+        i += 1
+    arg = i
     i = last
-    while i > arg:
-        if values[i] <= near:
-            last_near[0] = i
-            break
+    while values[i] > near:
         i -= 1
-    cost[current, j] = smallest
-    starts[layer - 1, j] = arg
-    earliest[current, j] = first_near[0]
+    last_near[0] = i
+    state.current[j] = smallest
+    state.starts[j] = <int>arg
+    state.earliest_current[j] = <int>first_near[0]
+    state.latest_current[j] = <int>last_near[0]
 
 
 cdef void _subtree(
-    const double[:, :, ::1] table,
-    double[:, ::1] cost,
-    int[:, ::1] starts,
-    int[:, ::1] earliest,
+    const Layer* state,
     double* values,
-    Py_ssize_t layer,
     Py_ssize_t j_lo, Py_ssize_t j_hi, Py_ssize_t i_lo, Py_ssize_t i_hi,
 ) noexcept nogil:
     """Divide and conquer over the columns ``j_lo..j_hi`` of one layer,
@@ -286,11 +393,9 @@ cdef void _subtree(
     cdef Py_ssize_t middle, first_near = 0, last_near = 0
     while j_lo <= j_hi:
         middle = (j_lo + j_hi) // 2
-        _column(table, cost, starts, earliest, values, layer, middle, i_lo, i_hi,
-                &first_near, &last_near)
+        _column(state, values, middle, i_lo, i_hi, &first_near, &last_near)
         # Recurse on the left, loop on the right.
-        _subtree(table, cost, starts, earliest, values, layer,
-                 j_lo, middle - 1, i_lo, last_near)
+        _subtree(state, values, j_lo, middle - 1, i_lo, last_near)
         j_lo = middle + 1
         i_lo = first_near
 
@@ -300,14 +405,18 @@ cdef void _layer(
     double[:, ::1] cost,
     int[:, ::1] starts,
     int[:, ::1] earliest,
+    int[::1] latest,
     double[:, ::1] values,
     Py_ssize_t[:, :, ::1] nodes,
     Py_ssize_t layer,
     Py_ssize_t j_lo, Py_ssize_t j_hi, Py_ssize_t i_lo, Py_ssize_t i_hi,
     int n_threads,
 ) noexcept nogil:
-    """One layer: :func:`_subtree` over all its columns, on up to
-    ``n_threads`` threads.
+    """Columns ``j_lo..j_hi`` of one layer: :func:`_subtree` over them, on
+    up to ``n_threads`` threads. Layer ``layer`` reads rows ``layer - 1``
+    and writes rows ``layer`` of ``cost`` and ``earliest``, and writes
+    ``starts[layer - 1]``, and each column's last start within rounding to
+    ``latest``.
 
     On several threads, the top of the recursion runs breadth first until
     there are at least 4 nodes (ranges of columns with the range of their
@@ -323,9 +432,20 @@ cdef void _layer(
     cdef Py_ssize_t* current = &nodes[0, 0, 0]
     cdef Py_ssize_t* following = &nodes[1, 0, 0]
     cdef Py_ssize_t* swap
-    if n_threads == 1:
-        _subtree(table, cost, starts, earliest, &values[0, 0], layer,
-                 j_lo, j_hi, i_lo, i_hi)
+    cdef Layer state
+    state.table = &table[0, 0, 0]
+    state.m = table.shape[2]
+    state.previous = &cost[layer - 1, 0]
+    state.current = &cost[layer, 0]
+    state.starts = &starts[layer - 1, 0]
+    state.earliest_previous = &earliest[layer - 1, 0]
+    state.earliest_current = &earliest[layer, 0]
+    state.latest_current = &latest[0]
+    state.bounded = layer > 1
+    # A piece of a few columns (a layer's first column alone, say) is not
+    # worth a parallel region, whose start waits for every thread.
+    if n_threads == 1 or j_hi - j_lo < 4096:
+        _subtree(&state, &values[0, 0], j_lo, j_hi, i_lo, i_hi)
         return
     current[0], current[1], current[2], current[3] = j_lo, j_hi, i_lo, i_hi
     while 0 < n_nodes < 4 * n_threads:
@@ -334,9 +454,8 @@ cdef void _layer(
         for node in range(n_nodes):
             middle = (current[4 * node] + current[4 * node + 1]) // 2
             _column(
-                table, cost, starts, earliest, &values[0, 0], layer, middle,
-                current[4 * node + 2], current[4 * node + 3], &first_near,
-                &last_near,
+                &state, &values[0, 0], middle, current[4 * node + 2],
+                current[4 * node + 3], &first_near, &last_near,
             )
             following[8 * node] = current[4 * node]
             following[8 * node + 1] = middle - 1
@@ -358,44 +477,98 @@ cdef void _layer(
         n_nodes = n_next
     for node in prange(n_nodes, schedule="dynamic", num_threads=n_threads):
         _subtree(
-            table, cost, starts, earliest, &values[threadid(), 0], layer,
-            current[4 * node], current[4 * node + 1], current[4 * node + 2],
-            current[4 * node + 3],
+            &state, &values[threadid(), 0], current[4 * node],
+            current[4 * node + 1], current[4 * node + 2], current[4 * node + 3],
         )
+
+
+cdef void _solve_from(
+    const double[:, :, ::1] table,
+    double[:, ::1] cost,
+    int[:, ::1] starts,
+    int[:, ::1] earliest,
+    int[:, ::1] latest,
+    double[:, ::1] values,
+    Py_ssize_t[:, :, ::1] nodes,
+    Py_ssize_t* solved_from,
+    Py_ssize_t layer,
+    Py_ssize_t column,
+    int n_threads,
+) noexcept nogil:
+    """Solve layer ``layer`` at every column from ``column`` on, and the
+    layers before it where it reads them.
+
+    Column ``j`` of a layer reads the layer before at its columns from
+    ``earliest[layer - 1, j] - 1`` on only (its exact optimum is at or after
+    the previous layer's first start within rounding), so the layer before
+    is solved first from ``column`` on, then from the smallest of those
+    bounds. ``solved_from[l]`` is the first column solved of layer ``l``;
+    each call extends it downwards: its first column alone, then the rest
+    by divide and conquer, their starts bounded by that column's first and
+    the next solved column's last start within rounding, as if the layer
+    were solved in one piece.
+    """
+    cdef Py_ssize_t m = table.shape[2]
+    cdef Py_ssize_t last = solved_from[layer] - 1, j, bound, i_hi
+    column = max(column, layer)
+    if layer == 0 or column > last:
+        return
+    if layer > 1:
+        _solve_from(table, cost, starts, earliest, latest, values, nodes,
+                    solved_from, layer - 1, column, n_threads)
+        bound = m
+        for j in range(column, last + 1):
+            bound = min(bound, <Py_ssize_t>earliest[layer - 1, j])
+        _solve_from(table, cost, starts, earliest, latest, values, nodes,
+                    solved_from, layer - 1, bound - 1, n_threads)
+    i_hi = m - 1 if last == m - 1 else latest[layer, last + 1]
+    _layer(table, cost, starts, earliest, latest[layer], values, nodes, layer,
+           column, column, layer, i_hi, n_threads)
+    if column < last:
+        _layer(table, cost, starts, earliest, latest[layer], values, nodes,
+               layer, column + 1, last, earliest[layer, column], i_hi, n_threads)
+    solved_from[layer] = column
 
 
 def partition_by_layers(
     const double[:, :, ::1] table,   # IN
     int[:, ::1] starts,              # OUT
-    double[:, ::1] cost,             # WORK
-    int[:, ::1] earliest,            # WORK
+    double[:, ::1] cost,             # OUT
+    int[:, ::1] earliest,            # OUT
     int n_threads=1,
 ):
-    """Optimal partitions of the first ``j + 1`` atoms, layer by layer.
+    """Optimal partitions of prefixes of the atoms, layer by layer, where
+    the partition of all atoms needs them.
 
     Layer ``l`` (``l + 1`` clusters) is ``D[l, j] = min_{l <= i <= j}
     D[l - 1, i - 1] + cost(i, j)``; its optimal ``i`` does not decrease
     with ``j`` (the costs obey the quadrangle inequality) nor with ``l``,
-    so each layer takes ``O(m log m)`` cost evaluations at most.
+    so each layer takes ``O(m log m)`` cost evaluations at most. The last
+    layer is solved at the last column only, and each layer before it only
+    at the columns the next one reads (from its first start within
+    rounding of each column on): with ``k`` clusters, layer ``l`` at about
+    the last ``1 - (l + 1) / k`` of the columns.
 
     Parameters
     ----------
-    table : ndarray of shape (n_levels, m, 4)
+    table : ndarray of shape (n_levels, 3, m)
         From :func:`build_run_table`.
     starts : ndarray of shape (n_clusters - 1, m), int32
-        Written: ``starts[l - 1, j]`` is the first atom of the last cluster
-        of the optimal partition of atoms ``0..j`` into ``l + 1`` clusters;
-        the last layer is filled at ``j = m - 1`` only.
+        Written where solved: ``starts[l - 1, j]`` is the first atom of the
+        last cluster of the optimal partition of atoms ``0..j`` into
+        ``l + 1`` clusters, for ``j = m - 1`` at the last layer and at
+        every ``j`` of each layer the backtracking from there visits.
     cost : ndarray of shape (2, m)
-        Work space: two layers of ``D``.
-    earliest : ndarray of shape (2, m), int32
-        Work space: two layers of the first start within rounding of the
+        Written where solved, for the last two layers: ``cost[l % 2, j]``
+        is ``D[l, j]``; ``cost[(n_clusters - 1) % 2, m - 1]`` is the
         optimum.
+    earliest : ndarray of shape (2, m), int32
+        Written likewise: the first start within rounding of the optimum.
     n_threads : int, default=1
         OpenMP threads sharing the columns of each depth of the divide and
         conquer; the result does not depend on it.
     """
-    cdef Py_ssize_t m = table.shape[1]
+    cdef Py_ssize_t m = table.shape[2]
     cdef Py_ssize_t n_layers = starts.shape[0]
     cdef Py_ssize_t layer, j
     # At least 8,192 atoms per thread (every 8-bit image runs on one).
@@ -404,19 +577,26 @@ def partition_by_layers(
     cdef double[:, ::1] thread_values = np.empty((n_used, max(m, 1)))
     # The nodes of the top of the recursion, and their children's slots.
     cdef Py_ssize_t[:, :, ::1] nodes = np.empty((2, 16 * n_used + 2, 4), dtype=np.intp)
+    # Every layer's D and first start within rounding, as the layers are
+    # solved in pieces.
+    cdef double[:, ::1] layer_cost = np.empty((n_layers + 1, max(m, 1)))
+    cdef int[:, ::1] layer_earliest = np.zeros((n_layers + 1, max(m, 1)), dtype=np.int32)
+    cdef int[:, ::1] layer_latest = np.zeros((n_layers + 1, max(m, 1)), dtype=np.int32)
+    cdef Py_ssize_t[::1] solved_from = np.full(n_layers + 1, m, dtype=np.intp)
     with nogil:
         for j in range(m):
-            cost[0, j] = _cost(table, 0, j)
+            layer_cost[0, j] = _cost(table, 0, j)
+        solved_from[0] = 0
         for layer in range(1, n_layers + 1):
-            for j in range(layer):
-                cost[layer % 2, j] = INFINITY
-            if layer == n_layers:
-                # The last layer is needed at the last column only.
-                _layer(table, cost, starts, earliest, thread_values, nodes,
-                       layer, m - 1, m - 1, layer, m - 1, n_used)
-            else:
-                _layer(table, cost, starts, earliest, thread_values, nodes,
-                       layer, layer, m - 1, layer, m - 1, n_used)
+            for j in range(min(layer, m)):
+                layer_cost[layer, j] = INFINITY
+        _solve_from(table, layer_cost, starts, layer_earliest, layer_latest,
+                    thread_values, nodes, &solved_from[0], n_layers, m - 1,
+                    n_used)
+        for layer in range(max(0, n_layers - 1), n_layers + 1):
+            for j in range(solved_from[layer], m):
+                cost[layer % 2, j] = layer_cost[layer, j]
+                earliest[layer % 2, j] = layer_earliest[layer, j]
 
 
 cdef inline bint _not_worse(const double[:, :, ::1] table,
@@ -460,7 +640,7 @@ def partition_with_penalty(
 
     Parameters
     ----------
-    table : ndarray of shape (n_levels, m, 4)
+    table : ndarray of shape (n_levels, 3, m)
         From :func:`build_run_table`.
     penalty : float
         Non-negative cost of each cluster.
@@ -477,7 +657,7 @@ def partition_with_penalty(
     n_clusters : int
         Number of clusters of the optimal partition of all ``m`` atoms.
     """
-    cdef Py_ssize_t m = table.shape[1]
+    cdef Py_ssize_t m = table.shape[2]
     cdef Py_ssize_t p, new, back, head = 0, tail = 0, lo, hi, middle, at
     with nogil:
         total[0] = 0.0

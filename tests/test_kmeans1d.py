@@ -155,7 +155,20 @@ def _check_optimal(values, weights, n_clusters):
 def test_layered_programme_is_exact(data, choice):
     values, weights = data
     n_clusters = 2 if choice is None else choice.draw(st.integers(1, values.size))
-    _check_optimal(values, weights, n_clusters)
+    # Two clusters too, which otherwise come from the one scan.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(skvq._kmeans1d, "_SCAN_MAX_CLUSTERS", 1)
+        _check_optimal(values, weights, n_clusters)
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=atoms())
+@example(data=(np.array([0.25, 0.5, 1e8, 3.4e38]), np.array([1.0, 1.0, 1.0, 1.0])))
+@example(data=(np.array([-1e33, -1e16, 0.0]), np.array([1e-80, 1.0, 1.0])))
+def test_two_clusters_by_one_scan_are_exact(data):
+    values, weights = data
+    if values.size >= 2:
+        _check_optimal(values, weights, 2)
 
 
 @settings(max_examples=150, deadline=None)
