@@ -57,6 +57,8 @@ def main(argv=None):
     SystemExit: 0
     """
     previous = {}
+    previous_hook = sys.unraisablehook
+    sys.unraisablehook = _quiet_interrupts(previous_hook)
     try:
         from ._write import stopping
 
@@ -102,6 +104,26 @@ def main(argv=None):
         raise
     finally:
         _restore_signals(previous)
+        sys.unraisablehook = previous_hook
+
+
+def _quiet_interrupts(previous_hook):
+    """An unraisable-exception hook that drops KeyboardInterrupt and passes
+    the rest to ``previous_hook``.
+
+    Ctrl-C can land while Python runs a callback that may not raise (the
+    weak reference of an import's module lock, most often during the
+    imports of start-up): Python then prints the interrupt's traceback as
+    "Exception ignored" and goes on. The handler has already told the run
+    to stop, which it does at its next check, with one line; the traceback
+    would only add noise. Installed for the duration of :func:`main`.
+    """
+
+    def hook(unraisable):
+        if not isinstance(unraisable.exc_value, KeyboardInterrupt):
+            previous_hook(unraisable)
+
+    return hook
 
 
 def _interrupted():

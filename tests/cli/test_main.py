@@ -394,3 +394,19 @@ def test_sigterm_leaves_no_temporary_file_and_no_partial_output(tmp_path):
         assert not [name for name in names if name.endswith(".tmp")]
         for name in names:
             assert read_palette_png(out_dir / name)[1].shape[0] >= 2
+
+
+def test_main_leaves_the_unraisable_hook_as_it_found_it(tmp_path):
+    # main() drops the interrupts Python would print from callbacks while it
+    # runs, and restores the caller's hook when it returns or raises.
+    import sys
+
+    from skvq.cli import main
+
+    before = sys.unraisablehook
+    source = save(tmp_path / "a.png", gray_pixels())
+    assert main(["quantize", str(source), "-o", str(tmp_path / "o"), "-q"]) == 0
+    assert sys.unraisablehook is before
+    with pytest.raises(SystemExit):
+        main(["--version"])
+    assert sys.unraisablehook is before
