@@ -1,5 +1,9 @@
 """Colour images to 64 colours: skvq against what a user would pick instead.
 
+The images: china.jpg, flower.jpg, the colour raccoon, and three it was not
+tuned on (Grace Hopper's portrait from Matplotlib's sample data, a
+generated sky and gradient; ``images.perceptual_images``).
+
 Every method goes from the (h, w, 3) uint8 image to a palette index per pixel
 (fit + transform, or its equivalent); the MSE of the image rebuilt from the
 palette is over all pixels and channels, on the 0-255 scale. The anchors:
@@ -157,7 +161,9 @@ def run(smoke=False):
     methods = list(ANCHORS)
     if ImageVectorQuantizer is not None:
         methods += [(f"skvq {s}", skvq_method(s)) for s in SKVQ_STRATEGIES]
-    for name, image in images.color_images(smoke).items():
+    # The colour photos and the ones skvq was not tuned on: Grace Hopper's
+    # portrait (Matplotlib's sample data), a generated sky and gradient.
+    for name, image in images.perceptual_images(smoke).items():
         results = {}
         for label, quantize in methods:
             results[label] = measure(quantize, image, repeat)
