@@ -27,7 +27,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._png import _palette_bytes, _write_atomically
+from ._atomic_write import write_atomically
+from ._png import _palette_bytes
 
 __all__ = [
     "AnimationInfo",
@@ -595,7 +596,7 @@ def write_animation(
         write(path)
         path.seek(0)
     else:
-        _write_atomically(path, write, overwrite)
+        write_atomically(path, write, overwrite=overwrite)
 
 
 class _LazyDurations(list):

@@ -10,12 +10,12 @@ Pillow encodes the files; oxipng (PyPI ``pyoxipng``, the extra
 are imported only when a file is written or read.
 """
 
-import contextlib
 import io
 import os
-import secrets
 
 import numpy as np
+
+from ._atomic_write import write_atomically
 
 __all__ = ["read_palette_png", "write_palette_png"]
 
@@ -132,7 +132,7 @@ def write_palette_png(path, codes, codebook, *, overwrite=False, optimize=False)
             f"({n_colours}), found {high}."
         )
     data = encode_palette_png(codes, palette, level)
-    _write_atomically(path, lambda file: file.write(data), overwrite)
+    write_atomically(path, lambda file: file.write(data), overwrite=overwrite)
 
 
 def _optimize_level(optimize):
@@ -260,42 +260,6 @@ def _palette_bytes(codebook):
     if not np.all(np.isfinite(codebook)):
         raise ValueError("codebook must contain only finite values.")
     return np.clip(np.rint(codebook), 0, 255).astype(np.uint8)
-
-
-def _write_atomically(path, write, overwrite):
-    """Call ``write(file)`` on a temporary file, then rename it to ``path``."""
-    path = os.fspath(path)
-    if not overwrite and os.path.lexists(path):
-        raise FileExistsError(
-            f"{path} already exists; pass overwrite=True to replace it."
-        )
-    directory, name = os.path.split(os.path.abspath(path))
-    temp_path = _create_temp_file(directory, name)
-    try:
-        with open(temp_path, "wb") as file:
-            write(file)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temp_path, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp_path)
-        raise
-
-
-def _create_temp_file(directory, name):
-    # Not tempfile.mkstemp: it creates files readable by the owner only,
-    # whereas the final file should get the usual permissions (0o666 minus
-    # the umask), as if it had been opened directly.
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    for _ in range(100):
-        temp_path = os.path.join(directory, f".{name}.{secrets.token_hex(4)}.tmp")
-        try:
-            os.close(os.open(temp_path, flags, 0o666))
-        except FileExistsError:
-            continue
-        return temp_path
-    raise FileExistsError(f"could not create a temporary file in {directory}.")
 
 
 def read_palette_png(path):

@@ -155,6 +155,31 @@ def test_a_failed_write_leaves_no_partial_file_and_keeps_the_old_one(
     assert path.read_bytes() == b"old"
 
 
+def test_a_file_created_meanwhile_by_another_writer_is_kept(tmp_path, monkeypatch):
+    # Another process creates the file after the check that the name is free
+    # and before write_palette_png names its own: without overwrite, the
+    # other file stays and the call fails, leaving nothing of its own.
+    path = tmp_path / "a.png"
+    real_fsync = os.fsync
+
+    def another_writer(fd):
+        real_fsync(fd)
+        if not path.exists():
+            path.write_bytes(b"the other writer's file")
+
+    monkeypatch.setattr(os, "fsync", another_writer)
+    with pytest.raises(FileExistsError, match="already exists; pass overwrite=True"):
+        write_palette_png(path, np.zeros((2, 2), np.uint8), np.zeros((1, 1)))
+    assert path.read_bytes() == b"the other writer's file"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.png"]
+
+
+def test_names_of_255_bytes_are_written(tmp_path):
+    path = tmp_path / ("a" * 251 + ".png")
+    write_palette_png(path, np.zeros((2, 2), np.uint8), np.zeros((1, 1)))
+    assert read_palette_png(path)[0].shape == (2, 2)
+
+
 def test_a_missing_folder_is_an_os_error(tmp_path):
     with pytest.raises(FileNotFoundError):
         write_palette_png(tmp_path / "missing" / "a.png", [[0]], [[0]])
