@@ -161,7 +161,9 @@ def _low_bytes_raw_mode(image):
     """For a 16-bit RGB(A) PNG, the raw mode that decodes its low bytes."""
     if image.format != "PNG" or len(image.tile) != 1:
         return None
-    return _LOW_BYTES.get(image.tile[0].args)
+    # A tile is (decoder, extents, offset, args): a plain tuple before
+    # Pillow 11, a named tuple since.
+    return _LOW_BYTES.get(image.tile[0][3])
 
 
 def _sixteen_bit_colour(file, image, low_bytes, n_bytes, gray):
@@ -169,7 +171,12 @@ def _sixteen_bit_colour(file, image, low_bytes, n_bytes, gray):
     high = np.asarray(image, dtype=np.uint16)
     file.seek(0)
     with Image.open(file) as again:
-        again.tile = [again.tile[0]._replace(args=low_bytes)]
+        tile = again.tile[0]
+        again.tile = [
+            tile._replace(args=low_bytes)
+            if hasattr(tile, "_replace")
+            else (*tile[:3], low_bytes)
+        ]
         again.load()
         values = (high << 8) | np.asarray(again, dtype=np.uint16)
     n_colour = 3
