@@ -22,13 +22,19 @@ middle of its block (left half) or from the middle to ``i`` (right half).
 A run ``i < j`` is the merge of ``table[h, i]`` and ``table[h, j]`` for the
 highest bit ``h`` of ``i ^ j``: O(1) per run, ``O(m log m)`` memory.
 
-Means in the table are offsets from atom ``c - 1``: on the left built about
-it, on the right built about atom ``c`` and then shifted by ``mean[c] -
-mean[c - 1]`` (two terms of one sign), and the gap between the two parts of
-a run is the difference of their offsets: every difference taken is between
-values inside the run, so its rounding error is relative to the run's own
-spread, not to the magnitude of its values (values one ulp apart keep their
-differences, and a far outlier outside a run costs it no precision).
+Each half is built one atom at a time outwards from the middle ``c``,
+keeping two distances of the run's mean, both non-negative: from the atom
+added last (the gap to the next atom is this plus the step between the two
+atoms, a sum of terms of one sign) and from the atom beside the middle
+(``c - 1`` on the left, ``c`` on the right; it is updated as a weighted
+average of its old value and the new atom's distance, two terms of one
+sign). So no difference of two large numbers is ever taken: the rounding
+error of every weight, mean and cost is relative to its own size, however
+far or light the run's other atoms (a far value of tiny weight in a run of
+heavy ones moves neither their mean nor their scatter). The means stored
+are offsets from atom ``c - 1``: minus the distance on the left, the
+distance plus ``mean[c] - mean[c - 1]`` on the right, so the gap between
+the two parts of a run is again a sum of three terms of one sign.
 
 The table is stored field by field (``table[h, 0]`` the weights,
 ``table[h, 1]`` the offsets, ``table[h, 2]`` the costs), so that the loop
@@ -91,10 +97,11 @@ cdef inline Run _entry(const double[:, :, ::1] table, Py_ssize_t level,
 
 
 cdef inline void _store(double[:, :, ::1] table, Py_ssize_t level,
-                        Py_ssize_t i, Run run, double step) noexcept nogil:
-    table[level, 0, i] = run.weight
-    table[level, 1, i] = run.mean + step
-    table[level, 2, i] = run.scatter
+                        Py_ssize_t i, double weight, double mean,
+                        double scatter) noexcept nogil:
+    table[level, 0, i] = weight
+    table[level, 1, i] = mean
+    table[level, 2, i] = scatter
 
 
 cdef inline double _cost(const double[:, :, ::1] table, Py_ssize_t i,
@@ -119,18 +126,16 @@ def build_run_table(
         Positive weights and ascending means of the atoms.
     table : ndarray of shape (n_levels, 3, m)
         Written: with ``c`` the middle of the block of ``2**(h + 1)`` atoms
-        holding ``i``, ``table[h, :, i]`` is (weight, mean - mean[c - 1],
+        holding ``i``, ``table[h, :, i]`` is (weight, -(mean[c - 1] - mean),
         cost) of atoms ``i..c-1`` when ``i < c``, and (weight,
         (mean - mean[c]) + (mean[c] - mean[c - 1]), cost) of atoms ``c..i``
-        otherwise. ``n_levels`` is at least 1 and at least the bit length of
+        otherwise, each distance computed as a sum of non-negative terms. ``n_levels`` is at least 1 and at least the bit length of
         ``m - 1``.
     """
     cdef Py_ssize_t m = weight.shape[0]
     cdef Py_ssize_t n_levels = table.shape[0]
     cdef Py_ssize_t level, half, start, middle, stop, i
-    cdef double anchor, step
-    cdef Run run, atom
-    atom.scatter = 0.0
+    cdef double step, total, merged, share, gap, inner, outer, scatter
     with nogil:
         for level in range(n_levels):
             half = (<Py_ssize_t>1) << level
@@ -138,24 +143,52 @@ def build_run_table(
             while start < m:
                 middle = min(start + half, m)
                 stop = min(start + 2 * half, m)
-                # Left half, from the middle outwards.
-                anchor = mean[middle - 1]
+                # Left half, from the middle outwards. ``inner`` is the
+                # run's mean minus its first atom, ``outer`` atom
+                # ``middle - 1`` minus the run's mean: both at least 0.
                 i = middle - 1
+                total = weight[i]
+                inner = 0.0
+                outer = 0.0
+                scatter = 0.0
+                _store(table, level, i, total, -outer, scatter)
+                i -= 1
                 while i >= start:
-                    atom.weight = weight[i]
-                    atom.mean = mean[i] - anchor
-                    run = atom if i == middle - 1 else _merge(atom, run)
-                    _store(table, level, i, run, 0.0)
+                    gap = inner + (mean[i + 1] - mean[i])
+                    merged = total + weight[i]
+                    share = total / merged
+                    scatter = scatter + gap * gap * (weight[i] * share)
+                    inner = gap * share
+                    outer = (
+                        outer * share
+                        + (mean[middle - 1] - mean[i]) * (weight[i] / merged)
+                    )
+                    total = merged
+                    _store(table, level, i, total, -outer, scatter)
                     i -= 1
-                # Right half.
-                if middle < m:
-                    anchor = mean[middle]
-                    step = mean[middle] - mean[middle - 1]
-                for i in range(middle, stop):
-                    atom.weight = weight[i]
-                    atom.mean = mean[i] - anchor
-                    run = atom if i == middle else _merge(run, atom)
-                    _store(table, level, i, run, step)
+                if middle == stop:
+                    start += 2 * half
+                    continue
+                # Right half, likewise: ``inner`` is its last atom minus the
+                # run's mean, ``outer`` the run's mean minus atom ``middle``.
+                step = mean[middle] - mean[middle - 1]
+                total = weight[middle]
+                inner = 0.0
+                outer = 0.0
+                scatter = 0.0
+                _store(table, level, middle, total, outer + step, scatter)
+                for i in range(middle + 1, stop):
+                    gap = inner + (mean[i] - mean[i - 1])
+                    merged = total + weight[i]
+                    share = total / merged
+                    scatter = scatter + gap * gap * (weight[i] * share)
+                    inner = gap * share
+                    outer = (
+                        outer * share
+                        + (mean[i] - mean[middle]) * (weight[i] / merged)
+                    )
+                    total = merged
+                    _store(table, level, i, total, outer + step, scatter)
                 start += 2 * half
 
 

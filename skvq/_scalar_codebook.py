@@ -81,22 +81,24 @@ def weighted_means(values, weight, labels, n_cells):
 
     Notes
     -----
-    The mean is the sum of each value times its share of the cell's weight.
+    The mean is the sum of each value times its share of the cell's weight,
+    then corrected once by the same sum of the values' deviations from it.
     A share is formed as the ratio of the weights' mantissas times a power
     of two that is applied last, so that a share below float64's normal
     range (a weight ``1e-300`` times its cell's) keeps its precision, and
     values are scaled by a power of two that puts the largest near
     ``2**1020``, so that no sum overflows and subnormal values keep their
     precision. Each term then carries one rounding relative to itself and
-    the sum ``n`` more: the error is at most about ``n`` units of rounding
-    of ``sum(share * |value|)``, which is the mean's magnitude for values of
-    one sign and at most the mean's magnitude plus the cell's mean absolute
-    deviation for any. So the cell's squared error about it exceeds the
-    exact one by a relative ``(n * 2**-53)**2`` or less, beyond the rounding
-    of the mean itself, for any finite values and weights. (A mean taken
-    about the cell's first value has an error relative to the distance of
-    that value from the mean, which for a far value of tiny weight is the
-    whole cell's magnitude.)
+    the sum ``n`` more: the first sum is off by at most about ``n`` units of
+    rounding of ``sum(share * |value|)``, the mean's magnitude for values
+    of one sign; the correction's terms are deviations, so after it the
+    error is about ``n`` units of rounding of the cell's mean absolute
+    deviation, plus the rounding of the mean itself. So the cell's squared
+    error about it exceeds the exact one by a relative ``(n * 2**-53)**2``
+    or less, beyond the rounding of the mean itself, for any finite values
+    and weights. (A mean taken about the cell's first value has an error
+    relative to the distance of that value from the mean, which for a far
+    value of tiny weight is the whole cell's magnitude.)
 
     Examples
     --------
@@ -126,9 +128,17 @@ def weighted_means(values, weight, labels, n_cells):
         out=np.zeros_like(mantissa),
         where=weight > 0,
     )
-    term = np.ldexp(ratio * np.ldexp(values, -shift), exponent - cell_exponent[labels])
-    total = np.bincount(labels, weights=term, minlength=n_cells)
-    return np.where(has_weight, np.ldexp(total, shift), np.nan)
+    scaled = np.ldexp(values, -shift)
+    power = exponent - cell_exponent[labels]
+    term = np.ldexp(ratio * scaled, power)
+    first = np.bincount(labels, weights=term, minlength=n_cells)
+    # One correction: the same sum of the values' deviations from the first
+    # estimate, whose error is then relative to the cell's spread, not to
+    # its magnitude (values one ulp apart at 2**52 would otherwise get a
+    # mean a unit or two off).
+    deviation = np.ldexp(ratio * (scaled - first[labels]), power)
+    mean = first + np.bincount(labels, weights=deviation, minlength=n_cells)
+    return np.where(has_weight, np.ldexp(mean, shift), np.nan)
 
 
 def cell_means(values, weight, cell, n_cells):

@@ -10,7 +10,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from hypothesis import example, given, seed, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_array_equal
 
@@ -197,16 +197,17 @@ def _codeword_rounding(X, quantizer, sample_weight=None):
     )
 
 
-# A fixed seed: the random search found partitions that are not optimal
-# (test_known_suboptimal_partition_of_tiny_weights_far_away below, and a
-# set of values one ulp apart); until they are fixed, CI runs a fixed set of
-# examples instead of new ones each time.
-@seed(20261202)
 @settings(max_examples=150, deadline=None)
 @given(data=atoms(), choice=st.data())
 @example(data=(np.array([-1e33, -1e16, 0.0]), np.array([1e-80, 1.0, 1.0])), choice=None)
 @example(
     data=(np.array([-3.4e38, 0.25, 0.5]), np.array([1e-300, 1e-200, 1e-200])),
+    choice=None,
+)
+@example(
+    # Values one ulp apart at 2**52: their mean, 2**52 + 1.07, came out as
+    # 2**52 (a sum of shares times values, off by units of their spacing).
+    data=(np.r_[3.0, 2.0**52 + np.arange(4)], np.array([1.0, 8.0, 16.0, 2.0, 4.0])),
     choice=None,
 )
 @example(
@@ -229,29 +230,40 @@ def test_weighted_codebook_reaches_the_exact_optimum(data, choice):
     assert ours <= allowed, (float(ours), float(optimum), codebook)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known defect: with far values of tiny weight (1e16 at 2.5e-32, "
-    "1e33 at 2.4e-66) beside values in [0, 1], the 3-level partition is not "
-    "the optimum (SSE 7.04 against 5.04)",
+@pytest.mark.parametrize(
+    "values, weights",
+    [
+        # Found by the random search: the run table took the heavy values'
+        # distances to the far value at the middle of their block (1e16 - x
+        # rounds x away), and 3 levels cost 7.04 against 5.04 ...
+        (
+            np.array(
+                [
+                    -1e16,
+                    0.0,
+                    5.46834151e-304,
+                    3.66210938e-4,
+                    1.5625e-2,
+                    0.5,
+                    9.99267578e-1,
+                    1e16,
+                    1e33,
+                ]
+            ),
+            [0.5, 1.0, 1.0, 1.0, 1.0, 1.0, 8.0, 2.46519033e-32, 2.37389194e-66],
+        ),
+        # ... and, found in CI, 1.37 against 1.22.
+        (
+            [-1e16, 0.0, 0.5, 0.625, 0.75, 0.875976562, 0.999023438, 1e16, 1e33],
+            [1.0] * 7 + [6.16297582e-33, 5.93472984e-67],
+        ),
+    ],
 )
-def test_known_suboptimal_partition_of_tiny_weights_far_away():
-    values = np.array(
-        [
-            -1e16,
-            0.0,
-            5.46834151e-304,
-            3.66210938e-4,
-            1.5625e-2,
-            0.5,
-            9.99267578e-1,
-            1e16,
-            1e33,
-        ]
-    )
-    weights = np.array(
-        [0.5, 1.0, 1.0, 1.0, 1.0, 1.0, 8.0, 2.46519033e-32, 2.37389194e-66]
-    )
+def test_partition_of_heavy_values_beside_far_values_of_tiny_weight(values, weights):
+    values, weights = np.array(values), np.array(weights)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(skvq._kmeans1d, "_SCAN_MAX_CLUSTERS", 1)
+        _check_optimal(values, weights, 3)
     _, ours = _estimator_sse(values[:, None], 3, weights)
     optimum = exact_optimum(values, weights, 3)
     assert ours <= optimum * (1 + RTOL)
