@@ -157,24 +157,9 @@ class Codebook:
         >>> encode([[10, 60, 200]], codebook)
         array([[0, 1, 2]], dtype=uint8)
         """
-        codewords = np.asarray(codewords)
-        if codewords.ndim != 2 or codewords.shape[0] == 0:
-            raise ValueError(
-                "codewords must be a 2-D array (n_codes, n_channels) with at "
-                f"least one row, got shape {codewords.shape}."
-            )
-        if codewords.dtype.kind not in "biuf":
-            raise TypeError(
-                f"codewords must be real numbers, got dtype {codewords.dtype}."
-            )
-        if codewords.shape[0] > MAX_CODES:
-            raise ValueError(
-                f"A codebook holds at most {MAX_CODES} codewords, got "
-                f"{codewords.shape[0]}."
-            )
-        codewords = codewords.astype(np.float64)
-        if not np.isfinite(codewords).all():
-            raise ValueError("codewords must be finite (no NaN or infinity).")
+        codewords = _check_codeword_array(
+            codewords, "codewords", max_rows=MAX_CODES, max_label=str(MAX_CODES)
+        )
         return cls(codewords, color_space=color_space)
 
     @property
@@ -435,25 +420,40 @@ def check_fixed_codewords(fixed_codewords, n_bins, n_channels):
     """``fixed_codewords`` as a float64 array of shape (n_fixed, n_channels)
     with 1 <= n_fixed <= n_bins and finite values, or a ValueError/TypeError
     saying what is wrong."""
-    fixed = np.asarray(fixed_codewords)
-    if fixed.dtype.kind not in "biuf":
-        raise TypeError(
-            f"fixed_codewords must be real numbers, got dtype {fixed.dtype}."
-        )
-    if fixed.ndim != 2 or fixed.shape[1] != n_channels:
+    return _check_codeword_array(
+        fixed_codewords,
+        "fixed_codewords",
+        rows="n_fixed",
+        max_rows=n_bins,
+        max_label=f"n_bins={n_bins}",
+        n_channels=n_channels,
+    )
+
+
+def _check_codeword_array(
+    codewords, name, *, max_rows, max_label, rows="n_codes", n_channels=None
+):
+    """``codewords`` as a float64 array of shape (n, n_channels), with
+    ``1 <= n <= max_rows`` and finite values, or a ValueError or TypeError
+    naming ``name`` and saying what is allowed (``max_label`` and ``rows``
+    are how the caller's user knows the bound and the number of rows)."""
+    array = np.asarray(codewords)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be real numbers, got dtype {array.dtype}.")
+    if array.ndim != 2 or (n_channels is not None and array.shape[1] != n_channels):
+        channels = "" if n_channels is None else f" with n_channels={n_channels}"
         raise ValueError(
-            "fixed_codewords must have shape (n_fixed, n_channels) with "
-            f"n_channels={n_channels}, got shape {fixed.shape}."
+            f"{name} must be a 2-D array of shape ({rows}, n_channels)"
+            f"{channels}, got shape {array.shape}."
         )
-    if not 1 <= fixed.shape[0] <= n_bins:
+    if not 1 <= array.shape[0] <= max_rows:
         raise ValueError(
-            f"fixed_codewords must hold 1 to n_bins={n_bins} codewords, got "
-            f"{fixed.shape[0]}."
+            f"{name} must hold 1 to {max_label} codewords, got {array.shape[0]}."
         )
-    fixed = fixed.astype(np.float64)
-    if not np.isfinite(fixed).all():
-        raise ValueError("fixed_codewords must be finite (no NaN or infinity).")
-    return fixed
+    array = array.astype(np.float64)
+    if not np.isfinite(array).all():
+        raise ValueError(f"{name} must be finite (no NaN or infinity).")
+    return array
 
 
 def learn_codebook_from_frames(
