@@ -24,6 +24,7 @@ from skvq import (
     learn_codebook_from_frames,
     mean_squared_error,
     merge_summaries,
+    smoothness_weights,
     summarize,
 )
 from skvq.exceptions import FewerCodewordsWarning
@@ -359,3 +360,52 @@ def test_dither_frames_refuses_frames_of_other_channels(face_color):
     codebook = learn_codebook(face_color[:50], n_bins=4, n_channels=3)
     with pytest.raises(ValueError, match=r"frame 1 has shape \(48, 64\)"):
         list(dither_frames([face_color[:48, :64], face_color[:48, :64, 0]], codebook))
+
+
+def test_smoothness_weights_are_full_where_bands_show():
+    # Flat areas and linear gradients, where quantization makes bands,
+    # count fully, in every layout.
+    gradient = np.tile(np.arange(0, 240, 3, dtype=np.uint8), (12, 1))
+    colour = np.dstack([gradient, np.full_like(gradient, 7), 255 - gradient])
+    for X, n_channels in [(gradient, 1), (colour, 3), (colour.reshape(12, -1), 3)]:
+        weights = smoothness_weights(X, n_channels=n_channels)
+        assert weights.shape == (gradient.size,) and weights.dtype == np.float64
+        assert_array_equal(weights, 1.0)
+
+
+@pytest.mark.parametrize("scale, floor", [(16.0, 0.3), (4.0, 0.5), (100.0, 0.1)])
+def test_smoothness_weights_follow_the_activity_of_texture(scale, floor):
+    # A zigzag along the rows, 0, 8, 0, 8, ...: every second difference is
+    # 16 in magnitude, so every pixel has activity 16.
+    zigzag = np.tile([0.0, 8.0], (6, 5))
+    expected = floor + (1 - floor) / (1 + (16.0 / scale) ** 2)
+    weights = smoothness_weights(zigzag, scale=scale, floor=floor)
+    np.testing.assert_allclose(weights, expected, rtol=1e-6)
+    # Stronger texture weighs less, down to the floor.
+    strong = smoothness_weights(zigzag * 100, scale=scale, floor=floor)
+    assert np.all((floor <= strong) & (strong < weights))
+
+
+def test_smoothness_weights_leave_the_image_unchanged():
+    image = np.random.default_rng(0).integers(0, 256, (9, 7, 3), dtype=np.uint8)
+    copy = image.copy()
+    smoothness_weights(image, n_channels=3)
+    assert_array_equal(image, copy)
+
+
+@pytest.mark.parametrize(
+    "kwargs, exception, message",
+    [
+        ({"floor": 0}, ValueError, r"floor must be in \(0, 1\]"),
+        ({"floor": 1.5}, ValueError, r"floor must be in \(0, 1\]"),
+        ({"scale": -1}, ValueError, "scale must be a positive finite number"),
+        ({"scale": np.inf}, ValueError, "scale must be a positive finite number"),
+        ({"scale": "16"}, TypeError, "scale must be a real number"),
+        ({"n_channels": 4}, ValueError, "not a multiple of n_channels=4"),
+    ],
+)
+def test_bad_smoothness_weights_arguments_are_refused(kwargs, exception, message):
+    with pytest.raises(exception, match=message):
+        smoothness_weights(np.zeros((3, 6)), **kwargs)
+    with pytest.raises(ValueError, match="X must be finite"):
+        smoothness_weights(np.array([[0.0, np.nan]]))

@@ -67,10 +67,14 @@ pngquant's suffix (photo-fs8.png, or photo-or8.png without dithering).
 
 Gray inputs stay gray and colour inputs are quantized as RGB colours, by
 distances in the perceptual space Oklab unless --color-space rgb is given.
-16-bit inputs are fitted on all 16 bits of their values (in Oklab, divided
-by 257 and unrounded); only the palette is rounded to the 8 bits PNG palettes
-hold. Pixels are dithered (Floyd-Steinberg error diffusion, less at edges
-and in texture) unless --no-dither is given.
+The colours of a still picture's palette are fitted with the pixels of
+smooth areas counting up to 3.3 times those at edges and in texture, where
+errors show less (as pngquant's importance map); gray levels are the exact
+minimum of the plain squared error. 16-bit inputs are fitted on all 16
+bits of their values (in Oklab, divided by 257 and unrounded); only the
+palette is rounded to the 8 bits PNG palettes hold. Pixels are dithered
+(Floyd-Steinberg error diffusion, less at edges and in texture) unless
+--no-dither is given.
 
 Animations (GIF, APNG, animated WebP, multi-page TIFF) keep every frame,
 its timing, the loop and the disposal, with one palette fitted exactly to

@@ -455,6 +455,7 @@ class _Run:
         from .._transparency import OPAQUE
         from ._palette import (
             alpha_palette,
+            colour_weights,
             learn,
             opaque_palette,
             visible_mean,
@@ -515,7 +516,10 @@ class _Run:
             pixels, pixel_scale = _rescaled(picture, target)
             if alpha:
                 return alpha_summary(pixels, pixel_scale)
-            return summarize(pixels, n_channels=n_channels)
+            weights = colour_weights(pixels, pixel_scale)
+            return summarize(
+                pixels.reshape(-1, n_channels), weights, n_channels=n_channels
+            )
 
         summary = None
         fitted = []

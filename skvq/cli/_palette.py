@@ -29,6 +29,7 @@ from .._quantize import (
     learn_codebook,
     mean_squared_error,
     merge_summaries,
+    smoothness_weights,
     summarize,
 )
 from .._transparency import (
@@ -215,17 +216,38 @@ def working_space(color_space, n_channels, translucent=False):
     return "rgb"
 
 
-def learn(pixels_or_summary, n_colours, options, *, n_channels=None, space="rgb"):
+def learn(
+    pixels_or_summary,
+    n_colours,
+    options,
+    *,
+    n_channels=None,
+    space="rgb",
+    sample_weight=None,
+):
     """:func:`skvq.learn_codebook` with the command's options; ``space``
     from :func:`working_space`."""
     return learn_codebook(
         pixels_or_summary,
         n_colours,
+        sample_weight=sample_weight,
         n_channels=n_channels or 1,
         strategy=options.strategy,
         random_state=options.random_state,
         color_space=space,
     )
+
+
+def colour_weights(pixels, scale):
+    """Weights of the pixels of an image of shape (height, width, channels)
+    whose values are ``scale`` times the 0..255 scale, for fitting its
+    palette: :func:`skvq.smoothness_weights` of its colour channels for
+    colour images (colours in smooth areas count more, where errors show;
+    chosen by SSIMULACRA2 in benchmarks/bench_pngquant.py), None for gray
+    ones, whose levels stay the exact minimum of the plain squared error."""
+    if pixels.shape[-1] < 3:
+        return None
+    return smoothness_weights(pixels[..., :3], n_channels=3, scale=16.0 * scale)
 
 
 def opaque_palette(codebook, scale, posterize):
@@ -280,9 +302,17 @@ def fit_palette(picture, n_colours, options):
     n_channels = pixels.shape[-1]
     if not picture.has_alpha:
         space = working_space(options.color_space, n_channels)
+        scale = picture.scale
         if space == "oklab" and picture.scale != 1:
-            pixels = pixels / float(picture.scale)
-        codebook = learn(pixels, n_colours, options, n_channels=n_channels, space=space)
+            pixels, scale = pixels / float(picture.scale), 1
+        codebook = learn(
+            pixels.reshape(-1, n_channels),  # one weight per pixel
+            n_colours,
+            options,
+            n_channels=n_channels,
+            space=space,
+            sample_weight=colour_weights(pixels, scale),
+        )
         return opaque_palette(codebook, picture.scale, options.posterize)
     alpha = pixels[..., -1]
     transparent = bool(np.any(alpha == 0))
@@ -294,7 +324,15 @@ def fit_palette(picture, n_colours, options):
         colours = on_8_bit_scale(pixels[alpha == OPAQUE], picture.scale)[:, :-1]
         n_fitted = max(1, n_colours - transparent)
         if n_fitted >= 2:
-            codebook = learn(colours, n_fitted, options, n_channels=3, space="oklab")
+            weights = colour_weights(pixels, picture.scale)[(alpha == OPAQUE).ravel()]
+            codebook = learn(
+                colours,
+                n_fitted,
+                options,
+                n_channels=3,
+                space="oklab",
+                sample_weight=weights,
+            )
         else:
             mean = np.mean(colours, axis=0, dtype=np.float64)[None]
             codebook = Codebook.from_codewords(mean, color_space="oklab")

@@ -17,7 +17,7 @@ from cli_images import (
 from PIL import Image
 from sklearn.datasets import load_sample_image
 
-from skvq import ImageVectorQuantizer, read_palette_png
+from skvq import ImageVectorQuantizer, read_palette_png, smoothness_weights
 from skvq._transparency import premultiply
 from skvq.cli import main
 
@@ -90,9 +90,14 @@ def test_disc_visible_colours_are_as_good_as_a_palette_of_the_disc_alone(
 
     error = written[inside, :3].astype(float) - rgba[inside, :3]
     disc = rgba[inside, :3]
+    # In Oklab, opaque colours count by the smoothness_weights of the whole
+    # picture, which the command fits with.
+    weights = None
+    if space == "oklab":
+        weights = smoothness_weights(rgba[..., :3], n_channels=3)[inside.ravel()]
     reference = ImageVectorQuantizer(
         n_bins=15, n_channels=3, random_state=0, color_space=space
-    ).fit(disc)
+    ).fit(disc, sample_weight=weights)
     if space == "rgb":
         reference_mse = -reference.score(disc)
         assert np.mean(error**2) <= 1.02 * reference_mse + 1 / 12
@@ -508,10 +513,37 @@ def test_oklab_sixteen_bit_rgb_is_fitted_on_the_8_bit_scale(tmp_path, capsys):
     assert status == 0, err
     _, entries = read_palette_png(tmp_path / "o" / "deep.png")
     # Oklab is defined on the 0..255 scale: the 16-bit values divided by 257.
+    # Colours count by their smoothness_weights on that scale too.
     samples = deep.reshape(-1, 3) / 257.0
+    weights = smoothness_weights(deep / 257.0, n_channels=3)
     reference = ImageVectorQuantizer(
         n_bins=16, n_channels=3, random_state=0, color_space="oklab"
-    ).fit(samples)
+    ).fit(samples, sample_weight=weights)
     np.testing.assert_array_equal(
         np.unique(entries, axis=0), np.unique(np.rint(reference.codebook_), axis=0)
     )
+
+
+def test_colours_of_smooth_areas_count_more_than_those_of_noise(tmp_path):
+    # Half a smooth ramp, where too few colours show as bands, half noise,
+    # which hides them: the command's palette spends its colours on the
+    # ramp (skvq.smoothness_weights), where a palette of the plain squared
+    # error spends them on the noise's spread.
+    rng = np.random.default_rng(0)
+    height, width = 64, 128
+    rgb = np.zeros((height, width, 3), dtype=np.uint8)
+    ramp = np.linspace(0, 255, width // 2)
+    rgb[:, : width // 2] = np.stack([ramp, ramp / 2 + 60, 255 - ramp], -1)
+    rgb[:, width // 2 :] = rng.integers(0, 256, (height, width // 2, 3))
+    source = tmp_path / "ramp.png"
+    Image.fromarray(rgb).save(source)
+    argv = ["quantize", str(source), "-n", "8", "--no-dither", "-q"]
+    status = main([*argv, "-o", str(tmp_path / "o")])
+    assert status == 0
+    written = read_rgba(tmp_path / "o" / "ramp.png")[..., :3].astype(float)
+    plain = ImageVectorQuantizer(8, n_channels=3, random_state=0, color_space="oklab")
+    pixels = rgb.reshape(-1, 3)
+    unweighted = plain.fit(pixels).inverse_transform(plain.transform(pixels))
+    unweighted = unweighted.reshape(rgb.shape)
+    ramp_error = np.mean((written - rgb)[:, : width // 2] ** 2)
+    assert ramp_error < 0.75 * np.mean((unweighted - rgb)[:, : width // 2] ** 2)
