@@ -87,11 +87,13 @@ def write_palette_png(path, codes, codebook, *, overwrite=False, optimize=False)
     Notes
     -----
     The file is written to a temporary file in the same folder, flushed to
-    disk, then renamed over ``path`` with :func:`os.replace`, so ``path``
-    either keeps its old content or gets the complete new file, even if the
-    process is interrupted or the disk fills up. (The existence check before
-    writing and the rename are two steps: a file created at ``path`` by
-    another process in between is replaced.)
+    disk, then given its name, so ``path`` either keeps its old content (or
+    does not exist) or gets the complete new file, even if the process is
+    interrupted or the disk fills up. Without ``overwrite``, the name is
+    given by a hard link that fails if ``path`` exists, so a file created
+    there meanwhile by another process is kept too (on file systems without
+    hard links, a rename, which elsewhere than on Windows can replace a file
+    created between the check and the rename).
 
     Pillow deflates the rows of indices at its highest compression level but
     never filters the rows of palette images. Filters pay when neighbouring
