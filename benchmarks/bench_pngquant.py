@@ -810,8 +810,8 @@ def run(smoke=False):
         "Wall time of one process quantizing the whole batch",
         ["batch", "colours", "skvq quantize", "pngquant", "speed-up vs pngquant"],
         note=(
-            "Start-up included (skvq imports NumPy, scikit-learn and "
-            "Pillow); best of " + ("1 run." if smoke else "3 runs.")
+            "Start-up included (skvq quantize imports NumPy, Pillow and "
+            "skvq's core, not scikit-learn); best of " + ("1 run." if smoke else "3 runs.")
         ),
     )
     tables += perceptual_tables(smoke, pngquant, targets)
