@@ -202,6 +202,16 @@ def quality(text):
     return bounds
 
 
+class _Given(argparse.Action):
+    """Stores the value, and that the option was given (``NAME_given``):
+    animations default otherwise for --color-space and tell --optimize's
+    scope."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        setattr(namespace, self.dest, values)
+        setattr(namespace, f"{self.dest}_given", True)
+
+
 def oxipng_installed():
     return importlib.util.find_spec("oxipng") is not None
 
@@ -269,6 +279,7 @@ def build_parser():
     )
     add(
         "--color-space",
+        action=_Given,
         choices=COLOR_SPACES,
         default=DEFAULT_COLOR_SPACE,
         help="the space in which colours are chosen, pixels find their "
@@ -401,6 +412,7 @@ def build_parser():
     optimize = quantize.add_mutually_exclusive_group()
     optimize.add_argument(
         "--optimize",
+        action=_Given,
         type=optimize_level,
         metavar="LEVEL",
         help="make the files smaller with oxipng (pip install pyoxipng, or "
@@ -508,14 +520,21 @@ def check_arguments(quantize, args):
             "--quality chooses the colours of each file; it cannot be used "
             "with --shared-codebook"
         )
+    if args.per_frame_palette and (args.map is not None or args.quality):
+        other = "--map" if args.map is not None else "--quality"
+        quantize.error(
+            f"{other} chooses one palette for all frames; it cannot be used "
+            "with --per-frame-palette"
+        )
     if args.ext is not None and (not args.ext or os.sep in args.ext):
         quantize.error(f"--ext must be a file name suffix, got {args.ext!r}")
     args.outputs = output_paths(quantize, args)
 
 
-# Options that animations do not take yet: with them an animation is
-# quantized as its first frame (with a warning), to a PNG, as a still image.
-STILL_ONLY_OPTIONS = ("quality", "map", "shared_codebook", "gray", "posterize")
+# Options that animations do not take: with them, inputs of several frames
+# are a usage error (skvq.cli._main), and a GIF of one frame is a still
+# image, written as a PNG.
+STILL_ONLY_OPTIONS = ("shared_codebook",)
 
 
 def takes_animations(args):

@@ -68,6 +68,7 @@ def main(argv=None):
         parser, quantize = build_parser()
         args = parser.parse_args(argv)
         check_arguments(quantize, args)
+        _check_animations(quantize, args)
         from ._report import Report
 
         report = Report(
@@ -105,6 +106,26 @@ def main(argv=None):
     finally:
         _restore_signals(previous)
         sys.unraisablehook = previous_hook
+
+
+def _check_animations(quantize, args):
+    """Usage errors of options that animations do not take: the inputs are
+    looked at (opened, not decoded) only when such an option is given."""
+    from ._arguments import takes_animations
+
+    if takes_animations(args):
+        return
+    from ._animation import is_animation
+
+    for path in args.inputs:
+        if is_animation(path, gif_stills=False):
+            from ._arguments import shown
+
+            quantize.error(
+                f"--shared-codebook fits still images only, and {shown(path)} "
+                "is an animation: quantize animations without it (each gets one "
+                "palette of all its frames)"
+            )
 
 
 def _quiet_interrupts(previous_hook):
@@ -318,11 +339,13 @@ class _Run:
         from ._pipeline import collected
 
         with collected() as caught:
-            row, detail, messages = quantize_animation(
-                path, self.args.outputs[path], self.args
+            row, detail, messages, refused = quantize_animation(
+                path, self.args.outputs[path], self.args, self.map_entries
             )
         done.warnings += messages + [str(warning.message) for warning in caught]
-        if row is None:
+        if refused is not None:
+            done.refused = refused
+        elif row is None:
             done.skipped = detail
         else:
             done.row, done.detail = row, detail
