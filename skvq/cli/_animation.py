@@ -1,10 +1,18 @@
 """Animated inputs (GIF, APNG, animated WebP, multi-page TIFF) to GIF or APNG.
 
 One file is one task of the pipeline, as a still image is. Its frames are
-read twice, one after another (:func:`skvq.iter_frames`): once to learn one
-codebook of all frames (:func:`skvq.learn_codebook_from_frames`, which
-holds one frame and the summary of those before it), once to dither them
-(:func:`skvq.dither_frames`) as they are written.
+read twice, one after another (:func:`skvq.iter_frames`): once to count the
+colours of all frames (:class:`_RunningCounts`, which holds two frames and
+the changes between them, and gives the summary :func:`skvq.summarize`
+would give of all frames at once) and learn one codebook of them, once to
+dither them (:func:`skvq.dither_frames`) as they are written.
+
+The options of still images apply to all frames together: ``--quality``
+(the bisection of :mod:`skvq.cli._quality`, its error over every visible
+pixel of every frame), ``--map``, ``--posterize`` and gray (``--gray``, gray
+frames, and frames of three equal channels) through the palettes of
+:mod:`skvq.cli._palette`; ``--color-space`` when given; ``--optimize`` runs
+oxipng on APNG outputs.
 
 Choices, in the command line's terms:
 
@@ -17,6 +25,8 @@ Choices, in the command line's terms:
   ffmpeg's palettegen): the free entry lets Pillow store the pixels that
   do not change from the previous frame as transparent, so static areas
   cost almost nothing;
+- animations are fitted and coded in sRGB unless --color-space is given
+  (the benchmarks below were measured so);
 - the default dithering of animations is ordered (blue noise at strength
   0.5), not error diffusion: benchmarks/bench_animation.py measured 0
   pixels of static areas changing colour between frames and under half of

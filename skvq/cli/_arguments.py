@@ -82,7 +82,11 @@ noise at strength 0.5 unless --dither-method or --dither says otherwise:
 ordered dithering keeps the colour of pixels that do not change between
 frames (measured in benchmarks/bench_animation.py: no static pixel
 flickers, and under half of ffmpeg's bytes), where error diffusion
-shimmers. Pixels of alpha below 128 share one transparent entry.
+shimmers. Pixels of alpha below 128 share one transparent entry. --quality,
+--map, --posterize and --gray apply to all frames together, gray animations
+stay gray, and APNG outputs go through oxipng (--optimize); animations are
+fitted in sRGB unless --color-space is given; --shared-codebook takes
+still images only.
 
 Transparency is kept unless every pixel is opaque (tRNS keys of 8- and 16-bit
 files included): all fully transparent pixels share one palette entry,
@@ -291,7 +295,8 @@ def build_parser():
         "alpha is only 0 or 255 (their opaque pixels); gray images, and "
         "images with translucent pixels (fitted on premultiplied colours and "
         "alpha), are always quantized in their own values, as with rgb; "
-        "default: %(default)s",
+        "default: %(default)s for images, rgb for animations (where "
+        "benchmarks/bench_animation.py measured it)",
     )
     add(
         "--gray",
@@ -391,7 +396,8 @@ def build_parser():
         "--per-frame-palette",
         action="store_true",
         help="animations: fit a palette to each frame (GIF local colour "
-        "tables) instead of one palette of all frames; GIF outputs only",
+        "tables) instead of one palette of all frames; GIF outputs only, "
+        "and not with --map or --quality",
     )
     add(
         "--max-frames",
@@ -417,7 +423,8 @@ def build_parser():
         metavar="LEVEL",
         help="make the files smaller with oxipng (pip install pyoxipng, or "
         "skvq[optimize]) at this level, 0 to 6, higher being slower and "
-        "smaller; the pixels are unchanged; default: {default}",
+        "smaller; the pixels are unchanged; PNG and APNG outputs (a GIF is "
+        "written as Pillow optimizes it); default: {default}",
     )
     optimize.add_argument(
         "--no-optimize",
@@ -430,7 +437,9 @@ def build_parser():
         "--shared-codebook",
         action="store_true",
         help="fit one set of colours to all inputs together (streamed, one "
-        "file at a time) and use it for every output, instead of one per file",
+        "file at a time) and use it for every output, instead of one per "
+        "file; still images only (an input of several frames is a usage "
+        "error)",
     )
     add(
         "--overwrite",
