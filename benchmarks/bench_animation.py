@@ -39,7 +39,9 @@ the anchor's process (polled every 2 ms with ``psutil``).
 Targets (issue 17): SSIMULACRA2 at least ffmpeg's default at no more bytes;
 0 static flicker with ordered dithering; time at most ffmpeg's.
 
-Run: ``python benchmarks/bench_animation.py [--smoke]``.
+Run: ``python benchmarks/bench_animation.py [--smoke] [--compare-cli ROOT]``
+(``--compare-cli``: also the command of another checkout, timed
+alternately with this one's: a before / after in one run).
 """
 
 import argparse
@@ -198,18 +200,20 @@ def ffmpeg_gif(raw_path, folder, n_colours, dither):
         return time_1 + time_2, max(memory_1, memory_2), file.read()
 
 
-def cli_gif(apng_path, folder, n_colours):
+def cli_gif(apng_path, folder, n_colours, root=None):
     """``skvq quantize`` in one process, from a lossless APNG of the clip to
     a GIF, with the command's defaults for animations (one palette,
     blue-noise at 0.5, N - 1 colours and a free entry): timed and measured
-    as ffmpeg's processes are, start-up included."""
+    as ffmpeg's processes are, start-up included; ``root``: the checkout
+    whose command is run (default: that of the skvq imported here)."""
     import skvq
 
     output = os.path.join(folder, "cli.gif")
     command = [sys.executable, "-m", "skvq", "quantize", apng_path]
     command += ["-n", str(n_colours), "--output", output, "--overwrite", "-q"]
     # The command of the skvq the other rows import, wherever the run is.
-    root = os.path.dirname(os.path.dirname(os.path.abspath(skvq.__file__)))
+    if root is None:
+        root = os.path.dirname(os.path.dirname(os.path.abspath(skvq.__file__)))
     path = os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))
     elapsed, memory = run_process(command, env={**os.environ, "PYTHONPATH": path})
     with open(output, "rb") as file:
@@ -273,8 +277,9 @@ def skvq_rows(clip, n_colours, repeat):
     return rows
 
 
-def run(smoke=False):
-    repeat = 1 if smoke else 2
+def run(smoke=False, compare_cli=None, repeat=None):
+    if repeat is None:
+        repeat = 1 if smoke else 2
     n_frames = 12 if smoke else N_FRAMES
     N_FRAMES_OF[0] = n_frames
     blue_noise_mask()  # made once per process (0.1-0.2 s), not per clip
@@ -297,12 +302,18 @@ def run(smoke=False):
                         if best is None or run_[0] < best[0]:
                             best = run_
                     rows.append((label, *best))
-                best = None
+                # The command (and another checkout's, --compare-cli) run
+                # alternately, best of the runs.
+                roots = [("skvq quantize (CLI)", None)]
+                if compare_cli is not None:
+                    roots.append(("skvq quantize (CLI, --compare-cli)", compare_cli))
+                best = {}
                 for _ in range(repeat):
-                    run_ = cli_gif(apng_path, folder, n_colours)
-                    if best is None or run_[0] < best[0]:
-                        best = run_
-                rows.append(("skvq quantize (CLI)", *best))
+                    for label, root in roots:
+                        run_ = cli_gif(apng_path, folder, n_colours, root)
+                        if label not in best or run_[0] < best[label][0]:
+                            best[label] = run_
+                rows.extend((label, *best[label]) for label, _ in roots)
                 rows.append(
                     (
                         f"gifsicle --colors {n_colours}",
@@ -390,8 +401,18 @@ def tables_of(results, n_frames):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="12 frames, 1 run")
+    parser.add_argument(
+        "--compare-cli",
+        metavar="ROOT",
+        help="also time the command of the skvq checkout at ROOT (e.g. an "
+        "export of the previous commit, its kernels built), alternately with "
+        "this one's",
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=None, help="runs per timed row (best)"
+    )
     args = parser.parse_args()
-    tables, targets = run(args.smoke)
+    tables, targets = run(args.smoke, args.compare_cli, args.repeat)
     for table in tables:
         print(table.to_markdown())
     for target in targets:

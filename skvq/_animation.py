@@ -61,6 +61,7 @@ _DISPOSAL_CODE = {
 # refused rather than silently rounded to 8 bits.
 _EIGHT_BIT_MODES = ("1", "L", "LA", "La", "P", "PA", "RGB", "RGBA", "RGBa", "RGBX")
 _ALPHA_MODES = ("LA", "La", "PA", "RGBA", "RGBa")
+_GRAY_MODES = ("1", "L", "LA", "La")
 _WRITE_FORMATS = {".gif": "GIF", ".png": "PNG", ".apng": "PNG"}
 _GIF_CENTISECOND = 10
 
@@ -89,6 +90,10 @@ class AnimationInfo:
         ``"none"`` (left as is), ``"background"`` (cleared) or
         ``"previous"`` (restored). The frames read are already composited,
         so this matters only to a writer of partial frames.
+    gray : bool
+        Whether every frame is gray (Pillow mode ``"1"``, ``"L"`` or
+        ``"LA"``): its frames are still read as RGB(A), with three equal
+        channels.
     """
 
     format: str
@@ -98,6 +103,7 @@ class AnimationInfo:
     durations: tuple
     loop: int | None
     disposal: tuple
+    gray: bool = False
 
     @property
     def n_frames(self):
@@ -238,6 +244,7 @@ def read_animation_info(
             )
         durations, disposal = [], []
         has_alpha = False
+        gray = True
         loop = image.info.get("loop")
         for index in range(n_frames):
             _seek(image, path, index, n_frames)
@@ -253,6 +260,7 @@ def read_animation_info(
                     f"{image.mode!r}; frames are read as 8-bit RGB or RGBA, so "
                     "only 8-bit modes (L, LA, P, RGB, RGBA, ...) are taken."
                 )
+            gray &= image.mode in _GRAY_MODES
             if image.format == "WEBP":
                 # Pillow sets a WebP frame's duration when it decodes it, and
                 # gives RGBA frames whether or not a pixel is transparent.
@@ -280,6 +288,7 @@ def read_animation_info(
         durations=tuple(durations),
         loop=None if loop is None else int(loop),
         disposal=tuple(disposal),
+        gray=gray,
     )
 
 

@@ -86,7 +86,11 @@ noise at strength 0.5 unless --dither-method or --dither says otherwise:
 ordered dithering keeps the colour of pixels that do not change between
 frames (measured in benchmarks/bench_animation.py: no static pixel
 flickers, and under half of ffmpeg's bytes), where error diffusion
-shimmers. Pixels of alpha below 128 share one transparent entry.
+shimmers. Pixels of alpha below 128 share one transparent entry. --quality,
+--map, --posterize and --gray apply to all frames together, gray animations
+stay gray, and APNG outputs go through oxipng (--optimize); animations are
+fitted in sRGB unless --color-space is given; --shared-codebook takes
+still images only.
 
 Transparency is kept unless every pixel is opaque (tRNS keys of 8- and 16-bit
 files included): all fully transparent pixels share one palette entry,
@@ -206,6 +210,16 @@ def quality(text):
     return bounds
 
 
+class _Given(argparse.Action):
+    """Stores the value, and that the option was given (``NAME_given``):
+    animations default otherwise for --color-space and tell --optimize's
+    scope."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        setattr(namespace, self.dest, values)
+        setattr(namespace, f"{self.dest}_given", True)
+
+
 def oxipng_installed():
     return importlib.util.find_spec("oxipng") is not None
 
@@ -273,6 +287,7 @@ def build_parser():
     )
     add(
         "--color-space",
+        action=_Given,
         choices=COLOR_SPACES,
         default=DEFAULT_COLOR_SPACE,
         help="the space in which colours are chosen, pixels find their "
@@ -284,7 +299,8 @@ def build_parser():
         "alpha is only 0 or 255 (their opaque pixels); gray images, and "
         "images with translucent pixels (fitted on premultiplied colours and "
         "alpha), are always quantized in their own values, as with rgb; "
-        "default: %(default)s",
+        "default: %(default)s for images, rgb for animations (where "
+        "benchmarks/bench_animation.py measured it)",
     )
     add(
         "--gray",
@@ -384,7 +400,8 @@ def build_parser():
         "--per-frame-palette",
         action="store_true",
         help="animations: fit a palette to each frame (GIF local colour "
-        "tables) instead of one palette of all frames; GIF outputs only",
+        "tables) instead of one palette of all frames; GIF outputs only, "
+        "and not with --map or --quality",
     )
     add(
         "--max-frames",
@@ -405,11 +422,13 @@ def build_parser():
     optimize = quantize.add_mutually_exclusive_group()
     optimize.add_argument(
         "--optimize",
+        action=_Given,
         type=optimize_level,
         metavar="LEVEL",
         help="make the files smaller with oxipng (pip install pyoxipng, or "
         "skvq[optimize]) at this level, 0 to 6, higher being slower and "
-        "smaller; the pixels are unchanged; default: {default}",
+        "smaller; the pixels are unchanged; PNG and APNG outputs (a GIF is "
+        "written as Pillow optimizes it); default: {default}",
     )
     optimize.add_argument(
         "--no-optimize",
@@ -422,7 +441,9 @@ def build_parser():
         "--shared-codebook",
         action="store_true",
         help="fit one set of colours to all inputs together (streamed, one "
-        "file at a time) and use it for every output, instead of one per file",
+        "file at a time) and use it for every output, instead of one per "
+        "file; still images only (an input of several frames is a usage "
+        "error)",
     )
     add(
         "--overwrite",
@@ -512,14 +533,21 @@ def check_arguments(quantize, args):
             "--quality chooses the colours of each file; it cannot be used "
             "with --shared-codebook"
         )
+    if args.per_frame_palette and (args.map is not None or args.quality):
+        other = "--map" if args.map is not None else "--quality"
+        quantize.error(
+            f"{other} chooses one palette for all frames; it cannot be used "
+            "with --per-frame-palette"
+        )
     if args.ext is not None and (not args.ext or os.sep in args.ext):
         quantize.error(f"--ext must be a file name suffix, got {args.ext!r}")
     args.outputs = output_paths(quantize, args)
 
 
-# Options that animations do not take yet: with them an animation is
-# quantized as its first frame (with a warning), to a PNG, as a still image.
-STILL_ONLY_OPTIONS = ("quality", "map", "shared_codebook", "gray", "posterize")
+# Options that animations do not take: with them, inputs of several frames
+# are a usage error (skvq.cli._main), and a GIF of one frame is a still
+# image, written as a PNG.
+STILL_ONLY_OPTIONS = ("shared_codebook",)
 
 
 def takes_animations(args):

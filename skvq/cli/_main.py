@@ -68,6 +68,7 @@ def main(argv=None):
         parser, quantize = build_parser()
         args = parser.parse_args(argv)
         check_arguments(quantize, args)
+        _check_animations(quantize, args)
         from ._report import Report
 
         report = Report(
@@ -105,6 +106,26 @@ def main(argv=None):
     finally:
         _restore_signals(previous)
         sys.unraisablehook = previous_hook
+
+
+def _check_animations(quantize, args):
+    """Usage errors of options that animations do not take: the inputs are
+    looked at (opened, not decoded) only when such an option is given."""
+    from ._arguments import takes_animations
+
+    if takes_animations(args):
+        return
+    from ._animation import is_animation
+
+    for path in args.inputs:
+        if is_animation(path, gif_stills=False):
+            from ._arguments import shown
+
+            quantize.error(
+                f"--shared-codebook fits still images only, and {shown(path)} "
+                "is an animation: quantize animations without it (each gets one "
+                "palette of all its frames)"
+            )
 
 
 def _quiet_interrupts(previous_hook):
@@ -318,11 +339,13 @@ class _Run:
         from ._pipeline import collected
 
         with collected() as caught:
-            row, detail, messages = quantize_animation(
-                path, self.args.outputs[path], self.args
+            row, detail, messages, refused = quantize_animation(
+                path, self.args.outputs[path], self.args, self.map_entries
             )
         done.warnings += messages + [str(warning.message) for warning in caught]
-        if row is None:
+        if refused is not None:
+            done.refused = refused
+        elif row is None:
             done.skipped = detail
         else:
             done.row, done.detail = row, detail
@@ -446,6 +469,35 @@ class _Run:
 
     # ------------------------------------------------------------ shared
 
+    def _read_quietly(self, path):
+        """The picture of ``path``; its warnings are reported when the file
+        is quantized, not here."""
+        from ._pipeline import collected
+
+        with collected():
+            return self._read(path)
+
+    def _each_file(self, function, paths, label):
+        """``(path, function(path))`` for each path, in order, run by the
+        pool with a progress bar named ``label``; a file that fails is
+        reported, marked failed and left out."""
+        from ._pipeline import in_order
+        from ._write import FileError
+
+        report = self.report
+        report.progress(len(paths), label)
+        with contextlib.closing(in_order(function, paths, self.jobs)) as tasks:
+            for path, (result, exc) in tasks:
+                report.advance()
+                if exc is not None:
+                    if not isinstance(exc, FileError):
+                        raise exc
+                    report.error(f"{path}: {exc}")
+                    self.failed.add(path)
+                    continue
+                yield path, result
+        report.close_progress()
+
     def _fit_shared(self, paths):
         """One palette fitted to all files together, by summaries that add
         up (:func:`skvq.merge_summaries`), one file per task."""
@@ -462,15 +514,12 @@ class _Run:
             working_space,
         )
         from ._palette import visible_summary as alpha_summary
-        from ._pipeline import collected, in_order
-        from ._write import FileError
+        from ._pipeline import collected
 
         args, report = self.args, self.report
 
         def layout(path):
-            # Warnings about a file are reported when it is quantized.
-            with collected():
-                picture = self._read(path)
+            picture = self._read_quietly(path)
             pixels = picture.pixels
             if picture.has_alpha:
                 alpha = pixels[..., -1]
@@ -481,20 +530,10 @@ class _Run:
 
         layouts = {}
         transparent = opaque = False
-        report.progress(len(paths), "reading")
-        with contextlib.closing(in_order(layout, paths, self.jobs)) as tasks:
-            for path, (result, exc) in tasks:
-                report.advance()
-                if exc is not None:
-                    if not isinstance(exc, FileError):
-                        raise exc
-                    report.error(f"{path}: {exc}")
-                    self.failed.add(path)
-                    continue
-                layouts[path] = result
-                transparent |= result[2][0]
-                opaque |= result[2][1]
-        report.close_progress()
+        for path, result in self._each_file(layout, paths, "reading"):
+            layouts[path] = result
+            transparent |= result[2][0]
+            opaque |= result[2][1]
         if not layouts:
             return None
         channels = [n for n, _, _ in layouts.values()]
@@ -511,8 +550,7 @@ class _Run:
         target = _Shared(None, n_channels, scale)
 
         def summary_of(path):
-            with collected():
-                picture = self._read(path)
+            picture = self._read_quietly(path)
             pixels, pixel_scale = _rescaled(picture, target)
             if alpha:
                 return alpha_summary(pixels, pixel_scale)
@@ -523,23 +561,10 @@ class _Run:
 
         summary = None
         fitted = []
-        report.progress(len(layouts), "fitting")
-        tasks = in_order(summary_of, list(layouts), self.jobs)
-        with contextlib.closing(tasks):
-            for path, (part, exc) in tasks:
-                report.advance()
-                if exc is not None:
-                    if not isinstance(exc, FileError):
-                        raise exc
-                    report.error(f"{path}: {exc}")
-                    self.failed.add(path)
-                    continue
-                fitted.append(path)
-                if part is not None:
-                    summary = (
-                        part if summary is None else merge_summaries(summary, part)
-                    )
-        report.close_progress()
+        for path, part in self._each_file(summary_of, list(layouts), "fitting"):
+            fitted.append(path)
+            if part is not None:
+                summary = part if summary is None else merge_summaries(summary, part)
         if not fitted:
             return None
         with collected() as caught:

@@ -294,3 +294,280 @@ def test_a_gif_without_frames_is_an_error(tmp_path, capsys):
     assert status == 1
     assert f"{source}: not an image file that Pillow can read" in err
     assert list((tmp_path / "o").iterdir()) == []
+
+
+# ------------------------------------------------ options of still images
+
+
+def gray_frames(n_frames=6, height=30, width=40):
+    """A still gray ramp with a bright square moving right, uint8 gray."""
+    return [frame[..., 0] for frame in clip_frames(n_frames, height, width)]
+
+
+def palette_of(path):
+    """The palette of an output (GIF global table or APNG PLTE), as
+    (n_entries, 3) ints, and its transparent index (or None)."""
+    with Image.open(path) as image:
+        entries = np.array(image.getpalette()).reshape(-1, 3)
+        transparency = image.info.get("transparency")
+    return entries, transparency
+
+
+def shown_colours(frames):
+    return np.unique(
+        np.concatenate([f[..., :3].reshape(-1, 3) for f in frames]), axis=0
+    )
+
+
+@pytest.mark.parametrize("suffix", [".gif", ".png"])
+def test_quality_picks_the_fewest_gray_levels_of_all_frames(tmp_path, capsys, suffix):
+    from skvq import mean_squared_error
+    from skvq.cli._quality import quality_to_mse
+
+    frames = gray_frames()
+    source = save_clip(tmp_path / f"clip{suffix}", frames, duration=50)
+    output = tmp_path / f"out{suffix}"
+    status, _, err = run(
+        capsys, "quantize", source, "--quality", "0-80", "--no-dither",
+        "--output", output,
+    )  # fmt: skip
+    assert status == 0, err
+    image_format, shown, _ = decoded(output)
+    assert image_format == ("GIF" if suffix == ".gif" else "PNG")
+    assert len(shown) == len(frames)
+    # The fewest gray levels (exact 1-D k-means) whose error over every
+    # frame reaches quality 80.
+    stacked = np.concatenate(frames)
+    bound = quality_to_mse(80)
+    fewest = next(
+        n
+        for n in range(2, 256)
+        if mean_squared_error(stacked, learn_codebook(stacked, n)) <= bound
+    )
+    assert len(shown_colours(shown)) == fewest
+
+
+@pytest.mark.parametrize("suffix", [".gif", ".png"])
+def test_quality_below_its_minimum_refuses_the_animation(tmp_path, capsys, suffix):
+    frames = clip_frames()
+    frames[0][:] = 40  # a first frame of one colour: the others are refused
+    source = save_clip(tmp_path / f"clip{suffix}", frames, duration=50)
+    output = tmp_path / f"out{suffix}"
+    status, _, err = run(
+        capsys, "quantize", source, "-n", 4, "--quality", "90-100", "--output", output
+    )
+    assert status == 99
+    assert "refused" in err and "--quality minimum 90" in err
+    assert not output.exists()
+
+
+@pytest.mark.parametrize("suffix", [".gif", ".png"])
+def test_map_gives_its_palette_to_every_frame(tmp_path, capsys, suffix):
+    entries = np.array([[250, 250, 250], [0, 0, 0], [230, 20, 20], [0, 90, 200]])
+    palette_file = tmp_path / "palette.png"
+    Image.fromarray(entries[None].astype(np.uint8)).quantize(4).save(palette_file)
+    from skvq import read_palette_png
+
+    given = read_palette_png(palette_file)[1]
+    source = save_clip(tmp_path / f"clip{suffix}", clip_frames(), duration=50)
+    output = tmp_path / f"out{suffix}"
+    status, _, err = run(
+        capsys, "quantize", source, "--map", palette_file, "--output", output
+    )
+    assert status == 0, err
+    _, shown, _ = decoded(output)
+    assert len(shown) == 6
+    written, _ = palette_of(output)
+    assert np.array_equal(written[: len(given)], given)  # as given, in order
+    colours = {tuple(c) for c in shown_colours(shown)}
+    assert colours <= {tuple(c) for c in given.astype(int)}
+
+
+def test_map_keeps_transparency_in_an_entry_of_its_own(tmp_path, capsys):
+    palette_file = tmp_path / "palette.png"
+    colours = np.array([[[0, 0, 0], [255, 255, 255], [230, 20, 20]]], np.uint8)
+    Image.fromarray(colours).save(palette_file)
+    frames = clip_frames(alpha=True)
+    source = save_clip(tmp_path / "clip.png", frames, duration=50)
+    output = tmp_path / "out.gif"
+    status, _, err = run(
+        capsys, "quantize", source, "--map", palette_file, "--output", output
+    )
+    assert status == 0, err
+    _, shown, _ = decoded(output)
+    for frame, result in zip(frames, shown, strict=True):
+        transparent = frame[..., 3] == 0
+        assert np.all(result[transparent, 3] == 0)
+        assert np.all(result[~transparent, 3] == 255)
+        assert {tuple(c) for c in result[~transparent, :3]} <= {
+            tuple(c) for c in colours[0].astype(int)
+        }
+
+
+@pytest.mark.parametrize("suffix", [".gif", ".png"])
+def test_posterize_applies_to_the_palette_of_all_frames(tmp_path, capsys, suffix):
+    bits = 3
+    values = np.arange(256)
+    allowed = set((values & ~((1 << bits) - 1)) | (values >> (8 - bits)))
+    source = save_clip(tmp_path / f"clip{suffix}", clip_frames(), duration=50)
+    output = tmp_path / f"out{suffix}"
+    status, _, err = run(
+        capsys, "quantize", source, "-n", 16, "--posterize", bits, "--output", output
+    )
+    assert status == 0, err
+    _, shown, _ = decoded(output)
+    assert len(shown) == 6
+    assert set(np.unique(shown_colours(shown))) <= allowed
+
+
+@pytest.mark.parametrize("suffix", [".gif", ".png"])
+def test_gray_animation_gets_the_exact_gray_levels_of_all_frames(
+    tmp_path, capsys, suffix
+):
+    frames = gray_frames()
+    source = save_clip(tmp_path / f"clip{suffix}", frames, duration=50)
+    output = tmp_path / f"out{suffix}"
+    status, _, err = run(
+        capsys, "quantize", source, "-n", 6, "--no-dither", "--output", output
+    )
+    assert status == 0, err
+    _, shown, _ = decoded(output)
+    assert len(shown) == 6
+    # As a still gray image: the exact 1-D k-means of every frame's values
+    # (the GIF leaves one entry free).
+    n_levels = 5 if suffix == ".gif" else 6
+    expected = np.rint(learn_codebook(np.concatenate(frames), n_levels).codewords)
+    colours = shown_colours(shown)
+    assert np.all(colours == colours[:, :1])  # gray
+    assert np.array_equal(colours[:, 0], np.sort(expected.ravel()).astype(int))
+
+
+def test_gray_option_makes_colour_animations_gray(tmp_path, capsys):
+    source = save_clip(tmp_path / "clip.gif", clip_frames(), duration=50)
+    output = tmp_path / "out.gif"
+    status, _, err = run(
+        capsys, "quantize", source, "-n", 8, "--gray", "--no-dither", "--output", output
+    )
+    assert status == 0, err
+    _, shown, _ = decoded(output)
+    assert len(shown) == 6
+    # The frames as the GIF holds them (Pillow made its colours 256), in luma.
+    frames = [frame[..., :3] for frame in decoded(source)[1]]
+    luma = [np.asarray(Image.fromarray(f).convert("L")) for f in frames]
+    expected = np.rint(learn_codebook(np.concatenate(luma), 7).codewords).ravel()
+    colours = shown_colours(shown)
+    assert np.all(colours == colours[:, :1])
+    assert np.array_equal(colours[:, 0], np.sort(expected).astype(int))
+
+
+def test_optimize_makes_apng_smaller_and_keeps_its_frames(tmp_path, capsys):
+    pytest.importorskip("oxipng")
+    frames = clip_frames(height=60, width=80)
+    source = save_clip(tmp_path / "clip.png", frames, duration=50)
+    sizes, frames = {}, {}
+    for name, option in [("plain", ["--no-optimize"]), ("oxipng", ["--optimize", 2])]:
+        output = tmp_path / f"{name}.png"
+        status, _, err = run(
+            capsys, "quantize", source, "-n", 16, *option, "--output", output
+        )
+        assert status == 0, err
+        sizes[name] = output.stat().st_size
+        image_format, frames[name], _ = decoded(output)
+        assert image_format == "PNG" and len(frames[name]) == 6
+    assert sizes["oxipng"] < sizes["plain"]
+    for a, b in zip(frames["plain"], frames["oxipng"], strict=True):
+        assert np.array_equal(a, b)
+
+
+def test_optimize_given_for_a_gif_says_it_does_not_apply(tmp_path, capsys):
+    pytest.importorskip("oxipng")
+    source = save_clip(tmp_path / "clip.gif", clip_frames(), duration=50)
+    status, _, err = run(
+        capsys, "quantize", source, "--optimize", 3, "--output", tmp_path / "o.gif"
+    )
+    assert status == 0
+    assert "--optimize applies to PNG and APNG outputs" in err
+
+
+def test_color_space_given_applies_to_animations(tmp_path, capsys):
+    source = save_clip(tmp_path / "clip.png", clip_frames(), duration=50)
+    palettes = {}
+    for space in (None, "rgb", "oklab"):
+        output = tmp_path / f"{space}.png"
+        option = [] if space is None else ["--color-space", space]
+        status, _, err = run(
+            capsys, "quantize", source, "-n", 8, "--no-dither", *option,
+            "--output", output,
+        )  # fmt: skip
+        assert status == 0, err
+        palettes[space] = palette_of(output)[0][:8]
+    frames = clip_frames()
+    stacked = np.concatenate(frames).reshape(-1, 3 * frames[0].shape[1])
+    oklab = learn_codebook(stacked, 8, n_channels=3, color_space="oklab")
+    assert np.array_equal(palettes["oklab"], np.rint(oklab.codewords).astype(int))
+    # Animations are fitted in sRGB unless --color-space is given.
+    assert np.array_equal(palettes[None], palettes["rgb"])
+    assert not np.array_equal(palettes["rgb"], palettes["oklab"])
+
+
+@pytest.mark.parametrize("option", [["--map", "palette.png"], ["--quality", "50-80"]])
+def test_one_palette_options_refuse_per_frame_palettes(tmp_path, capsys, option):
+    source = save_clip(tmp_path / "clip.gif", clip_frames(), duration=50)
+    with pytest.raises(SystemExit) as exit_info:
+        run(capsys, "quantize", source, "--per-frame-palette", *option)
+    assert exit_info.value.code == 2
+    assert f"{option[0]} chooses one palette" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("alpha", [False, True])
+def test_one_palette_of_many_colours_is_the_codebook_of_all_frames(
+    tmp_path, capsys, alpha
+):
+    # More than 65536 colours in all frames: the summary is a grid of cells,
+    # still exactly that of every frame at once.
+    rng = np.random.default_rng(0)
+    frames = []
+    background = rng.integers(0, 256, (200, 400, 3), dtype=np.uint8)
+    for index in range(8):
+        frame = background.copy()
+        frame[20:80, 10 * index : 10 * index + 60] = rng.integers(0, 256, (60, 60, 3))
+        if alpha:
+            opacity = np.full((200, 400), 255, np.uint8)
+            opacity[:, 380 - 5 * index :] = 0  # a transparent band that grows
+            frame = np.dstack([frame, opacity])
+        frames.append(frame)
+    source = save_clip(tmp_path / "clip.png", frames, duration=50)
+    output = tmp_path / "out.png"
+    status, _, err = run(
+        capsys, "quantize", source, "-n", 12, "--no-dither", "--output", output
+    )
+    assert status == 0, err
+    visible = [f[f[..., 3] > 0][:, :3] if alpha else f.reshape(-1, 3) for f in frames]
+    stacked = np.concatenate(visible)
+    assert len(np.unique(stacked, axis=0)) > 65536
+    expected = np.rint(learn_codebook(stacked, 12 - alpha, n_channels=3).codewords)
+    written, _ = palette_of(output)
+    assert np.array_equal(written[: 12 - alpha], expected.astype(int))
+
+
+def test_jobs_give_the_same_files_with_the_options_of_stills(tmp_path, capsys):
+    sources = [
+        save_clip(tmp_path / f"clip{i}.png", clip_frames(n_frames=3 + i), duration=50)
+        for i in range(3)
+    ]
+    options = ["--quality", "0-85", "--posterize", 2, "--color-space", "oklab"]
+    for jobs in (1, 2):
+        status, _, err = run(
+            capsys,
+            "quantize",
+            *sources,
+            *options,
+            "-j",
+            jobs,
+            "-o",
+            tmp_path / f"j{jobs}",
+        )
+        assert status == 0, err
+    for i in range(3):
+        name = f"clip{i}.png"
+        assert digest(tmp_path / "j1" / name) == digest(tmp_path / "j2" / name)

@@ -193,17 +193,35 @@ def test_exif_orientation_is_applied(tmp_path, capsys):
     assert codes.shape == (32, 24)
 
 
-def test_only_the_first_frame_of_an_animation_is_used_with_a_warning(tmp_path, capsys):
+def test_shared_codebook_refuses_animations_by_name(tmp_path, capsys):
+    # --shared-codebook fits still images: an animation is a usage error
+    # naming the option (it was quantized as its first frame, to a PNG).
     frames = [Image.fromarray(gray_pixels(seed=i)) for i in range(3)]
     source = tmp_path / "anim.gif"
     frames[0].save(source, save_all=True, append_images=frames[1:])
+    with pytest.raises(SystemExit) as exit_info:
+        run(
+            capsys,
+            "quantize",
+            source,
+            "-n",
+            4,
+            "--shared-codebook",
+            "-o",
+            tmp_path / "o",
+        )
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "--shared-codebook" in err and "is an animation" in err
+    assert not (tmp_path / "o").exists()
+    # A GIF of one frame is a still image, as before.
+    frames[0].save(tmp_path / "still.gif")
     status, _, err = run(
-        capsys, "quantize", source, "-n", 4, "--shared-codebook", "-o", tmp_path / "o"
-    )
-    assert status == 0
-    assert err == (
-        f"skvq: warning: {source}: only the first of its 3 frames is quantized\n"
-    )
+        capsys, "quantize", tmp_path / "still.gif", "-n", 4, "--shared-codebook",
+        "-o", tmp_path / "o",
+    )  # fmt: skip
+    assert status == 0, err
+    assert (tmp_path / "o" / "still.png").exists()
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs (POSIX)")
