@@ -8,8 +8,9 @@ thread and at two, alternating the two so that both see the same load, and
 reports the median of each and their ratio:
 
 - ``transform`` of a 12.6-megapixel gray image (the raccoon enlarged 4x per
-  axis) as float32 at 8 bins, and as uint8 at 8 bins (edge count) and 64
-  bins (table lookup); the uint8 table lookup is also compared with
+  axis) as float32 at 8 bins, and as uint8 at 8 bins (an edge count, or the
+  table lookup where it runs on vector instructions) and 64 bins (table
+  lookup); the uint8 table lookup is also compared with
   ``np.copyto`` of the same number of bytes on 2 threads' worth of machine
   (NumPy copies on one thread, which is enough to fill the memory bus);
 - ``fit`` and ``transform`` of a 12.6-megapixel RGB photo (the raccoon in
@@ -90,7 +91,7 @@ def call_cases(smoke):
     qc = ImageVectorQuantizer(64, n_channels=3, random_state=0).fit(colour_rows)
     return gray, {
         "transform, gray float32, 8 bins": lambda: q8.transform(gray32),
-        "transform, gray uint8, 8 bins (edge count)": lambda: q8.transform(gray),
+        "transform, gray uint8, 8 bins": lambda: q8.transform(gray),
         "transform, gray uint8, 64 bins (table lookup)": lambda: q64.transform(gray),
         "fit, RGB uint8, 64 colours": lambda: ImageVectorQuantizer(
             64, n_channels=3, random_state=0

@@ -231,6 +231,9 @@ skvq_lookup_u8_init()
 # Names of the table-lookup paths of uint8 values and codes, in the order of
 # the C code's numbers.
 LOOKUP_U8_PATHS = ("words", "avx2", "avx512vbmi")
+# Whether lookup_codes of uint8 values and codes runs on vector instructions
+# here: it is then faster than counting edges, however few.
+LOOKUP_U8_VECTORISED = bool(skvq_lookup_u8_vectorised())
 
 cdef enum:
     # Values per block of the edge count: the block and its counters stay
