@@ -12,7 +12,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from numpy.testing import assert_array_equal
-from skvq._binning import count_edges_at_or_below, lookup_codes, search_edges
+from skvq._binning import (
+    LOOKUP_U8_PATHS,
+    count_edges_at_or_below,
+    lookup_codes,
+    lookup_u8_path_supported,
+    lookup_u8_with,
+    search_edges,
+)
 
 from skvq._encode import encode_scalar, nearest_codeword
 
@@ -259,6 +266,27 @@ def test_kernels_on_empty_and_one_value():
         np.array([7], np.uint8), np.arange(256, dtype=np.uint8)[::-1].copy(), codes
     )
     assert codes[0] == 248
+
+
+@pytest.mark.parametrize("path", range(len(LOOKUP_U8_PATHS)))
+def test_every_uint8_lookup_path_gives_the_table_entry(path):
+    # Each path this processor runs (the widest is the one lookup_codes
+    # takes), on lengths around its vector widths (32 and 64 values) and
+    # word width (8), so that the tails are covered too.
+    if not lookup_u8_path_supported(path):
+        pytest.skip(f"this processor has no {LOOKUP_U8_PATHS[path]}")
+    rng = np.random.default_rng(path)
+    table = rng.integers(0, 256, 256).astype(np.uint8)
+    for n_values in [0, 1, 7, 8, 9, 31, 32, 33, 63, 64, 65, 127, 128, 129, 5003]:
+        index = rng.integers(0, 256, n_values).astype(np.uint8)
+        index[: min(n_values, 256)] = np.arange(256)[: min(n_values, 256)]
+        codes = np.full(n_values, 7, np.uint8)
+        lookup_u8_with(path, index, table, codes)
+        assert_array_equal(codes, table[index], err_msg=f"{n_values} values")
+    index = np.arange(256, dtype=np.uint8).repeat(3)
+    codes = np.empty_like(index)
+    lookup_u8_with(path, index, table, codes)
+    assert_array_equal(codes, table[index])
 
 
 # Nearest codewords of colours (skvq._nearest_codeword through

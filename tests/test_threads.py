@@ -89,7 +89,10 @@ def test_the_thread_count_is_capped_by_the_usable_cpus():
 def test_lookup_codes(dtype):
     rng = np.random.default_rng(0)
     size = 1 << (8 * np.dtype(dtype).itemsize)
-    index = rng.integers(0, size, 1_100_003).astype(dtype)
+    # The vectorised lookup of uint8 values shares its work among threads
+    # only from 2**23 values per thread on.
+    n_values = (4 << 23) + 3 if dtype == np.uint8 else 1_100_003
+    index = rng.integers(0, size, n_values).astype(dtype)
     table = rng.integers(0, 256, size).astype(np.uint8)
 
     def run(n_threads):
