@@ -35,8 +35,15 @@ import numpy as np
 
 from libc.math cimport fabs, sqrt
 from libc.stdint cimport int32_t, int64_t, intptr_t, uint8_t, uint16_t
+from libc.stdlib cimport free, malloc, realloc
 
-from ._distances cimport ABSOLUTE, RELATIVE, nearer, squared_distance
+from ._distances cimport (
+    ABSOLUTE,
+    RELATIVE,
+    box_candidates,
+    nearer,
+    squared_distance,
+)
 
 # The dtypes of images (8- and 16-bit, 32- and 64-bit integers and floats);
 # others are converted first, see _kernel_input.
@@ -67,6 +74,7 @@ _CONVERTED = {
 # codebook, as by ``nearest_codeword`` (skvq._encode), so that squares cannot
 # overflow.
 cdef double _LARGEST_SCALED = 2.0 ** 500
+_CLIP = 2.0 ** 500
 
 # Up to this many edges, counting those at or below a value beats a binary
 # search.
@@ -137,6 +145,25 @@ def floyd_steinberg(X, codebook, inner_edges, strength, dtype, adaptive=True):
     largest = float(np.max(np.abs(codebook)))
     exponent = max(int(np.frexp(largest)[1]) if largest > 0 else 0, -1000)
     scaled = np.ldexp(codebook, -exponent)
+    scale = float(np.ldexp(1.0, -exponent))
+    if n_channels in _FINE_CELLS:
+        box_low, box_high = _value_box(X, n_channels, scale, scaled)
+        n_cells = np.where(
+            box_high > box_low, _FINE_CELLS[n_channels], 1
+        ).astype(np.intp)
+        floyd_steinberg_cells(
+            X,
+            np.ascontiguousarray(scaled),
+            box_low,
+            box_high,
+            n_cells,
+            scale,
+            strength,
+            strength_map,
+            _nearest_other_limit(scaled) if adaptive else np.empty(0),
+            codes,
+        )
+        return codes
     # Codewords sorted along the channel of widest spread, where that channel
     # alone rules out most of them, for the search beyond the neighbours.
     key = int(np.argmax(np.ptp(scaled, axis=0)))
@@ -169,6 +196,68 @@ def _vector_error_limit(codebook, neighbours):
         )
         nearest = np.where(np.isinf(nearest) & (distance > 0), distance, nearest)
     return ERROR_LIMIT * nearest
+
+
+def _nearest_other_limit(codebook):
+    """``ERROR_LIMIT`` times the distance from each codeword to the nearest
+    different one among its ``_N_NEIGHBOURS`` nearest (itself included; ``inf``
+    if all are copies of it): :func:`_vector_error_limit` of its neighbour
+    lists, by brute force over the (small) codebook."""
+    n_codes = codebook.shape[0]
+    if n_codes > _BRUTE_FORCE_CODES:
+        return _vector_error_limit(codebook, _neighbour_lists(codebook)[0])
+    # Differences squared, as _nearest_neighbours sums them.
+    squared = np.square(codebook[:, None, :] - codebook[None, :, :]).sum(axis=2)
+    copies = np.count_nonzero(squared == 0, axis=1)
+    squared[squared == 0] = np.inf
+    nearest = np.sqrt(squared.min(axis=1, initial=np.inf))
+    nearest[copies >= min(_N_NEIGHBOURS, n_codes)] = np.inf
+    return ERROR_LIMIT * nearest
+
+
+def _value_box(X, n_channels, scale, scaled):
+    """Per channel, the lowest and highest value the vector kernels code:
+    the scaled codebook's range widened to that of the pixels (scaled and
+    clipped as the kernels do, which keeps their order)."""
+    low = np.min(scaled, axis=0)
+    high = np.max(scaled, axis=0)
+    if X.size:
+        pixel_low = np.empty(n_channels)
+        pixel_high = np.empty(n_channels)
+        channel_ranges(X, pixel_low, pixel_high)
+        low = np.minimum(low, np.clip(pixel_low * scale, -_CLIP, _CLIP))
+        high = np.maximum(high, np.clip(pixel_high * scale, -_CLIP, _CLIP))
+    return np.ascontiguousarray(low), np.ascontiguousarray(high)
+
+
+def channel_ranges(
+    const pixel_t[:, ::1] X,          # IN (n_rows, n_columns * n_channels), not empty
+    double[::1] low,                  # OUT (n_channels,) least value per channel
+    double[::1] high,                 # OUT (n_channels,) greatest value per channel
+):
+    """The least and greatest value of each channel of ``X``, as float64."""
+    cdef Py_ssize_t n_channels = low.shape[0], n_rows = X.shape[0]
+    cdef Py_ssize_t n_values = X.shape[1], i, j, c
+    cdef pixel_t value
+    cdef pixel_t[4] least
+    cdef pixel_t[4] greatest
+    if n_channels > 4:
+        for c in range(n_channels):
+            low[c] = np.min(np.asarray(X)[:, c::n_channels])
+            high[c] = np.max(np.asarray(X)[:, c::n_channels])
+        return
+    with nogil:
+        for c in range(n_channels):
+            least[c] = greatest[c] = X[0, c]
+        for i in range(n_rows):
+            for j in range(n_values // n_channels):
+                for c in range(n_channels):
+                    value = X[i, j * n_channels + c]
+                    least[c] = value if value < least[c] else least[c]
+                    greatest[c] = value if value > greatest[c] else greatest[c]
+        for c in range(n_channels):
+            low[c] = <double> least[c]
+            high[c] = <double> greatest[c]
 
 
 def _scalar_error_limit(levels):
@@ -688,3 +777,297 @@ def floyd_steinberg_vector(
             last = n_columns - 1 if step == 1 else 0
             for c in range(n_channels):
                 next_row[last * n_channels + c] = behind[c]
+
+
+# Cells of the grid of diffused values, per channel, at the finest level for
+# 1 to 4 channels (about 2**15 cells in all); see floyd_steinberg_cells.
+_FINE_CELLS = {1: 4096, 2: 128, 3: 32, 4: 12}
+
+
+cdef enum:
+    # Fine cells per coarse cell along each channel.
+    _COARSE = 4
+
+
+cdef struct Grid:
+    # A lazily filled table of the candidates of cells of a box of values
+    # (see floyd_steinberg_cells); owns ``pool``.
+    Py_ssize_t n_channels
+    Py_ssize_t n_fine[4]      # fine cells per channel
+    Py_ssize_t n_coarse[4]    # coarse cells per channel
+    double low[4]             # the box's lower corner
+    double width[4]           # a fine cell's width
+    double inverse[4]         # 1 / width (0 with a single cell)
+    double margin[4]          # cell boxes are widened by this, above rounding
+    int32_t* coarse           # per cell: offset in pool, or -1 before its first value
+    int32_t* fine
+    int32_t* pool             # per cell: number of candidates, then the candidates
+    Py_ssize_t pool_size
+    Py_ssize_t pool_capacity
+    int32_t max_paired[2]     # coarse and fine cells: see box_candidates
+
+
+cdef bint _pool_reserve(Grid* grid, Py_ssize_t n_candidates) noexcept nogil:
+    """Room in the pool for a cell of up to ``n_candidates``; False when out
+    of memory."""
+    cdef Py_ssize_t capacity
+    cdef int32_t* grown
+    if grid.pool_size + 1 + n_candidates <= grid.pool_capacity:
+        return True
+    capacity = 2 * grid.pool_capacity + n_candidates + 1
+    if capacity > 0x7FFFFFF0:
+        return False  # offsets are int32
+    grown = <int32_t*>realloc(grid.pool, capacity * sizeof(int32_t))
+    if grown == NULL:
+        return False
+    grid.pool = grown
+    grid.pool_capacity = capacity
+    return True
+
+
+cdef Py_ssize_t _cell_candidates(
+    Grid* grid,
+    const int32_t* among,
+    int32_t n_among,
+    const Py_ssize_t* first,
+    const Py_ssize_t* stop,
+    const double* codebook,
+    double* box,
+    int32_t max_paired,
+) noexcept nogil:
+    """Append to the pool the candidates, of ``among``, of the box of fine
+    cells ``[first[c], stop[c])`` along each channel, widened by the margins;
+    return their offset. The caller has reserved room."""
+    cdef Py_ssize_t c, n_channels = grid.n_channels, offset = grid.pool_size
+    for c in range(n_channels):
+        box[c] = (grid.low[c] + first[c] * grid.width[c]) - grid.margin[c]
+        box[n_channels + c] = (grid.low[c] + stop[c] * grid.width[c]) + grid.margin[c]
+    grid.pool[offset] = box_candidates(
+        among, n_among, box, box + n_channels, codebook, n_channels,
+        grid.pool + offset + 1, max_paired,
+    )
+    grid.pool_size += 1 + grid.pool[offset]
+    return offset
+
+
+cdef Py_ssize_t _fill_cell(
+    Grid* grid,
+    const Py_ssize_t* index,
+    Py_ssize_t cell,
+    const int32_t* everything,
+    Py_ssize_t n_codes,
+    const double* codebook,
+    double* box,
+) noexcept nogil:
+    """Find the candidates of fine cell ``cell`` (of indices ``index`` per
+    channel), from those of its coarse cell (found first if need be); return
+    their offset in the pool, -1 when out of memory."""
+    cdef Py_ssize_t c, coarse = 0, parent, offset
+    cdef Py_ssize_t first[4]
+    cdef Py_ssize_t stop[4]
+    cdef Py_ssize_t n_channels = grid.n_channels
+    for c in range(n_channels):
+        coarse = coarse * grid.n_coarse[c] + index[c] // _COARSE
+    parent = grid.coarse[coarse]
+    if parent < 0:
+        for c in range(n_channels):
+            first[c] = (index[c] // _COARSE) * _COARSE
+            stop[c] = min(first[c] + _COARSE, grid.n_fine[c])
+        if not _pool_reserve(grid, n_codes):
+            return -1
+        parent = _cell_candidates(
+            grid, everything, <int32_t>n_codes, first, stop, codebook, box,
+            grid.max_paired[0],
+        )
+        grid.coarse[coarse] = <int32_t>parent
+    for c in range(n_channels):
+        first[c] = index[c]
+        stop[c] = index[c] + 1
+    # Room first: growing the pool may move the parent's candidates.
+    if not _pool_reserve(grid, grid.pool[parent]):
+        return -1
+    offset = _cell_candidates(
+        grid, grid.pool + parent + 1, grid.pool[parent], first, stop, codebook, box,
+        grid.max_paired[1],
+    )
+    grid.fine[cell] = <int32_t>offset
+    return offset
+
+
+def floyd_steinberg_cells(
+    const pixel_t[:, ::1] X,          # IN (n_rows, n_columns * n_channels)
+    const double[:, ::1] codebook,    # IN (n_codes, n_channels), scaled
+    const double[::1] box_low,        # IN (n_channels,) lowest value coded
+    const double[::1] box_high,       # IN (n_channels,) highest value coded
+    const intptr_t[::1] n_cells,      # IN (n_channels,) fine cells per channel
+    double scale,                     # IN power of two, pixels to codebook units
+    double strength,                  # IN, in [0, 1]
+    const float[:, ::1] strength_map,  # IN (n_rows, n_columns) in [0, 1], or (0, 0)
+    const double[::1] error_limit,    # IN (n_codes,) positive, or (0,)
+    code_t[:, ::1] codes,             # OUT (n_rows, n_columns)
+    int max_paired_coarse=0,
+    int max_paired_fine=16,
+):
+    """Error diffusion over an image of 1 to 4 channels, codes of the
+    nearest codeword, searched among the candidates of a grid's cells.
+
+    The same diffusion and codes as :func:`floyd_steinberg_vector` (with
+    ``code_of`` the identity), the nearest codeword being found otherwise:
+    every value coded lies in the box ``[box_low, box_high]`` (the
+    codebook's range widened to the pixels' own, scaled and clipped), cut
+    into ``n_cells[c]`` equal cells along channel ``c``. The first time a
+    value falls in a cell, the cell keeps, of the candidates of the coarse
+    cell holding it (``_COARSE`` cells along each channel, whose candidates
+    are taken from all codewords the same way), those that no other beats
+    at every point of the cell by more than rounding (``box_candidates``);
+    each value is then compared with its cell's candidates alone, in index
+    order, by ``skvq._distances.nearer``. Cell boxes are widened by a
+    margin above the rounding of the cell index, so that a value always
+    lies in the box of the cell it is looked up in.
+    """
+    cdef Py_ssize_t n_rows = X.shape[0], n_codes = codebook.shape[0]
+    cdef Py_ssize_t n_channels = codebook.shape[1]
+    cdef Py_ssize_t n_columns = X.shape[1] // n_channels
+    cdef Py_ssize_t i, t, j, c, u, m, step, last, cell, offset, n_candidates
+    cdef Py_ssize_t n_fine_total = 1, n_coarse_total = 1
+    cdef Py_ssize_t best_row = 0
+    cdef double x, value, low_x, high_x, distance, best, error, magnitude
+    cdef double s = strength
+    cdef double w_right = s * 7.0 / 16.0
+    cdef double w_behind = s * 3.0 / 16.0
+    cdef double w_below = s * 5.0 / 16.0
+    cdef double w_ahead = s * 1.0 / 16.0
+    cdef bint mapped = strength_map.shape[0] > 0
+    cdef bint limited = error_limit.shape[0] > 0
+    cdef bint failed = False
+    cdef double ratio
+    cdef double[::1] low = np.min(codebook, axis=0)
+    cdef double[::1] high = np.max(codebook, axis=0)
+    cdef double[::1] v = np.empty(n_channels)
+    cdef double[::1] box = np.empty(2 * n_channels)
+    cdef int32_t[::1] everything = np.arange(n_codes, dtype=np.int32)
+    cdef Py_ssize_t index[4]
+    cdef double[:, ::1] pending = np.zeros((3, n_channels))
+    cdef double* carry = &pending[0, 0]
+    cdef double* behind = &pending[1, 0]
+    cdef double* below = &pending[2, 0]
+    cdef double[:, ::1] rows = np.zeros((2, (n_columns + 2) * n_channels))
+    cdef const pixel_t* pixel
+    cdef const double* words = &codebook[0, 0]
+    cdef const double* word
+    cdef const int32_t* candidates
+    cdef double* this_row
+    cdef double* next_row
+    cdef double* here
+    cdef Grid grid
+    grid.n_channels = n_channels
+    for c in range(n_channels):
+        grid.n_fine[c] = n_cells[c]
+        grid.n_coarse[c] = (n_cells[c] + _COARSE - 1) // _COARSE
+        n_fine_total *= grid.n_fine[c]
+        n_coarse_total *= grid.n_coarse[c]
+        grid.low[c] = box_low[c]
+        grid.width[c] = (box_high[c] - box_low[c]) / n_cells[c]
+        grid.inverse[c] = 1.0 / grid.width[c] if n_cells[c] > 1 else 0.0
+        magnitude = max(fabs(box_low[c]), fabs(box_high[c]))
+        grid.margin[c] = 1e-9 * grid.width[c] + 1e-15 * magnitude + ABSOLUTE
+    grid.max_paired[0] = max_paired_coarse
+    grid.max_paired[1] = max_paired_fine
+    grid.pool_size = 0
+    grid.pool_capacity = 4 * n_codes + 1024
+    grid.pool = <int32_t*>malloc(grid.pool_capacity * sizeof(int32_t))
+    grid.coarse = <int32_t*>malloc(n_coarse_total * sizeof(int32_t))
+    grid.fine = <int32_t*>malloc(n_fine_total * sizeof(int32_t))
+    try:
+        if grid.pool == NULL or grid.coarse == NULL or grid.fine == NULL:
+            raise MemoryError("Not enough memory for the cells of dithering.")
+        with nogil:
+            for t in range(n_coarse_total):
+                grid.coarse[t] = -1
+            for t in range(n_fine_total):
+                grid.fine[t] = -1
+            for i in range(n_rows):
+                this_row = &rows[i % 2, n_channels]
+                next_row = &rows[(i + 1) % 2, n_channels]
+                step = 1 if i % 2 == 0 else -1
+                for c in range(3 * n_channels):
+                    carry[c] = 0.0
+                for t in range(n_columns):
+                    j = t if step == 1 else n_columns - 1 - t
+                    pixel = &X[i, j * n_channels]
+                    here = this_row + j * n_channels
+                    cell = 0
+                    for c in range(n_channels):
+                        x = (<double> pixel[c]) * scale
+                        x = x if x < _LARGEST_SCALED else _LARGEST_SCALED
+                        x = x if x > -_LARGEST_SCALED else -_LARGEST_SCALED
+                        low_x = x if x < low[c] else low[c]
+                        high_x = x if x > high[c] else high[c]
+                        value = (x + here[c]) + carry[c]
+                        value = value if value > low_x else low_x
+                        value = value if value < high_x else high_x
+                        v[c] = value
+                        # The value is in the box: its index is not negative.
+                        m = <Py_ssize_t> ((value - grid.low[c]) * grid.inverse[c])
+                        m = m if m < grid.n_fine[c] else grid.n_fine[c] - 1
+                        index[c] = m
+                        cell = cell * grid.n_fine[c] + m
+                    offset = grid.fine[cell]
+                    if offset < 0:
+                        offset = _fill_cell(
+                            &grid, index, cell, &everything[0], n_codes, words,
+                            &box[0],
+                        )
+                        if offset < 0:
+                            failed = True
+                            break
+                    candidates = grid.pool + offset
+                    n_candidates = candidates[0]
+                    best_row = candidates[1]
+                    if n_candidates > 1 or limited:
+                        best = squared_distance(
+                            &v[0], words + best_row * n_channels, n_channels
+                        )
+                    for u in range(2, n_candidates + 1):
+                        m = candidates[u]
+                        distance = squared_distance(
+                            &v[0], words + m * n_channels, n_channels
+                        )
+                        if nearer(
+                            &v[0], words + m * n_channels,
+                            words + best_row * n_channels, n_channels,
+                            distance, best, m, best_row,
+                        ):
+                            best, best_row = distance, m
+                    codes[i, j] = <code_t> best_row
+
+                    if mapped:
+                        s = strength * strength_map[i, j]
+                        w_right = s * 7.0 / 16.0
+                        w_behind = s * 3.0 / 16.0
+                        w_below = s * 5.0 / 16.0
+                        w_ahead = s * 1.0 / 16.0
+                    word = words + best_row * n_channels
+                    ratio = 1.0
+                    if limited:
+                        if best > error_limit[best_row] * error_limit[best_row]:
+                            ratio = error_limit[best_row] / sqrt(best)
+                    for c in range(n_channels):
+                        error = (v[c] - word[c]) * ratio
+                        carry[c] = w_right * error
+                        next_row[(j - step) * n_channels + c] = (
+                            behind[c] + w_behind * error
+                        )
+                        behind[c] = below[c] + w_below * error
+                        below[c] = w_ahead * error
+                if failed:
+                    break
+                last = n_columns - 1 if step == 1 else 0
+                for c in range(n_channels):
+                    next_row[last * n_channels + c] = behind[c]
+        if failed:
+            raise MemoryError("Not enough memory for the cells of dithering.")
+    finally:
+        free(grid.pool)
+        free(grid.coarse)
+        free(grid.fine)
