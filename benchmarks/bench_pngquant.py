@@ -811,7 +811,8 @@ def run(smoke=False):
         ["batch", "colours", "skvq quantize", "pngquant", "speed-up vs pngquant"],
         note=(
             "Start-up included (skvq quantize imports NumPy, Pillow and "
-            "skvq's core, not scikit-learn); best of " + ("1 run." if smoke else "3 runs.")
+            "skvq's core, not scikit-learn); best of "
+            + ("1 run." if smoke else "3 runs.")
         ),
     )
     tables += perceptual_tables(smoke, pngquant, targets)
