@@ -83,6 +83,15 @@ cdef enum:
     # least 4 atoms per centre, so that the blocks' totals take at most a
     # quarter of the memory of the atoms.
     MIN_BLOCK_ATOMS = 1024
+    # Fewest atoms per thread of the assignment step. An iteration is a
+    # parallel region of its own: on the coarse atoms (8,192 or fewer) it
+    # takes 0.1-1 ms, about what waking a second thread and waiting for it
+    # at the region's end costs on a busy machine, where it is descheduled.
+    # At 4,096 atoms per thread, the 64-colour fit of a 12.6-megapixel photo
+    # (about 8,000 coarse atoms, then 65,536) spent 17 ms in Lloyd on one
+    # thread and 51 ms on two (medians of 5, the 2-core development machine
+    # under load).
+    MIN_THREAD_ATOMS = 32768
 
 cdef double INF = float("inf")
 
@@ -125,16 +134,16 @@ cdef struct Lloyd:
     Py_ssize_t n_kept
     # Centres (n_clusters, n_channels), their last steps, and when
     # ``ordered`` (at most MAX_ORDERED centres) the distances between them
-    # (n_clusters, n_clusters), their inverses (0 for coincident centres),
-    # and each one's others by increasing distance (n_clusters,
-    # n_clusters - 1).
+    # (n_clusters, n_clusters), each one's others by increasing distance
+    # (n_clusters, n_clusters - 1), and scratch for sorting one row
+    # (n_clusters - 1,).
     double* centres
     double* steps
     Py_ssize_t n_clusters
     bint ordered
     double* between
-    double* inverse
     Py_ssize_t* order
+    double* gathered
     # Each block's totals (n_blocks, n_clusters, 1 + n_channels: weight,
     # then weighted sum), block ``k`` holding atoms
     # ``[k * block_atoms, (k + 1) * block_atoms)``, and their sum.
@@ -161,12 +170,20 @@ cdef struct Nearest:
 cdef void _update_geometry(Lloyd* s) noexcept nogil:
     """Distances between the centres, and each one's neighbours reordered
     by insertion from the last order (centres move little, so it is nearly
-    sorted already)."""
+    sorted already).
+
+    The insertion sort runs on the distances gathered in the last order
+    (``s.gathered``), beside the indices, so that its comparisons read
+    consecutive values instead of ``row[order[u]]`` scattered over the row:
+    the same comparisons and moves, so the same order, at about half the
+    time (the sort was most of the serial work of an iteration at 256
+    centres)."""
     cdef Py_ssize_t j, k, t, u, moving
     cdef Py_ssize_t n_clusters = s.n_clusters, n_others = n_clusters - 1
     cdef Py_ssize_t n_channels = s.n_channels
-    cdef double d
+    cdef double d, value
     cdef double* row
+    cdef double* gathered = s.gathered
     cdef Py_ssize_t* order
     if not s.ordered:
         return
@@ -178,18 +195,21 @@ cdef void _update_geometry(Lloyd* s) noexcept nogil:
             ))
             s.between[j * n_clusters + k] = d
             s.between[k * n_clusters + j] = d
-            s.inverse[j * n_clusters + k] = 1.0 / d if d > 0 else 0.0
-            s.inverse[k * n_clusters + j] = s.inverse[j * n_clusters + k]
     for j in range(n_clusters):
         row = s.between + j * n_clusters
         order = s.order + j * n_others
+        for t in range(n_others):
+            gathered[t] = row[order[t]]
         for t in range(1, n_others):
             moving = order[t]
+            value = gathered[t]
             u = t
-            while u > 0 and row[order[u - 1]] > row[moving]:
+            while u > 0 and gathered[u - 1] > value:
                 order[u] = order[u - 1]
+                gathered[u] = gathered[u - 1]
                 u -= 1
             order[u] = moving
+            gathered[u] = value
 
 
 cdef inline double _nearest_list(
@@ -365,11 +385,13 @@ cdef inline void _split(
     cdef double d, position, fraction, across, density
     cdef int t
     if a != b and sigma > 0:
+        # One division per split atom, not one per pair of centres per
+        # iteration.
         if s.ordered:
-            inverse_gap = s.inverse[a * s.n_clusters + b]
+            d = s.between[a * s.n_clusters + b]
         else:
             d = sqrt(squared_distance(c_a, c_b, n_channels))
-            inverse_gap = 1.0 / d if d > 0 else 0.0
+        inverse_gap = 1.0 / d if d > 0 else 0.0
         # da, db are squared: (db - da) / (2 gap) is the distance of x to
         # the plane halfway between a and b (inf for a gap of 0).
         alpha = min(
@@ -419,10 +441,9 @@ cdef int _iterate(Lloyd* s) noexcept nogil:
     cdef Py_ssize_t i, j, k, block, n_clusters = s.n_clusters
     cdef Py_ssize_t n_channels = s.n_channels, width = n_channels + 1
     cdef int n_iter = 0, max_iter = s.max_iter
-    # At least 4,096 atoms per thread: an iteration on fewer takes well under
-    # a millisecond, less than waking threads may cost on a busy machine.
+    # At least MIN_THREAD_ATOMS atoms per thread (see its comment).
     cdef int n_threads = <int>max(1, min(
-        <Py_ssize_t>s.n_threads, s.n_blocks, s.n_atoms // 4096
+        <Py_ssize_t>s.n_threads, s.n_blocks, s.n_atoms // MIN_THREAD_ATOMS
     ))
     cdef double d, w, shift, factor, largest_move
     # Bounds in ``outside`` are kept as they were when made plus the
@@ -564,8 +585,8 @@ def smoothed_lloyd(
     cdef double[::1] outside = np.empty(n_atoms)
     cdef double[:, ::1] steps = np.empty((n_clusters, n_channels))
     cdef double[:, ::1] between = np.empty((n_ordered, n_ordered))
-    cdef double[:, ::1] inverse = np.empty((n_ordered, n_ordered))
     cdef Py_ssize_t[:, ::1] order = np.empty((n_ordered, max(n_ordered - 1, 1)), dtype=np.intp)
+    cdef double[::1] gathered = np.empty(max(n_ordered - 1, 1))
     cdef double[:, :, ::1] partial = np.empty((n_blocks, n_clusters, n_channels + 1))
     cdef double[:, ::1] totals = np.empty((n_clusters, n_channels + 1))
     s.points, s.weight, s.sums = &points[0, 0], &weight[0], &sums[0, 0]
@@ -575,7 +596,7 @@ def smoothed_lloyd(
     s.n_kept = min(n_candidates, n_clusters)
     s.centres, s.steps, s.n_clusters = &centres[0, 0], &steps[0, 0], n_clusters
     s.ordered = n_clusters <= MAX_ORDERED
-    s.between, s.inverse, s.order = &between[0, 0], &inverse[0, 0], &order[0, 0]
+    s.between, s.order, s.gathered = &between[0, 0], &order[0, 0], &gathered[0]
     s.partial, s.totals = &partial[0, 0, 0], &totals[0, 0]
     s.block_atoms, s.n_blocks = block_atoms, n_blocks
     s.max_iter, s.tol, s.relaxation, s.n_threads = max_iter, tol, relaxation, n_threads

@@ -339,3 +339,24 @@ def test_concurrent_calls_give_the_serial_results_and_leave_limits_alone():
     assert threadpool_info() == before
     for i, result in enumerate(results):
         _assert_same(result, serial[i % len(cases)], cases[i % len(cases)][0])
+
+
+def test_smoothed_lloyd_on_threads():
+    # 70,000 atoms: enough for two threads (32,768 atoms each at least), so
+    # that the blocks' totals really come from several threads.
+    rng = np.random.default_rng(7)
+    points = rng.random((70_000, 3))
+    weight = rng.random(70_000) + 0.5
+    spread = rng.random(70_000) * 0.01
+    init = points[rng.choice(70_000, 64, replace=False)]
+
+    def run(n_threads):
+        centres = init.copy()
+        labels = np.zeros(70_000, np.intp)
+        n_iter = smoothed_lloyd(
+            points, weight, points * weight[:, None], spread, centres, labels,
+            3, 0.0, 1.8, 4, n_threads,
+        )  # fmt: skip
+        return [centres, labels, np.array(n_iter)]
+
+    _same_for_every_thread_count(run)
