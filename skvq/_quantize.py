@@ -893,7 +893,7 @@ def dither(
         of an animation keep their codes.
     adaptive : bool, default=True
         With error diffusion, pass on less of the error at edges and in
-        texture (down to 0.8 times ``strength``), where dithering adds noise
+        texture (down to 0.7 times ``strength``), where dithering adds noise
         that the image's own detail already hides; ``False`` passes
         ``strength`` everywhere. Ignored by the ordered methods.
 

@@ -561,7 +561,7 @@ class ImageVectorQuantizer(TransformerMixin, BaseEstimator):
             makes them shimmer; see :func:`skvq.dither` for the offsets.
         adaptive : bool, default=True
             With error diffusion, pass on less of the error at edges and in
-            texture, down to 0.8 times ``strength``; ``False`` passes
+            texture, down to 0.7 times ``strength``; ``False`` passes
             ``strength`` everywhere. Ignored by the ordered methods.
 
         Returns

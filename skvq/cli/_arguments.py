@@ -367,7 +367,7 @@ def build_parser():
         metavar="STRENGTH",
         help="strength of the Floyd-Steinberg error diffusion, from 0 (none) "
         "to 1 (all of each pixel's error is passed on to its neighbours in "
-        "smooth areas, down to 0.8 of it at edges and in texture, where "
+        "smooth areas, down to 0.7 of it at edges and in texture, where "
         "dithering would add noise), or of the ordered methods' offsets "
         "(--dither-method); in Oklab with --color-space oklab; "
         "dithering trades a higher MSE for less banding in smooth areas and "
