@@ -282,7 +282,7 @@ def run(smoke=False, compare_cli=None, repeat=None):
         repeat = 1 if smoke else 2
     n_frames = 12 if smoke else N_FRAMES
     N_FRAMES_OF[0] = n_frames
-    blue_noise_mask()  # made once per process (0.1-0.2 s), not per clip
+    blue_noise_mask()  # read once per process, not timed in any clip
     results = {}
     with tempfile.TemporaryDirectory() as folder:
         for name, clip in clips(n_frames).items():

@@ -24,6 +24,7 @@ continuous-tone pictures, IEEE International Conference on Communications,
 array generation, Proceedings of SPIE 1913, 332-343.
 """
 
+import os
 from functools import lru_cache
 
 import numpy as np
@@ -151,8 +152,11 @@ def perturb_vector(
 METHODS = ("bayer", "blue-noise")
 # Side of the Bayer matrix, as ffmpeg's paletteuse (dither=bayer): 64 levels.
 BAYER_SIZE = 8
-# Side of the blue-noise mask: 4,096 levels, made in about 0.2 s on first use.
+# Side of the blue-noise mask: 4,096 levels. Making it takes about 0.2 s, a
+# tenth of a 48-frame animation's whole run, so skvq ships it (8 KiB) and
+# tests/test_ordered_dither.py checks the file against make_blue_noise_mask.
 BLUE_NOISE_SIZE = 64
+BLUE_NOISE_FILE = os.path.join(os.path.dirname(__file__), "_blue_noise_64.npy")
 # Standard deviation (in pixels) of the Gaussian filter by which
 # void-and-cluster finds clusters and voids, Ulichney's (1993) choice.
 BLUE_NOISE_SIGMA = 1.5
@@ -176,7 +180,7 @@ def ordered_dither(X, codebook, bin_edges, strength, method, origin=(0, 0)):
         Scale of the offsets; 0 gives :func:`skvq._codec.encode`'s codes.
     method : {"bayer", "blue-noise"}
         The threshold mask: the 8 x 8 Bayer matrix, or a 64 x 64 blue-noise
-        mask made by void-and-cluster (:func:`blue_noise_mask`).
+        mask made by void-and-cluster (:func:`make_blue_noise_mask`).
 
     Returns
     -------
@@ -280,7 +284,20 @@ def bayer_matrix(size):
 
 
 @lru_cache(maxsize=1)
-def blue_noise_mask(size=BLUE_NOISE_SIZE, sigma=BLUE_NOISE_SIGMA):
+def blue_noise_mask():
+    """The shipped 64 x 64 blue-noise rank matrix, read-only.
+
+    The ranks of :func:`make_blue_noise_mask` with its defaults, stored as
+    uint16 in ``skvq/_blue_noise_64.npy`` (written by
+    ``np.save(BLUE_NOISE_FILE, make_blue_noise_mask().astype(np.uint16))``)
+    and read once per process.
+    """
+    ranks = np.load(BLUE_NOISE_FILE, allow_pickle=False).astype(np.int64)
+    ranks.flags.writeable = False
+    return ranks
+
+
+def make_blue_noise_mask(size=BLUE_NOISE_SIZE, sigma=BLUE_NOISE_SIGMA):
     """A blue-noise rank matrix by Ulichney's (1993) void-and-cluster method.
 
     Each cell holds its rank, 0 to ``size**2 - 1``; the cells of the ``r``
@@ -301,7 +318,8 @@ def blue_noise_mask(size=BLUE_NOISE_SIZE, sigma=BLUE_NOISE_SIGMA):
     Returns
     -------
     ranks : ndarray of shape (size, size), dtype int64
-        Read-only, computed once per process (about 0.2 s for 64 x 64).
+        About 0.2 s for 64 x 64: :func:`blue_noise_mask` reads the shipped
+        copy instead.
     """
     n_cells = size * size
     offset = np.minimum(np.arange(size), size - np.arange(size))
@@ -348,6 +366,4 @@ def blue_noise_mask(size=BLUE_NOISE_SIZE, sigma=BLUE_NOISE_SIGMA):
         pattern.flat[void] = True
         energy += np.roll(kernel, divmod(void, size), axis=(0, 1))
         ranks[void] = rank
-    ranks = ranks.reshape(size, size)
-    ranks.flags.writeable = False
-    return ranks
+    return ranks.reshape(size, size)

@@ -922,9 +922,9 @@ def dither(
     other one, and kept within the codebook's range; codes are the nearest
     codewords.
 
-    The Bayer matrix is Bayer's (1973); the blue-noise mask is made by
-    Ulichney's (1993) void-and-cluster method from a fixed seed, so it is
-    the same in every run.
+    The Bayer matrix is Bayer's (1973); the blue-noise mask was made by
+    Ulichney's (1993) void-and-cluster method from a fixed seed and ships
+    with skvq, so it is the same in every run.
 
     Examples
     --------
