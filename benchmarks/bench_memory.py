@@ -269,14 +269,13 @@ CLI_TARGET = 4.0  # peak extra memory of skvq quantize / decoded image
 # Run in a child: the growth of the peak resident set size from just before
 # main() (NumPy, Pillow and the command's modules imported) to its end.
 CLI_CHILD = """
-import json, resource, sys
+import json, sys
 import skvq._png, skvq.cli._main, skvq.cli._palette, skvq.cli._pipeline
 import skvq.cli._read, skvq.cli._report
+from measure import peak_extra_resident
 from skvq.cli import main
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-status = main(sys.argv[1:])
-after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({"status": status, "extra": (after - before) * 1024}))
+extra, status = peak_extra_resident(lambda: main(sys.argv[1:]))
+print(json.dumps({"status": status, "extra": extra}))
 """
 
 
@@ -298,7 +297,8 @@ def cli_table(smoke, targets):
         f"Peak extra memory of skvq quantize, {width} x {height} RGBA PNG "
         f"({rgba.nbytes / 1e6:.0f} MB decoded), 256 colours",
         ["options", "RSS peak growth", "/ decoded image"],
-        note="Resident set growth from just before main() to its end.",
+        note="Growth of the resident set's peak (VmHWM, reset just before "
+        "main()) to main()'s end, in a fresh process.",
     )
     with tempfile.TemporaryDirectory() as folder:
         source = os.path.join(folder, "rgba.png")
@@ -306,13 +306,21 @@ def cli_table(smoke, targets):
         for options in (["-q"], []):
             command = [sys.executable, "-c", CLI_CHILD, "quantize", source]
             command += ["-o", os.path.join(folder, "out"), "--overwrite", "--jobs", "1"]
-            # The child imports the skvq this script imports.
-            env = dict(os.environ, PYTHONPATH=ROOT)
+            # The child imports the skvq this script imports, and measure.
+            path = os.pathsep.join([ROOT, os.path.dirname(os.path.abspath(__file__))])
+            env = dict(os.environ, PYTHONPATH=path)
             done = subprocess.run(
                 command + options, capture_output=True, text=True, env=env
             )
-            extra = json.loads(done.stdout.strip().splitlines()[-1])["extra"]
+            lines = done.stdout.strip().splitlines()
+            child = json.loads(lines[-1]) if done.returncode == 0 and lines else {}
+            if child.get("status") != 0:
+                raise RuntimeError(f"skvq quantize failed: {done.stderr[-2000:]}")
+            extra = child["extra"]
             label = " ".join(options) or "(report)"
+            if extra is None:
+                table.add(label, "n/a", "n/a")
+                continue
             table.add(label, megabytes(extra), f"{extra / rgba.nbytes:.2f}x")
             targets.append(
                 Target(

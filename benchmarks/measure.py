@@ -71,6 +71,22 @@ def peak_extra_memory(func):
     return peak_traced - start_traced, resident, seconds, result
 
 
+def peak_extra_resident(func):
+    """Run ``func()`` once; return ``(resident, result)``.
+
+    ``resident`` is the growth of the process's peak resident set size
+    during the call (Linux ``VmHWM``, reset just before it), in bytes, or
+    ``None`` where that is unavailable. Unlike ``ru_maxrss``, it does not
+    start from the parent's high-water mark, which a child process keeps
+    across ``exec``.
+    """
+    resident_before = _reset_peak_resident()
+    result = func()
+    if resident_before is None:
+        return None, result
+    return max(0, _status_kib("VmHWM") * 1024 - resident_before), result
+
+
 def _status_kib(field):
     with open("/proc/self/status") as status:
         return int(re.search(rf"{field}:\s+(\d+)", status.read()).group(1))
