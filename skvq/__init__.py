@@ -5,7 +5,7 @@ colours), encodes pixels to compact integer codes, packs them into bits and
 palette PNG files, and decodes them back.
 """
 
-import importlib
+from importlib import import_module as _import_module
 
 from ._version import __version__
 
@@ -69,10 +69,12 @@ _MODULE_OF = {
 def __getattr__(name):
     if name not in _MODULE_OF:
         raise AttributeError(f"module 'skvq' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_MODULE_OF[name], __name__), name)
+    value = getattr(_import_module(_MODULE_OF[name], __name__), name)
     globals()[name] = value
     return value
 
 
 def __dir__():
-    return sorted(set(globals()) | set(__all__))
+    # The public names, and the submodules imported so far (skvq.exceptions).
+    public = {name for name in globals() if not name.startswith("_")}
+    return sorted(public | set(__all__))

@@ -617,6 +617,97 @@ cdef inline bint _consider(
     return True
 
 
+cdef struct Diffusion:
+    # The error a row's scan passes on (see floyd_steinberg_vector), per
+    # channel: the share carried to the next pixel, and the shares pending
+    # for the next row below-behind and below the current pixel; and the
+    # Floyd-Steinberg weights at the current pixel's strength.
+    Py_ssize_t n_channels
+    double* carry
+    double* behind
+    double* below
+    double w_right
+    double w_behind
+    double w_below
+    double w_ahead
+
+
+cdef inline void _set_strength(Diffusion* d, double s) noexcept nogil:
+    d.w_right = s * 7.0 / 16.0
+    d.w_behind = s * 3.0 / 16.0
+    d.w_below = s * 5.0 / 16.0
+    d.w_ahead = s * 1.0 / 16.0
+
+
+cdef inline void _start_row(Diffusion* d) noexcept nogil:
+    cdef Py_ssize_t c
+    for c in range(d.n_channels):
+        d.carry[c] = 0.0
+        d.behind[c] = 0.0
+        d.below[c] = 0.0
+
+
+cdef inline void _diffused_value(
+    const Diffusion* d,
+    const pixel_t* pixel,
+    double scale,
+    const double* low,
+    const double* high,
+    const double* here,
+    double* v,
+) noexcept nogil:
+    """The value ``v`` a pixel is quantized from: the pixel scaled and
+    clipped to ``+-2 ** 500``, plus the error reaching it (``here`` from the
+    row above, the carry from the previous pixel), each channel clamped to
+    the codebook's range ``[low, high]`` widened to include the pixel."""
+    cdef Py_ssize_t c
+    cdef double x, value, low_x, high_x
+    for c in range(d.n_channels):
+        x = (<double> pixel[c]) * scale
+        x = x if x < _LARGEST_SCALED else _LARGEST_SCALED
+        x = x if x > -_LARGEST_SCALED else -_LARGEST_SCALED
+        low_x = x if x < low[c] else low[c]
+        high_x = x if x > high[c] else high[c]
+        value = (x + here[c]) + d.carry[c]
+        value = value if value > low_x else low_x
+        v[c] = value if value < high_x else high_x
+
+
+cdef inline void _pass_on(
+    Diffusion* d,
+    const double* v,
+    const double* word,
+    double squared,
+    const double* error_limit,
+    double* next_row,
+    Py_ssize_t j,
+    Py_ssize_t step,
+) noexcept nogil:
+    """Pass on the error ``v - word`` of pixel ``j`` (at squared distance
+    ``squared``), first shortened to at most ``error_limit[0]`` when that is
+    not NULL, with the current weights."""
+    cdef Py_ssize_t c
+    cdef double error, ratio = 1.0
+    if error_limit != NULL and squared > error_limit[0] * error_limit[0]:
+        ratio = error_limit[0] / sqrt(squared)
+    for c in range(d.n_channels):
+        error = (v[c] - word[c]) * ratio
+        d.carry[c] = d.w_right * error
+        next_row[(j - step) * d.n_channels + c] = d.behind[c] + d.w_behind * error
+        d.behind[c] = d.below[c] + d.w_below * error
+        d.below[c] = d.w_ahead * error
+
+
+cdef inline void _end_row(
+    const Diffusion* d, double* next_row, Py_ssize_t last
+) noexcept nogil:
+    """The last pixel's share below it, which has no below-behind share to
+    wait for."""
+    cdef Py_ssize_t c
+    for c in range(d.n_channels):
+        next_row[last * d.n_channels + c] = d.behind[c]
+
+
 def floyd_steinberg_vector(
     const pixel_t[:, ::1] X,          # IN (n_rows, n_columns * n_channels)
     const double[:, ::1] codebook,    # IN (n_codes, n_channels), scaled, sorted
@@ -659,59 +750,43 @@ def floyd_steinberg_vector(
     cdef Py_ssize_t n_channels = codebook.shape[1]
     cdef Py_ssize_t n_columns = X.shape[1] // n_channels
     cdef Py_ssize_t n_neighbours = neighbours.shape[1]
-    cdef Py_ssize_t i, t, j, c, l, m, step, start, stop, middle, last
+    cdef Py_ssize_t i, t, j, l, m, step, start, stop, middle
     cdef Py_ssize_t best_row = 0
-    cdef double x, value, low_x, high_x, distance, best, error
+    cdef double distance, best
     cdef bint listed
-    cdef double s = strength
-    cdef double w_right = s * 7.0 / 16.0
-    cdef double w_behind = s * 3.0 / 16.0
-    cdef double w_below = s * 5.0 / 16.0
-    cdef double w_ahead = s * 1.0 / 16.0
     cdef bint mapped = strength_map.shape[0] > 0
     cdef bint limited = error_limit.shape[0] > 0
-    cdef double ratio
     cdef double[::1] low = np.min(codebook, axis=0)
     cdef double[::1] high = np.max(codebook, axis=0)
     cdef double[::1] keys = np.ascontiguousarray(codebook[:, key])
     cdef double[::1] v = np.empty(n_channels)
-    # Per channel: the share carried to the next pixel, and the shares
-    # pending for the next row below-behind and below the current pixel.
     cdef double[:, ::1] pending = np.zeros((3, n_channels))
-    cdef double* carry = &pending[0, 0]
-    cdef double* behind = &pending[1, 0]
-    cdef double* below = &pending[2, 0]
+    cdef Diffusion d
     # Errors reaching the current row and the next; row j + 1 is column j,
     # rows 0 and n_columns + 1 catch what leaves the image.
     cdef double[:, ::1] rows = np.zeros((2, (n_columns + 2) * n_channels))
-    cdef const pixel_t* pixel
     cdef const double* words = &codebook[0, 0]
     cdef const double* word
     cdef double* this_row
     cdef double* next_row
-    cdef double* here
+    d.n_channels = n_channels
+    d.carry = &pending[0, 0]
+    d.behind = &pending[1, 0]
+    d.below = &pending[2, 0]
+    _set_strength(&d, strength)
 
     with nogil:
         for i in range(n_rows):
             this_row = &rows[i % 2, n_channels]
             next_row = &rows[(i + 1) % 2, n_channels]
             step = 1 if i % 2 == 0 else -1
-            for c in range(3 * n_channels):
-                carry[c] = 0.0
+            _start_row(&d)
             for t in range(n_columns):
                 j = t if step == 1 else n_columns - 1 - t
-                pixel = &X[i, j * n_channels]
-                here = this_row + j * n_channels
-                for c in range(n_channels):
-                    x = (<double> pixel[c]) * scale
-                    x = x if x < _LARGEST_SCALED else _LARGEST_SCALED
-                    x = x if x > -_LARGEST_SCALED else -_LARGEST_SCALED
-                    low_x = x if x < low[c] else low[c]
-                    high_x = x if x > high[c] else high[c]
-                    value = (x + here[c]) + carry[c]
-                    value = value if value > low_x else low_x
-                    v[c] = value if value < high_x else high_x
-
+                _diffused_value(
+                    &d, &X[i, j * n_channels], scale, &low[0], &high[0],
+                    this_row + j * n_channels, &v[0],
+                )
                 best = squared_distance(
                     &v[0], words + best_row * n_channels, n_channels
                 )
@@ -757,30 +832,16 @@ def floyd_steinberg_vector(
                 codes[i, j] = <code_t> code_of[best_row]
 
                 if mapped:
-                    s = strength * strength_map[i, j]
-                    w_right = s * 7.0 / 16.0
-                    w_behind = s * 3.0 / 16.0
-                    w_below = s * 5.0 / 16.0
-                    w_ahead = s * 1.0 / 16.0
+                    _set_strength(&d, strength * strength_map[i, j])
                 word = words + best_row * n_channels
-                ratio = 1.0
                 if limited:
-                    distance = squared_distance(&v[0], word, n_channels)
-                    if distance > error_limit[best_row] * error_limit[best_row]:
-                        ratio = error_limit[best_row] / sqrt(distance)
-                for c in range(n_channels):
-                    error = (v[c] - word[c]) * ratio
-                    carry[c] = w_right * error
-                    next_row[(j - step) * n_channels + c] = (
-                        behind[c] + w_behind * error
+                    _pass_on(
+                        &d, &v[0], word, squared_distance(&v[0], word, n_channels),
+                        &error_limit[best_row], next_row, j, step,
                     )
-                    behind[c] = below[c] + w_below * error
-                    below[c] = w_ahead * error
-            # The last pixel's share below it has no below-behind share to
-            # wait for.
-            last = n_columns - 1 if step == 1 else 0
-            for c in range(n_channels):
-                next_row[last * n_channels + c] = behind[c]
+                else:
+                    _pass_on(&d, &v[0], word, 0.0, NULL, next_row, j, step)
+            _end_row(&d, next_row, n_columns - 1 if step == 1 else 0)
 
 
 # Cells of the grid of diffused values, per channel, at the finest level for
@@ -932,19 +993,13 @@ def floyd_steinberg_cells(
     cdef Py_ssize_t n_rows = X.shape[0], n_codes = codebook.shape[0]
     cdef Py_ssize_t n_channels = codebook.shape[1]
     cdef Py_ssize_t n_columns = X.shape[1] // n_channels
-    cdef Py_ssize_t i, t, j, c, u, m, step, last, cell, offset, n_candidates
+    cdef Py_ssize_t i, t, j, c, u, m, step, cell, offset, n_candidates
     cdef Py_ssize_t n_fine_total = 1, n_coarse_total = 1
     cdef Py_ssize_t best_row = 0
-    cdef double x, value, low_x, high_x, distance, best, error, magnitude
-    cdef double s = strength
-    cdef double w_right = s * 7.0 / 16.0
-    cdef double w_behind = s * 3.0 / 16.0
-    cdef double w_below = s * 5.0 / 16.0
-    cdef double w_ahead = s * 1.0 / 16.0
+    cdef double distance, best = 0.0, magnitude
     cdef bint mapped = strength_map.shape[0] > 0
     cdef bint limited = error_limit.shape[0] > 0
     cdef bint failed = False
-    cdef double ratio
     cdef double[::1] low = np.min(codebook, axis=0)
     cdef double[::1] high = np.max(codebook, axis=0)
     cdef double[::1] v = np.empty(n_channels)
@@ -952,18 +1007,18 @@ def floyd_steinberg_cells(
     cdef int32_t[::1] everything = np.arange(n_codes, dtype=np.int32)
     cdef Py_ssize_t index[4]
     cdef double[:, ::1] pending = np.zeros((3, n_channels))
-    cdef double* carry = &pending[0, 0]
-    cdef double* behind = &pending[1, 0]
-    cdef double* below = &pending[2, 0]
+    cdef Diffusion d
     cdef double[:, ::1] rows = np.zeros((2, (n_columns + 2) * n_channels))
-    cdef const pixel_t* pixel
     cdef const double* words = &codebook[0, 0]
-    cdef const double* word
     cdef const int32_t* candidates
     cdef double* this_row
     cdef double* next_row
-    cdef double* here
     cdef Grid grid
+    d.n_channels = n_channels
+    d.carry = &pending[0, 0]
+    d.behind = &pending[1, 0]
+    d.below = &pending[2, 0]
+    _set_strength(&d, strength)
     grid.n_channels = n_channels
     for c in range(n_channels):
         grid.n_fine[c] = n_cells[c]
@@ -994,25 +1049,17 @@ def floyd_steinberg_cells(
                 this_row = &rows[i % 2, n_channels]
                 next_row = &rows[(i + 1) % 2, n_channels]
                 step = 1 if i % 2 == 0 else -1
-                for c in range(3 * n_channels):
-                    carry[c] = 0.0
+                _start_row(&d)
                 for t in range(n_columns):
                     j = t if step == 1 else n_columns - 1 - t
-                    pixel = &X[i, j * n_channels]
-                    here = this_row + j * n_channels
+                    _diffused_value(
+                        &d, &X[i, j * n_channels], scale, &low[0], &high[0],
+                        this_row + j * n_channels, &v[0],
+                    )
                     cell = 0
                     for c in range(n_channels):
-                        x = (<double> pixel[c]) * scale
-                        x = x if x < _LARGEST_SCALED else _LARGEST_SCALED
-                        x = x if x > -_LARGEST_SCALED else -_LARGEST_SCALED
-                        low_x = x if x < low[c] else low[c]
-                        high_x = x if x > high[c] else high[c]
-                        value = (x + here[c]) + carry[c]
-                        value = value if value > low_x else low_x
-                        value = value if value < high_x else high_x
-                        v[c] = value
                         # The value is in the box: its index is not negative.
-                        m = <Py_ssize_t> ((value - grid.low[c]) * grid.inverse[c])
+                        m = <Py_ssize_t> ((v[c] - grid.low[c]) * grid.inverse[c])
                         m = m if m < grid.n_fine[c] else grid.n_fine[c] - 1
                         index[c] = m
                         cell = cell * grid.n_fine[c] + m
@@ -1046,29 +1093,15 @@ def floyd_steinberg_cells(
                     codes[i, j] = <code_t> best_row
 
                     if mapped:
-                        s = strength * strength_map[i, j]
-                        w_right = s * 7.0 / 16.0
-                        w_behind = s * 3.0 / 16.0
-                        w_below = s * 5.0 / 16.0
-                        w_ahead = s * 1.0 / 16.0
-                    word = words + best_row * n_channels
-                    ratio = 1.0
-                    if limited:
-                        if best > error_limit[best_row] * error_limit[best_row]:
-                            ratio = error_limit[best_row] / sqrt(best)
-                    for c in range(n_channels):
-                        error = (v[c] - word[c]) * ratio
-                        carry[c] = w_right * error
-                        next_row[(j - step) * n_channels + c] = (
-                            behind[c] + w_behind * error
-                        )
-                        behind[c] = below[c] + w_below * error
-                        below[c] = w_ahead * error
+                        _set_strength(&d, strength * strength_map[i, j])
+                    _pass_on(
+                        &d, &v[0], words + best_row * n_channels, best,
+                        &error_limit[best_row] if limited else NULL, next_row,
+                        j, step,
+                    )
                 if failed:
                     break
-                last = n_columns - 1 if step == 1 else 0
-                for c in range(n_channels):
-                    next_row[last * n_channels + c] = behind[c]
+                _end_row(&d, next_row, n_columns - 1 if step == 1 else 0)
         if failed:
             raise MemoryError("Not enough memory for the cells of dithering.")
     finally:

@@ -1,6 +1,7 @@
 """The public core (skvq._quantize): plain functions on arrays, without
 scikit-learn."""
 
+import ast
 import subprocess
 import sys
 import warnings
@@ -53,6 +54,22 @@ print(heavy)
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_dir_lists_the_public_names_and_no_helper():
+    code = """
+import skvq
+names = dir(skvq)
+assert set(skvq.__all__) <= set(names), set(skvq.__all__) - set(names)
+print(sorted(name for name in names if name not in skvq.__all__))
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    # Nothing but the public names, dunders and submodules imported so far.
+    extra = ast.literal_eval(result.stdout)
+    assert all(name.startswith("__") or name in ("cli", "exceptions") for name in extra)
+    assert "importlib" not in extra
 
 
 @pytest.mark.parametrize("strategy", ["kmeans", "uniform", "quantile"])
