@@ -23,12 +23,14 @@ import sys
 import tempfile
 import time
 
+import bench_animation
 import bench_color
 import bench_dither
 import bench_fixed_cost
 import bench_gray
 import bench_memory
 import bench_pngquant
+import bench_threads
 import bench_transform
 import numpy
 import sklearn
@@ -39,9 +41,11 @@ BENCHMARKS = [
     bench_fixed_cost,
     bench_transform,
     bench_memory,
+    bench_threads,
     bench_color,
     bench_dither,
     bench_pngquant,
+    bench_animation,
 ]
 DOC_FOLDER = pathlib.Path(__file__).resolve().parent.parent / "doc"
 MACHINE_PAGE = "benchmark_results.rst"
@@ -55,6 +59,8 @@ FAMILIES = {
     ),
     "colour": ("Colour images", [bench_color]),
     "dithering": ("Dithering and PNG files", [bench_dither, bench_pngquant]),
+    "threads": ("Threads", [bench_threads]),
+    "animation": ("Animations", [bench_animation]),
 }
 GOALS_PAGE = ("goals", "Project goals")
 _WITHOUT_PAGE = [
