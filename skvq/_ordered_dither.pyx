@@ -164,7 +164,9 @@ BLUE_NOISE_SIGMA = 1.5
 _SPACING_SAMPLE = 1024
 
 
-def ordered_dither(X, codebook, bin_edges, strength, method, origin=(0, 0)):
+def ordered_dither(
+    X, codebook, bin_edges, strength, method, origin=(0, 0), spacing=None
+):
     """Codes of the pixels of ``X`` by ordered dithering.
 
     Parameters
@@ -181,6 +183,12 @@ def ordered_dither(X, codebook, bin_edges, strength, method, origin=(0, 0)):
     method : {"bayer", "blue-noise"}
         The threshold mask: the 8 x 8 Bayer matrix, or a 64 x 64 blue-noise
         mask made by void-and-cluster (:func:`make_blue_noise_mask`).
+    origin : (int, int), default=(0, 0)
+        The position in the image of ``X``'s first pixel, which the mask's
+        tiling follows.
+    spacing : float or None, default=None
+        :func:`codeword_spacing` of ``codebook``, when the caller has it
+        (several channels); ``None`` computes it.
 
     Returns
     -------
@@ -220,7 +228,7 @@ def ordered_dither(X, codebook, bin_edges, strength, method, origin=(0, 0)):
             mask,
             np.ascontiguousarray(codebook.min(axis=0)),
             np.ascontiguousarray(codebook.max(axis=0)),
-            strength * codeword_spacing(codebook),
+            strength * (codeword_spacing(codebook) if spacing is None else spacing),
             perturbed,
         )
     return encode(perturbed, codebook, bin_edges)

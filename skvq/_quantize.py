@@ -39,7 +39,7 @@ from ._color_space import (
 from ._dither import _kernel_input, fill_smoothness_map, floyd_steinberg
 from ._encode import code_dtype, nearest_codeword
 from ._ordered_dither import METHODS as _ORDERED_METHODS
-from ._ordered_dither import ordered_dither
+from ._ordered_dither import codeword_spacing, ordered_dither
 from ._scalar_codebook import scalar_codebook
 from ._summary import PixelSummary, one_atom_per_codeword
 from ._summary import merge_summaries as _merge_summaries
@@ -643,6 +643,8 @@ def dither_frames(frames, codebook, *, method="blue-noise", strength=1.0):
     strength = check_strength(strength)
     check_dither_method(method)
     n_channels = codebook.n_channels
+    # Of the codebook alone: found once, not for every frame.
+    spacing = codeword_spacing(codebook.codewords) if n_channels > 1 else None
     previous = previous_codes = None
     index = -1
     for frame in frames:
@@ -668,13 +670,14 @@ def dither_frames(frames, codebook, *, method="blue-noise", strength=1.0):
         ):
             codes = dither_checked(X, codebook, strength, method)
         else:
-            changed = frame != previous
-            if n_channels > 1:
-                changed = changed.any(axis=2)
+            # Compared as rows of values (reducing a pixel's channels along
+            # a short last axis would take most of the time).
+            changed = X != previous.reshape(X.shape)
             codes = previous_codes.copy()
             rows = np.flatnonzero(changed.any(axis=1))
             if rows.size:
-                columns = np.flatnonzero(changed.any(axis=0))
+                in_rows = changed[rows[0] : rows[-1] + 1].any(axis=0)
+                columns = np.flatnonzero(in_rows.reshape(-1, n_channels).any(axis=1))
                 top, bottom = rows[0], rows[-1] + 1
                 left, right = columns[0], columns[-1] + 1
                 part = X[top:bottom, left * n_channels : right * n_channels]
@@ -685,6 +688,7 @@ def dither_frames(frames, codebook, *, method="blue-noise", strength=1.0):
                     strength,
                     method,
                     origin=(int(top), int(left)),
+                    spacing=spacing,
                 )
         previous, previous_codes = frame, codes
         yield codes.copy()
