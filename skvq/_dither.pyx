@@ -856,7 +856,7 @@ cdef enum:
 
 cdef struct Grid:
     # A lazily filled table of the candidates of cells of a box of values
-    # (see floyd_steinberg_cells); owns ``pool``.
+    # (see floyd_steinberg_cells), owned by a CellGrid.
     Py_ssize_t n_channels
     Py_ssize_t n_fine[4]      # fine cells per channel
     Py_ssize_t n_coarse[4]    # coarse cells per channel
@@ -870,6 +870,33 @@ cdef struct Grid:
     Py_ssize_t pool_size
     Py_ssize_t pool_capacity
     int32_t max_paired[2]     # coarse and fine cells: see box_candidates
+
+
+cdef class CellGrid:
+    """Owner of a :c:type:`Grid`'s buffers: the cell tables, all -1 (no
+    candidates found yet), and a pool that grows as cells are met;
+    ``__dealloc__`` frees them whatever happened on the way."""
+
+    cdef Grid grid
+
+    def __cinit__(self, Py_ssize_t n_coarse, Py_ssize_t n_fine, Py_ssize_t capacity):
+        cdef Py_ssize_t t
+        self.grid.pool_size = 0
+        self.grid.pool_capacity = capacity
+        self.grid.pool = <int32_t*>malloc(capacity * sizeof(int32_t))
+        self.grid.coarse = <int32_t*>malloc(n_coarse * sizeof(int32_t))
+        self.grid.fine = <int32_t*>malloc(n_fine * sizeof(int32_t))
+        if self.grid.pool == NULL or self.grid.coarse == NULL or self.grid.fine == NULL:
+            raise MemoryError("Not enough memory for the cells of dithering.")
+        for t in range(n_coarse):
+            self.grid.coarse[t] = -1
+        for t in range(n_fine):
+            self.grid.fine[t] = -1
+
+    def __dealloc__(self):
+        free(self.grid.pool)
+        free(self.grid.coarse)
+        free(self.grid.fine)
 
 
 cdef bint _pool_reserve(Grid* grid, Py_ssize_t n_candidates) noexcept nogil:
@@ -1013,18 +1040,22 @@ def floyd_steinberg_cells(
     cdef const int32_t* candidates
     cdef double* this_row
     cdef double* next_row
-    cdef Grid grid
+    cdef CellGrid owner
+    cdef Grid* grid
     d.n_channels = n_channels
     d.carry = &pending[0, 0]
     d.behind = &pending[1, 0]
     d.below = &pending[2, 0]
     _set_strength(&d, strength)
+    for c in range(n_channels):
+        n_fine_total *= n_cells[c]
+        n_coarse_total *= (n_cells[c] + _COARSE - 1) // _COARSE
+    owner = CellGrid(n_coarse_total, n_fine_total, 4 * n_codes + 1024)
+    grid = &owner.grid
     grid.n_channels = n_channels
     for c in range(n_channels):
         grid.n_fine[c] = n_cells[c]
         grid.n_coarse[c] = (n_cells[c] + _COARSE - 1) // _COARSE
-        n_fine_total *= grid.n_fine[c]
-        n_coarse_total *= grid.n_coarse[c]
         grid.low[c] = box_low[c]
         grid.width[c] = (box_high[c] - box_low[c]) / n_cells[c]
         grid.inverse[c] = 1.0 / grid.width[c] if n_cells[c] > 1 else 0.0
@@ -1032,79 +1063,63 @@ def floyd_steinberg_cells(
         grid.margin[c] = 1e-9 * grid.width[c] + 1e-15 * magnitude + ABSOLUTE
     grid.max_paired[0] = max_paired_coarse
     grid.max_paired[1] = max_paired_fine
-    grid.pool_size = 0
-    grid.pool_capacity = 4 * n_codes + 1024
-    grid.pool = <int32_t*>malloc(grid.pool_capacity * sizeof(int32_t))
-    grid.coarse = <int32_t*>malloc(n_coarse_total * sizeof(int32_t))
-    grid.fine = <int32_t*>malloc(n_fine_total * sizeof(int32_t))
-    try:
-        if grid.pool == NULL or grid.coarse == NULL or grid.fine == NULL:
-            raise MemoryError("Not enough memory for the cells of dithering.")
-        with nogil:
-            for t in range(n_coarse_total):
-                grid.coarse[t] = -1
-            for t in range(n_fine_total):
-                grid.fine[t] = -1
-            for i in range(n_rows):
-                this_row = &rows[i % 2, n_channels]
-                next_row = &rows[(i + 1) % 2, n_channels]
-                step = 1 if i % 2 == 0 else -1
-                _start_row(&d)
-                for t in range(n_columns):
-                    j = t if step == 1 else n_columns - 1 - t
-                    _diffused_value(
-                        &d, &X[i, j * n_channels], scale, &low[0], &high[0],
-                        this_row + j * n_channels, &v[0],
+    with nogil:
+        for i in range(n_rows):
+            this_row = &rows[i % 2, n_channels]
+            next_row = &rows[(i + 1) % 2, n_channels]
+            step = 1 if i % 2 == 0 else -1
+            _start_row(&d)
+            for t in range(n_columns):
+                j = t if step == 1 else n_columns - 1 - t
+                _diffused_value(
+                    &d, &X[i, j * n_channels], scale, &low[0], &high[0],
+                    this_row + j * n_channels, &v[0],
+                )
+                cell = 0
+                for c in range(n_channels):
+                    # The value is in the box: its index is not negative.
+                    m = <Py_ssize_t> ((v[c] - grid.low[c]) * grid.inverse[c])
+                    m = m if m < grid.n_fine[c] else grid.n_fine[c] - 1
+                    index[c] = m
+                    cell = cell * grid.n_fine[c] + m
+                offset = grid.fine[cell]
+                if offset < 0:
+                    offset = _fill_cell(
+                        grid, index, cell, &everything[0], n_codes, words,
+                        &box[0],
                     )
-                    cell = 0
-                    for c in range(n_channels):
-                        # The value is in the box: its index is not negative.
-                        m = <Py_ssize_t> ((v[c] - grid.low[c]) * grid.inverse[c])
-                        m = m if m < grid.n_fine[c] else grid.n_fine[c] - 1
-                        index[c] = m
-                        cell = cell * grid.n_fine[c] + m
-                    offset = grid.fine[cell]
                     if offset < 0:
-                        offset = _fill_cell(
-                            &grid, index, cell, &everything[0], n_codes, words,
-                            &box[0],
-                        )
-                        if offset < 0:
-                            failed = True
-                            break
-                    candidates = grid.pool + offset
-                    n_candidates = candidates[0]
-                    best_row = candidates[1]
-                    if n_candidates > 1 or limited:
-                        best = squared_distance(
-                            &v[0], words + best_row * n_channels, n_channels
-                        )
-                    for u in range(2, n_candidates + 1):
-                        m = candidates[u]
-                        distance = squared_distance(
-                            &v[0], words + m * n_channels, n_channels
-                        )
-                        if nearer(
-                            &v[0], words + m * n_channels,
-                            words + best_row * n_channels, n_channels,
-                            distance, best, m, best_row,
-                        ):
-                            best, best_row = distance, m
-                    codes[i, j] = <code_t> best_row
-
-                    if mapped:
-                        _set_strength(&d, strength * strength_map[i, j])
-                    _pass_on(
-                        &d, &v[0], words + best_row * n_channels, best,
-                        &error_limit[best_row] if limited else NULL, next_row,
-                        j, step,
+                        failed = True
+                        break
+                candidates = grid.pool + offset
+                n_candidates = candidates[0]
+                best_row = candidates[1]
+                if n_candidates > 1 or limited:
+                    best = squared_distance(
+                        &v[0], words + best_row * n_channels, n_channels
                     )
-                if failed:
-                    break
-                _end_row(&d, next_row, n_columns - 1 if step == 1 else 0)
-        if failed:
-            raise MemoryError("Not enough memory for the cells of dithering.")
-    finally:
-        free(grid.pool)
-        free(grid.coarse)
-        free(grid.fine)
+                for u in range(2, n_candidates + 1):
+                    m = candidates[u]
+                    distance = squared_distance(
+                        &v[0], words + m * n_channels, n_channels
+                    )
+                    if nearer(
+                        &v[0], words + m * n_channels,
+                        words + best_row * n_channels, n_channels,
+                        distance, best, m, best_row,
+                    ):
+                        best, best_row = distance, m
+                codes[i, j] = <code_t> best_row
+
+                if mapped:
+                    _set_strength(&d, strength * strength_map[i, j])
+                _pass_on(
+                    &d, &v[0], words + best_row * n_channels, best,
+                    &error_limit[best_row] if limited else NULL, next_row,
+                    j, step,
+                )
+            if failed:
+                break
+            _end_row(&d, next_row, n_columns - 1 if step == 1 else 0)
+    if failed:
+        raise MemoryError("Not enough memory for the cells of dithering.")
