@@ -152,9 +152,10 @@ def perturb_vector(
 METHODS = ("bayer", "blue-noise")
 # Side of the Bayer matrix, as ffmpeg's paletteuse (dither=bayer): 64 levels.
 BAYER_SIZE = 8
-# Side of the blue-noise mask: 4,096 levels. Making it takes about 0.2 s, a
-# tenth of a 48-frame animation's whole run, so skvq ships it (8 KiB) and
-# tests/test_ordered_dither.py checks the file against make_blue_noise_mask.
+# Side of the blue-noise mask: 4,096 levels. Making it takes 0.1-0.25 s, as
+# long as learning and dithering a 48-frame animation, so skvq ships it
+# (8 KiB) and tests/test_ordered_dither.py checks the file against
+# make_blue_noise_mask.
 BLUE_NOISE_SIZE = 64
 BLUE_NOISE_FILE = os.path.join(os.path.dirname(__file__), "_blue_noise_64.npy")
 # Standard deviation (in pixels) of the Gaussian filter by which
