@@ -355,6 +355,15 @@ def tables_of(results, n_frames):
                 "ffmpeg's time / time",
                 "peak memory",
             ],
+            note="skvq rows: in the process, from the frames in memory to the "
+            "file, one codebook of N - 1 colours for all frames (ffmpeg's "
+            "palettegen keeps a free entry too). Other rows: one process each, "
+            "start-up included. SSIMULACRA2 (higher is better): mean over every "
+            "fourth frame of the GIF as read back. Static flicker: pixels, over "
+            "consecutive frames, whose input does not change but whose shown "
+            "colour does. Time: best of two (one run for the slower anchors). "
+            "Peak memory: skvq's extra memory traced beyond the clip; the peak "
+            "resident memory of the other processes.",
         )
         for m in measured:
             table.add(

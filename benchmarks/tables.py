@@ -73,6 +73,8 @@ def _rst_text(text):
             continue
         for char in "\\*`|_":
             piece = piece.replace(char, "\\" + char)
+        # Sphinx's smart quotes would print an option's "--" as an en dash.
+        piece = piece.replace("--", "-\\-")
         pieces.append(_NUMBER_AND_UNIT.sub("\\1\u00a0\\2", piece))
     return "".join(pieces)
 
