@@ -644,7 +644,7 @@ def dither_frames(frames, codebook, *, method="blue-noise", strength=1.0):
     check_dither_method(method)
     n_channels = codebook.n_channels
     # Of the codebook alone: found once, not for every frame.
-    spacing = codeword_spacing(codebook.codewords) if n_channels > 1 else None
+    spacing = codeword_spacing(codebook.working_codewords) if n_channels > 1 else None
     previous = previous_codes = None
     index = -1
     for frame in frames:
@@ -663,8 +663,7 @@ def dither_frames(frames, codebook, *, method="blue-noise", strength=1.0):
         X = check_pixels(frame.reshape(frame.shape[0], -1), n_channels)
         if (
             method == "floyd-steinberg"
-            # Oklab codebooks dither converted pixels: whole frames.
-            or codebook.color_space != "rgb"
+            or strength == 0
             or previous is None
             or previous.shape != frame.shape
         ):
@@ -681,10 +680,9 @@ def dither_frames(frames, codebook, *, method="blue-noise", strength=1.0):
                 top, bottom = rows[0], rows[-1] + 1
                 left, right = columns[0], columns[-1] + 1
                 part = X[top:bottom, left * n_channels : right * n_channels]
-                codes[top:bottom, left:right] = ordered_dither(
+                codes[top:bottom, left:right] = _ordered_codes(
                     part,
-                    codebook.codewords,
-                    codebook.bin_edges,
+                    codebook,
                     strength,
                     method,
                     origin=(int(top), int(left)),
@@ -964,17 +962,38 @@ def dither_checked(X, codebook, strength, method="floyd-steinberg", adaptive=Tru
         # The kernels dither in float64, which rounds integers beyond
         # 2**53; undithered codes are encode's, exact for every dtype.
         return _encode(X, codebook.codewords, codebook.bin_edges, _oklab_of(codebook))
-    codewords, bin_edges = codebook.codewords, codebook.bin_edges
-    if codebook.color_space == "oklab":
-        # Pixels are dithered in Oklab: converted (uint8 through a table of
-        # 256 linear values) and coded against the Oklab codewords.
-        check_srgb_pixels(X)
-        X, codewords, bin_edges = pixels_to_oklab(X), codebook.working_codewords, None
     if method != "floyd-steinberg":
-        return ordered_dither(X, codewords, bin_edges, strength, method)
+        return _ordered_codes(X, codebook, strength, method)
+    X, codewords, bin_edges = _working_pixels(X, codebook)
     inner_edges = None if bin_edges is None else bin_edges[1:-1]
     return floyd_steinberg(
         X, codewords, inner_edges, strength, codebook.code_dtype, adaptive=adaptive
+    )
+
+
+def _working_pixels(X, codebook):
+    """Pixels, codewords and bin edges in the codebook's working space.
+
+    In Oklab, pixels are converted (uint8 through a table of 256 linear
+    values) and coded against the Oklab codewords.
+    """
+    if codebook.color_space == "oklab":
+        check_srgb_pixels(X)
+        return pixels_to_oklab(X), codebook.working_codewords, None
+    return X, codebook.codewords, codebook.bin_edges
+
+
+def _ordered_codes(X, codebook, strength, method, origin=(0, 0), spacing=None):
+    """Codes of validated pixels by an ordered method.
+
+    A pixel's code depends on its value and on its position in the image
+    alone, so a rectangle of an image is coded on its own with ``origin``,
+    the position of its first pixel; ``spacing``: the codeword spacing of
+    the working codewords, if the caller has it.
+    """
+    X, codewords, bin_edges = _working_pixels(X, codebook)
+    return ordered_dither(
+        X, codewords, bin_edges, strength, method, origin=origin, spacing=spacing
     )
 
 

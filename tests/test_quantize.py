@@ -354,15 +354,22 @@ def test_bad_frames_for_a_codebook_are_refused(frames, match):
 
 
 @pytest.mark.parametrize("method", ["bayer", "blue-noise", "floyd-steinberg"])
-@pytest.mark.parametrize("n_channels", [1, 3])
+@pytest.mark.parametrize(
+    ("n_channels", "color_space"), [(1, "rgb"), (3, "rgb"), (3, "oklab")]
+)
 def test_dither_frames_gives_the_codes_of_dither_on_each_frame(
-    method, n_channels, face_color
+    method, n_channels, color_space, face_color
 ):
     image = face_color if n_channels == 3 else face_color[:, :, 2]
     frames = moving_frames(image, n_frames=5)
     frames[3] = frames[2]  # a frame that repeats the one before
     frames[4, 40:, 60:] = 0  # a change in a corner, off the mask's tiling
     codebook = learn_codebook_from_frames(frames, n_bins=20, random_state=0)
+    if color_space == "oklab":
+        # Pixels coded in Oklab: changed rectangles converted on their own.
+        codebook = Codebook.from_codewords(
+            np.clip(codebook.codewords, 0, 255), color_space="oklab"
+        )
     given = iter(list(frames))
     for codes, frame in zip(
         dither_frames(given, codebook, method=method, strength=0.9),
