@@ -25,8 +25,9 @@ Choices, in the command line's terms:
   ffmpeg's palettegen): the free entry lets Pillow store the pixels that
   do not change from the previous frame as transparent, so static areas
   cost almost nothing;
-- animations are fitted and coded in sRGB unless --color-space is given
-  (the benchmarks below were measured so);
+- colours are fitted and coded in Oklab unless --color-space rgb is given,
+  as for still images (on benchmarks/bench_animation.py's clips, Oklab
+  scored 1-19 points of SSIMULACRA2 higher at about the same bytes);
 - the default dithering of animations is ordered (blue noise at strength
   0.5), not error diffusion: benchmarks/bench_animation.py measured 0
   pixels of static areas changing colour between frames and under half of
@@ -195,12 +196,6 @@ def quantize_animation(path, output, args, map_entries=None):
         return job.run(n_bytes, image_format, path, output)
 
 
-def animation_color_space(args):
-    """The working space of animations: ``--color-space`` when given, else
-    sRGB (what benchmarks/bench_animation.py measured)."""
-    return args.color_space if getattr(args, "color_space_given", False) else "rgb"
-
-
 class _Job:
     """One animation: how its frames are seen (gray or colour, which pixels
     are visible), its palette (or palettes), its codes."""
@@ -229,7 +224,7 @@ class _Job:
         # after their first frame).
         self.gray_content = info.gray
         self.transparent = info.has_transparency
-        self.space = "rgb" if self.gray else animation_color_space(args)
+        self.space = "rgb" if self.gray else args.color_space
 
     # ---------------------------------------------------------- the frames
 
@@ -396,7 +391,7 @@ class _Job:
                 f"palette has {len(entries)} colours: give at most "
                 f"{MAX_ENTRIES - 1}"
             )
-        space = "rgb" if self.gray else animation_color_space(self.args)
+        space = "rgb" if self.gray else self.args.color_space
         codebook = Codebook.from_codewords(entries, color_space=space)
         return Palette(entries, codebook, alpha=False, color_space=space)
 

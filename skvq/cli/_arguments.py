@@ -88,9 +88,8 @@ frames (measured in benchmarks/bench_animation.py: no static pixel
 flickers, and under half of ffmpeg's bytes), where error diffusion
 shimmers. Pixels of alpha below 128 share one transparent entry. --quality,
 --map, --posterize and --gray apply to all frames together, gray animations
-stay gray, and APNG outputs go through oxipng (--optimize); animations are
-fitted in sRGB unless --color-space is given; --shared-codebook takes
-still images only.
+stay gray, and APNG outputs go through oxipng (--optimize); --color-space
+applies as to still images; --shared-codebook takes still images only.
 
 Transparency is kept unless every pixel is opaque (tRNS keys of 8- and 16-bit
 files included): all fully transparent pixels share one palette entry,
@@ -212,8 +211,7 @@ def quality(text):
 
 class _Given(argparse.Action):
     """Stores the value, and that the option was given (``NAME_given``):
-    animations default otherwise for --color-space and tell --optimize's
-    scope."""
+    animations tell --optimize's scope by it."""
 
     def __call__(self, parser, namespace, values, option_string=None):
         setattr(namespace, self.dest, values)
@@ -287,7 +285,6 @@ def build_parser():
     )
     add(
         "--color-space",
-        action=_Given,
         choices=COLOR_SPACES,
         default=DEFAULT_COLOR_SPACE,
         help="the space in which colours are chosen, pixels find their "
@@ -299,8 +296,7 @@ def build_parser():
         "alpha is only 0 or 255 (their opaque pixels); gray images, and "
         "images with translucent pixels (fitted on premultiplied colours and "
         "alpha), are always quantized in their own values, as with rgb; "
-        "default: %(default)s for images, rgb for animations (where "
-        "benchmarks/bench_animation.py measured it)",
+        "default: %(default)s, for still images and animations",
     )
     add(
         "--gray",
