@@ -11,12 +11,13 @@ with a still background and a moving part (``clips``):
 
 Every method makes a GIF of the clip at 256 and at 64 colours:
 
-- skvq: one codebook for all frames (``learn_codebook_from_frames``), codes
-  by ``dither_frames`` (blue-noise and Bayer at strengths 1 and 0.5, error
-  diffusion at dither's default 0.8), written by ``write_animation``; from the frames in
-  memory to the file, timed. The codebook has one colour fewer than the
-  budget, as ffmpeg's palettegen (which reserves a transparent entry): the
-  free entry lets Pillow write unchanged pixels as transparent;
+- skvq: one codebook for all frames (``learn_codebook_from_frames``, in
+  Oklab or in sRGB), codes by ``dither_frames`` (blue noise and Bayer at
+  strength 0.5, blue noise at 1 in sRGB, error diffusion at 0.8), written
+  by ``write_animation``; from the frames in memory to the file, timed.
+  The codebook has one colour fewer than the budget, as ffmpeg's
+  palettegen (which reserves a transparent entry): the free entry lets
+  Pillow write unchanged pixels as transparent;
 - skvq quantize (CLI): the command line in one process, from a lossless
   APNG of the clip to a GIF with its defaults for animations, timed with its
   start-up and memory as ffmpeg's processes are;
@@ -146,8 +147,10 @@ def mean_ssimulacra2(clip, shown, folder):
     return float(np.mean(scores))
 
 
-def skvq_gif(clip, n_colours, method, strength):
-    codebook = learn_codebook_from_frames(clip, n_colours - 1, random_state=SEED)
+def skvq_gif(clip, n_colours, color_space, method, strength):
+    codebook = learn_codebook_from_frames(
+        clip, n_colours - 1, random_state=SEED, color_space=color_space
+    )
     buffer = io.BytesIO()
     codes = dither_frames(clip, codebook, method=method, strength=strength)
     write_animation(buffer, codes, codebook.codewords, durations=DURATION, format="GIF")
@@ -255,25 +258,29 @@ FFMPEG_DITHERS = ((None, "ffmpeg (sierra2_4a)"), ("bayer", "ffmpeg bayer"))
 # skvq's methods and strengths: the ordered ones at 1 (flat areas keep their
 # mean) and at 0.5 (SSIMULACRA2 prefers weaker dithering), error diffusion at
 # dither's default.
+# (colour space, method, strength): the command's default for animations
+# (Oklab, blue noise at 0.5) first, then the other candidates.
 SKVQ_METHODS = (
-    ("blue-noise", 1.0),
-    ("bayer", 1.0),
-    ("blue-noise", 0.5),
-    ("bayer", 0.5),
-    ("floyd-steinberg", 0.8),
+    ("oklab", "blue-noise", 0.5),
+    ("oklab", "bayer", 0.5),
+    ("rgb", "blue-noise", 1.0),
+    ("rgb", "blue-noise", 0.5),
+    ("rgb", "bayer", 0.5),
+    ("oklab", "floyd-steinberg", 0.8),
+    ("rgb", "floyd-steinberg", 0.8),
 )
 
 
 def skvq_rows(clip, n_colours, repeat):
     rows = []
-    for method, strength in SKVQ_METHODS:
+    for space, method, strength in SKVQ_METHODS:
 
-        def job(method=method, strength=strength):
-            return skvq_gif(clip, n_colours, method, strength)
+        def job(space=space, method=method, strength=strength):
+            return skvq_gif(clip, n_colours, space, method, strength)
 
         elapsed, data = best_time(job, repeat=repeat)
         traced, _, _, _ = peak_extra_memory(job)
-        rows.append((f"skvq {method} {strength:g}", elapsed, traced, data))
+        rows.append((f"skvq {space} {method} {strength:g}", elapsed, traced, data))
     return rows
 
 
@@ -376,7 +383,14 @@ def tables_of(results, n_frames):
                 megabytes(m["memory"]),
             )
         tables.append(table)
-        for m in measured[:4]:
+        # The targets are those of the stable (ordered) methods, and of the
+        # command, whose default for animations is one of them.
+        stable = [
+            m
+            for m in measured
+            if m["method"].startswith("skvq") and "floyd" not in m["method"]
+        ]
+        for m in stable:
             case = f"{name} {n_colours} colours, {m['method']}"
             targets.append(
                 Target(

@@ -465,6 +465,7 @@ def learn_codebook_from_frames(
     max_atoms=65536,
     max_iter=300,
     random_state=None,
+    color_space="rgb",
 ):
     """Learn one codebook shared by all the frames of an animation.
 
@@ -485,7 +486,7 @@ def learn_codebook_from_frames(
         differ in size.
     n_bins : int, default=8
         Number of codewords, from 2 to 65536.
-    strategy, reconstruction, max_atoms, max_iter, random_state
+    strategy, reconstruction, max_atoms, max_iter, random_state, color_space
         As for :func:`learn_codebook`.
 
     Returns
@@ -495,8 +496,9 @@ def learn_codebook_from_frames(
     Raises
     ------
     ValueError
-        If there are no frames, a frame is neither 2-D nor 3-D, or frames
-        differ in their number of channels.
+        If there are no frames, a frame is neither 2-D nor 3-D, frames
+        differ in their number of channels, or ``color_space`` does not
+        apply to them.
 
     See Also
     --------
@@ -513,6 +515,7 @@ def learn_codebook_from_frames(
     array([  2.        , 209.28571429])
     """
     max_atoms = _check_int(max_atoms, "max_atoms", 2)
+    check_color_space(color_space)
     if isinstance(frames, np.ndarray) and frames.ndim not in (3, 4):
         raise ValueError(
             "frames must be an array of shape (n_frames, height, width) or "
@@ -527,6 +530,7 @@ def learn_codebook_from_frames(
             max_atoms=max_atoms,
             max_iter=max_iter,
             random_state=random_state,
+            color_space=color_space,
         )
     summary = None
     n_channels = None
@@ -570,6 +574,7 @@ def learn_codebook_from_frames(
         max_atoms=max_atoms,
         max_iter=max_iter,
         random_state=random_state,
+        color_space=color_space,
     )
 
 

@@ -280,21 +280,33 @@ def test_bad_fixed_codewords_are_refused(fixed, exception, message):
 # (dither_frames).
 
 
-@pytest.mark.parametrize("n_channels", [1, 3])
+@pytest.mark.parametrize(
+    ("n_channels", "color_space"), [(1, "rgb"), (3, "rgb"), (3, "oklab")]
+)
 @pytest.mark.parametrize("max_atoms", [65536, 300])
 def test_frames_codebook_equals_the_codebook_of_all_frames(
-    n_channels, max_atoms, face_color
+    n_channels, color_space, max_atoms, face_color
 ):
     image = face_color if n_channels == 3 else face_color[:, :, 1]
     frames = moving_frames(image, n_frames=5)
     stacked = frames.reshape(-1, *frames.shape[2:])  # one tall image
     expected = learn_codebook(
-        stacked, n_bins=16, n_channels=n_channels, max_atoms=max_atoms, random_state=0
+        stacked,
+        n_bins=16,
+        n_channels=n_channels,
+        max_atoms=max_atoms,
+        random_state=0,
+        color_space=color_space,
     )
     for given in (frames, iter(list(frames))):
         codebook = learn_codebook_from_frames(
-            given, n_bins=16, max_atoms=max_atoms, random_state=0
+            given,
+            n_bins=16,
+            max_atoms=max_atoms,
+            random_state=0,
+            color_space=color_space,
         )
+        assert codebook.color_space == color_space
         assert_array_equal(codebook.codewords, expected.codewords)
         if n_channels == 1:
             assert_array_equal(codebook.bin_edges, expected.bin_edges)
@@ -351,6 +363,16 @@ def test_frames_codebook_holds_one_frame_at_a_time():
 def test_bad_frames_for_a_codebook_are_refused(frames, match):
     with pytest.raises(ValueError, match=match):
         learn_codebook_from_frames(frames, n_bins=2)
+
+
+@pytest.mark.parametrize("frames", [np.zeros((2, 4, 4), np.uint8), iter([])])
+def test_frames_codebook_refuses_a_colour_space_it_does_not_know(frames):
+    with pytest.raises(ValueError, match="color_space must be one of"):
+        learn_codebook_from_frames(frames, n_bins=2, color_space="lab")
+    if isinstance(frames, np.ndarray):
+        # Oklab is for RGB: gray frames say so.
+        with pytest.raises(ValueError, match="oklab"):
+            learn_codebook_from_frames(frames, n_bins=2, color_space="oklab")
 
 
 @pytest.mark.parametrize("method", ["bayer", "blue-noise", "floyd-steinberg"])
