@@ -632,6 +632,18 @@ cdef struct Diffusion:
     double w_ahead
 
 
+cdef inline Diffusion _diffusion(double[:, ::1] pending, double strength):
+    """The state of a scan of ``pending.shape[1]`` channels whose shares live
+    in the rows of ``pending`` (3, n_channels), at ``strength``."""
+    cdef Diffusion d
+    d.n_channels = pending.shape[1]
+    d.carry = &pending[0, 0]
+    d.behind = &pending[1, 0]
+    d.below = &pending[2, 0]
+    _set_strength(&d, strength)
+    return d
+
+
 cdef inline void _set_strength(Diffusion* d, double s) noexcept nogil:
     d.w_right = s * 7.0 / 16.0
     d.w_behind = s * 3.0 / 16.0
@@ -761,19 +773,13 @@ def floyd_steinberg_vector(
     cdef double[::1] keys = np.ascontiguousarray(codebook[:, key])
     cdef double[::1] v = np.empty(n_channels)
     cdef double[:, ::1] pending = np.zeros((3, n_channels))
-    cdef Diffusion d
+    cdef Diffusion d = _diffusion(pending, strength)
     # Errors reaching the current row and the next; row j + 1 is column j,
     # rows 0 and n_columns + 1 catch what leaves the image.
     cdef double[:, ::1] rows = np.zeros((2, (n_columns + 2) * n_channels))
     cdef const double* words = &codebook[0, 0]
-    cdef const double* word
     cdef double* this_row
     cdef double* next_row
-    d.n_channels = n_channels
-    d.carry = &pending[0, 0]
-    d.behind = &pending[1, 0]
-    d.below = &pending[2, 0]
-    _set_strength(&d, strength)
 
     with nogil:
         for i in range(n_rows):
@@ -833,14 +839,12 @@ def floyd_steinberg_vector(
 
                 if mapped:
                     _set_strength(&d, strength * strength_map[i, j])
-                word = words + best_row * n_channels
-                if limited:
-                    _pass_on(
-                        &d, &v[0], word, squared_distance(&v[0], word, n_channels),
-                        &error_limit[best_row], next_row, j, step,
-                    )
-                else:
-                    _pass_on(&d, &v[0], word, 0.0, NULL, next_row, j, step)
+                # ``best`` is the squared distance to that codeword.
+                _pass_on(
+                    &d, &v[0], words + best_row * n_channels, best,
+                    &error_limit[best_row] if limited else NULL, next_row,
+                    j, step,
+                )
             _end_row(&d, next_row, n_columns - 1 if step == 1 else 0)
 
 
@@ -1034,7 +1038,7 @@ def floyd_steinberg_cells(
     cdef int32_t[::1] everything = np.arange(n_codes, dtype=np.int32)
     cdef Py_ssize_t index[4]
     cdef double[:, ::1] pending = np.zeros((3, n_channels))
-    cdef Diffusion d
+    cdef Diffusion d = _diffusion(pending, strength)
     cdef double[:, ::1] rows = np.zeros((2, (n_columns + 2) * n_channels))
     cdef const double* words = &codebook[0, 0]
     cdef const int32_t* candidates
@@ -1042,11 +1046,6 @@ def floyd_steinberg_cells(
     cdef double* next_row
     cdef CellGrid owner
     cdef Grid* grid
-    d.n_channels = n_channels
-    d.carry = &pending[0, 0]
-    d.behind = &pending[1, 0]
-    d.below = &pending[2, 0]
-    _set_strength(&d, strength)
     for c in range(n_channels):
         n_fine_total *= n_cells[c]
         n_coarse_total *= (n_cells[c] + _COARSE - 1) // _COARSE
