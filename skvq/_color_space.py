@@ -34,8 +34,9 @@ Default RGB colour space - sRGB.
 
 import numpy as np
 
-from ._colour_histogram import count_colours, mark_colours
+from ._colour_histogram import list_colours, mark_colours, take_by_colour
 from ._encode import nearest_codeword
+from ._openmp_helpers import effective_n_threads
 from ._summary import PixelSummary, _exact_summary, _max_exponent
 
 COLOR_SPACES = ("rgb", "oklab")
@@ -262,6 +263,38 @@ def oklab_summary(summary):
     return exact._replace(weight_exponent=summary.weight_exponent)
 
 
+def _distinct_colours(pixels):
+    """The distinct colours of C-contiguous uint8 RGB pixels, ascending, and
+    the bitmap and rank table that :func:`take_by_colour` reads to spread a
+    function of the colours back to the pixels."""
+    n_threads = effective_n_threads()
+    present = np.empty(1 << 18, dtype=np.uint64)
+    low = np.empty(3, dtype=np.uint8)
+    high = np.empty(3, dtype=np.uint8)
+    n_colours = mark_colours(pixels, None, present, low, high, n_threads)
+    rank = np.empty(present.shape[0], dtype=np.uint32)
+    keys = np.empty(n_colours, dtype=np.uint32)
+    list_colours(present, rank, keys)
+    colours = np.empty((n_colours, 3), dtype=np.uint8)
+    for c in range(3):
+        colours[:, c] = keys >> (8 * (2 - c))
+    return colours, present, rank
+
+
+def _by_colour(function, pixels, dtype, n_values):
+    """``function`` of every distinct colour of uint8 RGB pixels (rows of
+    ``n_values`` values of ``dtype``), evaluated once per colour and
+    spread to the pixels: shape ``(n_pixels, n_values)``."""
+    pixels = np.ascontiguousarray(pixels)
+    colours, present, rank = _distinct_colours(pixels)
+    rows = np.ascontiguousarray(np.asarray(function(colours), dtype=dtype))
+    out = np.empty((pixels.shape[0], n_values), dtype=dtype)
+    take_by_colour(
+        pixels, present, rank, rows.reshape(-1, n_values), out, effective_n_threads()
+    )
+    return out
+
+
 def encode_oklab(pixels, lab_codewords, dtype):
     """Index of the codeword nearest in Oklab of every sRGB pixel.
 
@@ -269,9 +302,9 @@ def encode_oklab(pixels, lab_codewords, dtype):
     Oklab value of the pixel (:func:`srgb_to_oklab`) and the float64 Oklab
     codewords, ranked exactly as :func:`skvq._encode.nearest_codeword`
     ranks them, the first of equals. uint8 pixels are coded once per
-    distinct colour (found by the colour histogram's kernels) and mapped
-    back through a table indexed by colour; others are converted and coded
-    one by one.
+    distinct colour (found by the colour histogram's kernels) and the codes
+    spread to the pixels by the colours' ranks; others are converted and
+    coded one by one.
 
     Parameters
     ----------
@@ -289,30 +322,22 @@ def encode_oklab(pixels, lab_codewords, dtype):
         pixels = pixels.view(np.uint8)
     if pixels.dtype != np.uint8 or pixels.shape[0] == 0:
         return nearest_codeword(srgb_to_oklab(pixels), lab_codewords, dtype)
-    pixels = np.ascontiguousarray(pixels)
-    present = np.empty(1 << 18, dtype=np.uint64)
-    low = np.empty(3, dtype=np.uint8)
-    high = np.empty(3, dtype=np.uint8)
-    n_colours = mark_colours(pixels, None, present, low, high)
-    keys = np.empty(n_colours, dtype=np.uint32)
-    count_colours(
-        pixels, None, present, np.empty(present.shape[0], dtype=np.uint32),
-        keys, np.empty(n_colours),
-    )  # fmt: skip
-    colours = np.stack([keys >> 16, (keys >> 8) & 255, keys & 255], axis=1)
-    # Only the entries of the colours present are written, and read.
-    table = np.empty(1 << 24, dtype=dtype)
-    table[keys] = nearest_codeword(
-        srgb_to_oklab(colours.astype(np.uint8)), lab_codewords, dtype
-    )
-    index = pixels[:, 0].astype(np.uint32) << 16
-    index |= pixels[:, 1].astype(np.uint32) << 8
-    index |= pixels[:, 2]
-    return table[index]
+
+    def codes(colours):
+        return nearest_codeword(srgb_to_oklab(colours), lab_codewords, dtype)
+
+    return _by_colour(codes, pixels, dtype, 1)[:, 0]
 
 
 def pixels_to_oklab(X):
     """Rows of sRGB pixels (``n_columns * 3`` values each) in Oklab, same
     shape, float64 and C-contiguous: what the dithering kernel diffuses."""
+    pixels = X.reshape(-1, 3)
+    if pixels.dtype == bool:
+        pixels = pixels.view(np.uint8)
+    if pixels.dtype == np.uint8 and pixels.shape[0]:
+        # Converted once per distinct colour: the same values as converting
+        # every pixel (the conversion is elementwise), fewer conversions.
+        return _by_colour(srgb_to_oklab, pixels, np.float64, 3).reshape(X.shape)
     lab = srgb_to_oklab(X.reshape(X.shape[0], -1, 3))
     return np.ascontiguousarray(lab.reshape(X.shape))

@@ -29,7 +29,7 @@ sizes the docstrings give, and passes ``weight`` of the pixels' length, or
 import numpy as np
 
 from cython.parallel cimport prange, threadid
-from libc.stdint cimport uint8_t, uint32_t, uint64_t
+from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t
 from libc.string cimport memset
 
 cdef enum:
@@ -381,3 +381,73 @@ def pool_colours(
         else:
             _pool(&keys[0], &counts[0], keys.shape[0], 2, cell_exponent, &cells[0], &rank[0],
                   &total_weight[0], &sums[0, 0], &sumsq[0])
+
+
+def list_colours(
+    const uint64_t[::1] present,  # IN, from mark_colours
+    uint32_t[::1] rank,  # OUT, (present.shape[0],)
+    uint32_t[::1] keys,  # OUT, (n_colours,)
+):
+    """The keys of the colours present, ascending, and the rank table that
+    :func:`take_by_colour` reads: what :func:`count_colours` gives, without
+    its pass over the pixels."""
+    with nogil:
+        _rank_and_list(&present[0], present.shape[0], &rank[0], &keys[0])
+
+
+ctypedef fused row_t:
+    uint8_t
+    uint16_t
+    double
+
+
+cdef inline void _take(
+    const uint8_t* pixels,
+    Py_ssize_t n_pixels,
+    const int n_channels,
+    const uint64_t* present,
+    const uint32_t* rank,
+    const row_t* rows,
+    Py_ssize_t n_values,
+    row_t* out,
+) noexcept nogil:
+    cdef Py_ssize_t i, j, k
+    for i in range(n_pixels):
+        j = _rank(present, rank, _key(pixels + i * n_channels, n_channels, 0)) * n_values
+        for k in range(n_values):
+            out[i * n_values + k] = rows[j + k]
+
+
+def take_by_colour(
+    const uint8_t[:, ::1] pixels,  # IN
+    const uint64_t[::1] present,  # IN, from mark_colours of these pixels
+    const uint32_t[::1] rank,  # IN, from list_colours
+    const row_t[:, ::1] rows,  # IN, (n_colours, n_values)
+    row_t[:, ::1] out,  # OUT, (n_pixels, n_values)
+    int n_threads=1,
+):
+    """``out[i] = rows[j]``, ``j`` the rank of pixel ``i``'s colour among the
+    colours present (which must include it): a function of the distinct
+    colours, evaluated once per colour, spread to the pixels. Up to
+    ``n_threads`` OpenMP threads share the pixels; each output row is
+    written once, so the result is the same for any thread count."""
+    cdef Py_ssize_t n_pixels = pixels.shape[0], n_values = rows.shape[1]
+    cdef Py_ssize_t chunk, start
+    cdef int n_used = _threads_for(n_threads, n_pixels)
+    if n_pixels == 0:
+        return
+    for chunk in prange(
+        (n_pixels + CHUNK - 1) // CHUNK, schedule="static", nogil=True,
+        num_threads=n_used,
+    ):
+        start = chunk * CHUNK
+        if pixels.shape[1] == 3:
+            _take(
+                &pixels[start, 0], min(<Py_ssize_t>CHUNK, n_pixels - start), 3,
+                &present[0], &rank[0], &rows[0, 0], n_values, &out[start, 0],
+            )
+        else:
+            _take(
+                &pixels[start, 0], min(<Py_ssize_t>CHUNK, n_pixels - start), 2,
+                &present[0], &rank[0], &rows[0, 0], n_values, &out[start, 0],
+            )

@@ -16,6 +16,7 @@ import os
 import numpy as np
 
 from ._atomic_write import write_atomically
+from ._oxipng import optimize as optimize_png
 
 __all__ = ["read_palette_png", "write_palette_png"]
 
@@ -29,6 +30,16 @@ _N_CHANNELS = (1, 2, 3, 4)
 # gray raccoon (benchmarks/bench_pngquant.py).
 _OPTIMIZE_LEVELS = range(7)
 DEFAULT_OPTIMIZE_LEVEL = 2
+# PNG's row filters predict a byte from its neighbours' values, which the
+# indices of a colour palette are not (neighbouring entries need not be
+# similar colours). Up to this level, oxipng's trials of filters found no
+# better file than unfiltered rows for colour palettes: on the 36 dithered
+# files of benchmarks/bench_pngquant.py's photos (16, 64 and 256 colours),
+# levels 0 and 1 gave the same files unfiltered and level 2 files 0-0.8%
+# smaller, in 33-65% of the time. Level 3 and above, whose search pays
+# (2-3% smaller at 64 and 256 colours), and gray palettes, whose indices
+# are ordered like their levels, keep oxipng's search.
+_UNFILTERED_UP_TO_LEVEL = 2
 
 
 def write_palette_png(path, codes, codebook, *, overwrite=False, optimize=False):
@@ -166,7 +177,9 @@ def _import_oxipng(asked_by):
     return oxipng
 
 
-def encode_palette_png(codes, palette, level=None, *, keep_palette=False):
+def encode_palette_png(
+    codes, palette, level=None, *, keep_palette=False, optimizer=optimize_png
+):
     """The bytes of an indexed PNG file, from checked codes and palette.
 
     Parameters
@@ -180,6 +193,10 @@ def encode_palette_png(codes, palette, level=None, *, keep_palette=False):
     keep_palette : bool, default=False
         Forbid oxipng to reorder the palette or drop unused entries (a
         palette given by the user stays as given).
+    optimizer : callable, default=skvq._oxipng.optimize
+        ``optimizer(data, options)`` runs oxipng on Pillow's file with
+        plain-data options; the command line passes one that runs it in a
+        process of its own (:mod:`skvq.cli._optimizer`).
 
     Returns
     -------
@@ -207,15 +224,18 @@ def encode_palette_png(codes, palette, level=None, *, keep_palette=False):
         compression = {"compress_level": 9} if keep_palette else {"optimize": True}
         image.save(buffer, format="PNG", **compression, **options)
         return buffer.getvalue()
-    # oxipng deflates the rows again, so Pillow's fastest level suffices.
-    image.save(buffer, format="PNG", compress_level=1, **options)
-    oxipng = _import_oxipng(f"optimisation level {level}")
+    # oxipng deflates the rows again: Pillow stores them undeflated (the
+    # same files as from its fastest level, in less time).
+    image.save(buffer, format="PNG", compress_level=0, **options)
+    _import_oxipng(f"optimisation level {level}")
     # The file stays indexed (colour type 3): read_palette_png reads only
     # palette files, and a gray file rarely gains over a palette of gray.
-    options = {"palette_reduction": False} if keep_palette else {}
-    return oxipng.optimize_from_memory(
-        buffer.getvalue(), level=level, color_type_reduction=False, **options
-    )
+    options = {"level": level, "color_type_reduction": False}
+    if keep_palette:
+        options["palette_reduction"] = False
+    if not gray and level <= _UNFILTERED_UP_TO_LEVEL:
+        options["filter"] = ["NoOp"]
+    return optimizer(buffer.getvalue(), options)
 
 
 def _check_codes(codes):

@@ -13,6 +13,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
+from threadpoolctl import threadpool_limits
 
 from skvq import (
     Codebook,
@@ -30,6 +31,7 @@ from skvq._color_space import (
     linear_to_srgb,
     oklab_to_linear_srgb,
     oklab_to_srgb,
+    pixels_to_oklab,
     srgb_to_linear,
     srgb_to_oklab,
 )
@@ -206,6 +208,24 @@ def test_encode_of_large_uint8_image_is_nearest_in_oklab():
     colours, inverse = np.unique(image.reshape(-1, 3), axis=0, return_inverse=True)
     expected = _brute_force_codes(srgb_to_oklab(colours), codebook.working_codewords)
     assert_array_equal(codes, expected[inverse.ravel()])
+
+
+@pytest.mark.parametrize("limit", [1, 2])
+def test_uint8_pixels_to_oklab_equal_the_conversion_of_every_pixel(limit):
+    # uint8 images are converted once per distinct colour: the values must
+    # be those of converting every pixel, bit for bit, whatever the threads.
+    rng = np.random.default_rng(5)
+    image = rng.integers(0, 256, (300, 500, 3)).astype(np.uint8)
+    image[:100] = rng.integers(0, 8, (100, 500, 3)) * 36  # repeated colours
+    image[0, :2] = [[0, 0, 0], [255, 255, 255]]
+    rows = image.reshape(300, -1)
+    before = rows.copy()
+    with threadpool_limits(limits=limit):
+        lab = pixels_to_oklab(rows)
+    expected = srgb_to_oklab(image).reshape(rows.shape)
+    assert lab.dtype == np.float64 and lab.flags.c_contiguous
+    assert lab.tobytes() == expected.tobytes()
+    assert_array_equal(rows, before)
 
 
 def test_dither_at_strength_zero_equals_encode_in_oklab():

@@ -19,7 +19,12 @@ import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
 from skvq._binning import count_edges_at_or_below, lookup_codes, search_edges
-from skvq._colour_histogram import count_colours, mark_colours
+from skvq._colour_histogram import (
+    count_colours,
+    list_colours,
+    mark_colours,
+    take_by_colour,
+)
 from skvq._histogram import add_value_counts
 from skvq._kmeans1d_dp import partition_by_layers
 from skvq._lloyd import smoothed_lloyd
@@ -169,6 +174,34 @@ def test_colour_counts(n_channels, n_levels, weighted):
     assert_array_equal(keys, distinct)
     if not weighted:
         assert_array_equal(counts, np.bincount(inverse.reshape(-1)))
+
+
+@pytest.mark.parametrize("n_channels", [2, 3])
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.float64])
+def test_take_by_colour(n_channels, dtype):
+    # A function of the distinct colours spread to the pixels: row j of the
+    # table goes to every pixel whose colour is the j-th distinct one.
+    rng = np.random.default_rng(4)
+    pixels = rng.integers(0, 40, (600_001, n_channels)).astype(np.uint8)
+    present = np.empty(1 << (8 * n_channels - 6), np.uint64)
+    low, high = np.empty(n_channels, np.uint8), np.empty(n_channels, np.uint8)
+    n_colours = mark_colours(pixels, None, present, low, high)
+    rank = np.empty(present.shape[0], np.uint32)
+    keys = np.empty(n_colours, np.uint32)
+    list_colours(present, rank, keys)
+    rows = rng.integers(0, 1000, (n_colours, 3)).astype(dtype)
+
+    def run(n_threads):
+        out = np.empty((pixels.shape[0], 3), dtype)
+        take_by_colour(pixels, present, rank, rows, out, n_threads)
+        return [out]
+
+    (out,) = _same_for_every_thread_count(run)
+    packed = pixels[:, 0].astype(np.uint32)
+    for c in range(1, n_channels):
+        packed = (packed << 8) | pixels[:, c]
+    assert_array_equal(keys, np.unique(packed))
+    assert_array_equal(out, rows[np.searchsorted(keys, packed)])
 
 
 def _nearest_by_brute_force(pixels, codebook):

@@ -12,6 +12,7 @@ import sys
 import threading
 from dataclasses import dataclass, field
 
+from .._oxipng import optimize as optimize_png
 from ._arguments import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -219,10 +220,13 @@ class _Run:
         self.failed = set()
         self.skipped = self.refused = False
         self.map_entries = None
+        # What runs oxipng; run() may hand it to a worker process.
+        self.optimizer = optimize_png
 
     # ------------------------------------------------------------ the run
 
     def run(self):
+        from ._optimizer import Optimizer
         from ._pipeline import in_order, routed_warnings
         from ._report import Table
         from ._write import reason
@@ -268,11 +272,15 @@ class _Run:
             report.progress(len(todo), "quantizing")
             # No more threads than files: one file runs without a pool.
             jobs = max(1, min(self.jobs, len(todo)))
-            tasks = in_order(lambda path: self._quantize(path, shared), todo, jobs)
-            with contextlib.closing(tasks):
-                for path, (done, exc) in tasks:
-                    report.advance()
-                    self._finish(path, done, exc, table)
+            # oxipng holds the GIL: with several threads, it runs in a
+            # process of its own (see ._optimizer).
+            in_worker = jobs > 1 and args.optimize is not False
+            with Optimizer(in_worker) as self.optimizer:
+                tasks = in_order(lambda path: self._quantize(path, shared), todo, jobs)
+                with contextlib.closing(tasks):
+                    for path, (done, exc) in tasks:
+                        report.advance()
+                        self._finish(path, done, exc, table)
             report.close_progress()
             table.total(oxipng_missing=args.oxipng_missing)
         if self.failed:
@@ -449,7 +457,9 @@ class _Run:
         level = args.optimize if args.optimize is not False else None
         # A --map palette is written as given: all of it, in its order.
         keep = self.map_entries is not None
-        data = encode_palette_png(codes, entries, level, keep_palette=keep)
+        data = encode_palette_png(
+            codes, entries, level, keep_palette=keep, optimizer=self.optimizer
+        )
         if args.skip_if_larger and len(data) >= picture.n_bytes:
             done.skipped = (
                 f"skipped: its output ({len(data)} bytes) would not be smaller "

@@ -1,8 +1,11 @@
 """Files in parallel, results in input order, memory bounded.
 
 Each file is one task (read, fit, encode, measure, write) run by a pool of
-``jobs`` threads: decoding, deflating, oxipng and skvq's kernels release the
-GIL, so threads use the cores without the start-up of extra processes. At
+``jobs`` threads: decoding, deflating and skvq's kernels release the GIL, so
+threads use the cores without the start-up of extra processes. oxipng
+(pyoxipng 9) holds it while it optimises a file, so the other threads wait
+meanwhile unless they are inside a kernel: that is one reason the command
+asks oxipng for no more work than pays (:mod:`skvq._png`). At
 most ``jobs + 1`` tasks are submitted at a time and a task holds its image
 only while it runs, so no more than ``jobs`` images (and one waiting task)
 are held; results are taken in input order, so rows keep that order and
