@@ -651,9 +651,9 @@ cdef inline void _set_strength(Diffusion* d, double s) noexcept nogil:
     d.w_ahead = s * 1.0 / 16.0
 
 
-cdef inline void _start_row(Diffusion* d) noexcept nogil:
+cdef inline void _start_row(Diffusion* d, const Py_ssize_t n_channels) noexcept nogil:
     cdef Py_ssize_t c
-    for c in range(d.n_channels):
+    for c in range(n_channels):
         d.carry[c] = 0.0
         d.behind[c] = 0.0
         d.below[c] = 0.0
@@ -661,6 +661,7 @@ cdef inline void _start_row(Diffusion* d) noexcept nogil:
 
 cdef inline void _diffused_value(
     const Diffusion* d,
+    const Py_ssize_t n_channels,
     const pixel_t* pixel,
     double scale,
     const double* low,
@@ -674,7 +675,7 @@ cdef inline void _diffused_value(
     the codebook's range ``[low, high]`` widened to include the pixel."""
     cdef Py_ssize_t c
     cdef double x, value, low_x, high_x
-    for c in range(d.n_channels):
+    for c in range(n_channels):
         x = (<double> pixel[c]) * scale
         x = x if x < _LARGEST_SCALED else _LARGEST_SCALED
         x = x if x > -_LARGEST_SCALED else -_LARGEST_SCALED
@@ -687,6 +688,7 @@ cdef inline void _diffused_value(
 
 cdef inline void _pass_on(
     Diffusion* d,
+    const Py_ssize_t n_channels,
     const double* v,
     const double* word,
     double squared,
@@ -702,22 +704,22 @@ cdef inline void _pass_on(
     cdef double error, ratio = 1.0
     if error_limit != NULL and squared > error_limit[0] * error_limit[0]:
         ratio = error_limit[0] / sqrt(squared)
-    for c in range(d.n_channels):
+    for c in range(n_channels):
         error = (v[c] - word[c]) * ratio
         d.carry[c] = d.w_right * error
-        next_row[(j - step) * d.n_channels + c] = d.behind[c] + d.w_behind * error
+        next_row[(j - step) * n_channels + c] = d.behind[c] + d.w_behind * error
         d.behind[c] = d.below[c] + d.w_below * error
         d.below[c] = d.w_ahead * error
 
 
 cdef inline void _end_row(
-    const Diffusion* d, double* next_row, Py_ssize_t last
+    const Diffusion* d, const Py_ssize_t n_channels, double* next_row, Py_ssize_t last
 ) noexcept nogil:
     """The last pixel's share below it, which has no below-behind share to
     wait for."""
     cdef Py_ssize_t c
-    for c in range(d.n_channels):
-        next_row[last * d.n_channels + c] = d.behind[c]
+    for c in range(n_channels):
+        next_row[last * n_channels + c] = d.behind[c]
 
 
 def floyd_steinberg_vector(
@@ -786,11 +788,11 @@ def floyd_steinberg_vector(
             this_row = &rows[i % 2, n_channels]
             next_row = &rows[(i + 1) % 2, n_channels]
             step = 1 if i % 2 == 0 else -1
-            _start_row(&d)
+            _start_row(&d, n_channels)
             for t in range(n_columns):
                 j = t if step == 1 else n_columns - 1 - t
                 _diffused_value(
-                    &d, &X[i, j * n_channels], scale, &low[0], &high[0],
+                    &d, n_channels, &X[i, j * n_channels], scale, &low[0], &high[0],
                     this_row + j * n_channels, &v[0],
                 )
                 best = squared_distance(
@@ -841,11 +843,11 @@ def floyd_steinberg_vector(
                     _set_strength(&d, strength * strength_map[i, j])
                 # ``best`` is the squared distance to that codeword.
                 _pass_on(
-                    &d, &v[0], words + best_row * n_channels, best,
+                    &d, n_channels, &v[0], words + best_row * n_channels, best,
                     &error_limit[best_row] if limited else NULL, next_row,
                     j, step,
                 )
-            _end_row(&d, next_row, n_columns - 1 if step == 1 else 0)
+            _end_row(&d, n_channels, next_row, n_columns - 1 if step == 1 else 0)
 
 
 # Cells of the grid of diffused values, per channel, at the finest level for
@@ -990,6 +992,110 @@ cdef Py_ssize_t _fill_cell(
     return offset
 
 
+# Tags of _scan_cells' specialisations: three channels (RGB), a constant
+# there, so that the compiler unrolls the loops over channels, or any number.
+cdef struct _ThreeChannels:
+    char unused
+
+cdef struct _AnyChannels:
+    char unused
+
+ctypedef fused channels_t:
+    _ThreeChannels
+    _AnyChannels
+
+
+cdef bint _scan_cells(
+    const pixel_t* X,
+    code_t* codes,
+    Py_ssize_t n_rows,
+    Py_ssize_t n_columns,
+    channels_t* tag,
+    Py_ssize_t n_given,
+    Grid* grid,
+    Diffusion* d,
+    double* rows,
+    const double* words,
+    Py_ssize_t n_codes,
+    const int32_t* everything,
+    double* box,
+    const double* low,
+    const double* high,
+    double* v,
+    double scale,
+    double strength,
+    const float* strength_map,
+    const double* error_limit,
+) noexcept nogil:
+    """The scan of :func:`floyd_steinberg_cells` over C-contiguous buffers
+    (``rows``: two rows of ``(n_columns + 2) * n_channels`` errors;
+    ``strength_map`` and ``error_limit`` NULL when not used), of
+    ``n_given`` channels, or 3 when ``tag`` is a :c:type:`_ThreeChannels`
+    (NULL; only its type matters); True when out of memory."""
+    cdef Py_ssize_t n_channels
+    if channels_t is _ThreeChannels:
+        n_channels = 3
+    else:
+        n_channels = n_given
+    cdef Py_ssize_t i, t, j, c, u, m, step, cell, offset, n_candidates
+    cdef Py_ssize_t row_length = (n_columns + 2) * n_channels
+    cdef Py_ssize_t best_row = 0
+    cdef Py_ssize_t index[4]
+    cdef double distance, best = 0.0
+    cdef const int32_t* candidates
+    cdef double* this_row
+    cdef double* next_row
+    for i in range(n_rows):
+        this_row = rows + (i % 2) * row_length + n_channels
+        next_row = rows + ((i + 1) % 2) * row_length + n_channels
+        step = 1 if i % 2 == 0 else -1
+        _start_row(d, n_channels)
+        for t in range(n_columns):
+            j = t if step == 1 else n_columns - 1 - t
+            _diffused_value(
+                d, n_channels, X + (i * n_columns + j) * n_channels, scale, low,
+                high, this_row + j * n_channels, v,
+            )
+            cell = 0
+            for c in range(n_channels):
+                # The value is in the box: its index is not negative.
+                m = <Py_ssize_t> ((v[c] - grid.low[c]) * grid.inverse[c])
+                m = m if m < grid.n_fine[c] else grid.n_fine[c] - 1
+                index[c] = m
+                cell = cell * grid.n_fine[c] + m
+            offset = grid.fine[cell]
+            if offset < 0:
+                offset = _fill_cell(
+                    grid, index, cell, everything, n_codes, words, box
+                )
+                if offset < 0:
+                    return True
+            candidates = grid.pool + offset
+            n_candidates = candidates[0]
+            best_row = candidates[1]
+            if n_candidates > 1 or error_limit != NULL:
+                best = squared_distance(v, words + best_row * n_channels, n_channels)
+            for u in range(2, n_candidates + 1):
+                m = candidates[u]
+                distance = squared_distance(v, words + m * n_channels, n_channels)
+                if nearer(
+                    v, words + m * n_channels, words + best_row * n_channels,
+                    n_channels, distance, best, m, best_row,
+                ):
+                    best, best_row = distance, m
+            codes[i * n_columns + j] = <code_t> best_row
+
+            if strength_map != NULL:
+                _set_strength(d, strength * strength_map[i * n_columns + j])
+            _pass_on(
+                d, n_channels, v, words + best_row * n_channels, best,
+                error_limit + best_row if error_limit != NULL else NULL,
+                next_row, j, step,
+            )
+        _end_row(d, n_channels, next_row, n_columns - 1 if step == 1 else 0)
+    return False
+
+
 def floyd_steinberg_cells(
     const pixel_t[:, ::1] X,          # IN (n_rows, n_columns * n_channels)
     const double[:, ::1] codebook,    # IN (n_codes, n_channels), scaled
@@ -1024,10 +1130,9 @@ def floyd_steinberg_cells(
     cdef Py_ssize_t n_rows = X.shape[0], n_codes = codebook.shape[0]
     cdef Py_ssize_t n_channels = codebook.shape[1]
     cdef Py_ssize_t n_columns = X.shape[1] // n_channels
-    cdef Py_ssize_t i, t, j, c, u, m, step, cell, offset, n_candidates
+    cdef Py_ssize_t c
     cdef Py_ssize_t n_fine_total = 1, n_coarse_total = 1
-    cdef Py_ssize_t best_row = 0
-    cdef double distance, best = 0.0, magnitude
+    cdef double magnitude
     cdef bint mapped = strength_map.shape[0] > 0
     cdef bint limited = error_limit.shape[0] > 0
     cdef bint failed = False
@@ -1036,16 +1141,20 @@ def floyd_steinberg_cells(
     cdef double[::1] v = np.empty(n_channels)
     cdef double[::1] box = np.empty(2 * n_channels)
     cdef int32_t[::1] everything = np.arange(n_codes, dtype=np.int32)
-    cdef Py_ssize_t index[4]
     cdef double[:, ::1] pending = np.zeros((3, n_channels))
     cdef Diffusion d = _diffusion(pending, strength)
     cdef double[:, ::1] rows = np.zeros((2, (n_columns + 2) * n_channels))
     cdef const double* words = &codebook[0, 0]
-    cdef const int32_t* candidates
-    cdef double* this_row
-    cdef double* next_row
+    cdef const float* strengths = NULL
+    cdef const double* limits = NULL
     cdef CellGrid owner
     cdef Grid* grid
+    if n_rows == 0 or n_columns == 0:
+        return
+    if mapped:
+        strengths = &strength_map[0, 0]
+    if limited:
+        limits = &error_limit[0]
     for c in range(n_channels):
         n_fine_total *= n_cells[c]
         n_coarse_total *= (n_cells[c] + _COARSE - 1) // _COARSE
@@ -1063,62 +1172,19 @@ def floyd_steinberg_cells(
     grid.max_paired[0] = max_paired_coarse
     grid.max_paired[1] = max_paired_fine
     with nogil:
-        for i in range(n_rows):
-            this_row = &rows[i % 2, n_channels]
-            next_row = &rows[(i + 1) % 2, n_channels]
-            step = 1 if i % 2 == 0 else -1
-            _start_row(&d)
-            for t in range(n_columns):
-                j = t if step == 1 else n_columns - 1 - t
-                _diffused_value(
-                    &d, &X[i, j * n_channels], scale, &low[0], &high[0],
-                    this_row + j * n_channels, &v[0],
-                )
-                cell = 0
-                for c in range(n_channels):
-                    # The value is in the box: its index is not negative.
-                    m = <Py_ssize_t> ((v[c] - grid.low[c]) * grid.inverse[c])
-                    m = m if m < grid.n_fine[c] else grid.n_fine[c] - 1
-                    index[c] = m
-                    cell = cell * grid.n_fine[c] + m
-                offset = grid.fine[cell]
-                if offset < 0:
-                    offset = _fill_cell(
-                        grid, index, cell, &everything[0], n_codes, words,
-                        &box[0],
-                    )
-                    if offset < 0:
-                        failed = True
-                        break
-                candidates = grid.pool + offset
-                n_candidates = candidates[0]
-                best_row = candidates[1]
-                if n_candidates > 1 or limited:
-                    best = squared_distance(
-                        &v[0], words + best_row * n_channels, n_channels
-                    )
-                for u in range(2, n_candidates + 1):
-                    m = candidates[u]
-                    distance = squared_distance(
-                        &v[0], words + m * n_channels, n_channels
-                    )
-                    if nearer(
-                        &v[0], words + m * n_channels,
-                        words + best_row * n_channels, n_channels,
-                        distance, best, m, best_row,
-                    ):
-                        best, best_row = distance, m
-                codes[i, j] = <code_t> best_row
-
-                if mapped:
-                    _set_strength(&d, strength * strength_map[i, j])
-                _pass_on(
-                    &d, &v[0], words + best_row * n_channels, best,
-                    &error_limit[best_row] if limited else NULL, next_row,
-                    j, step,
-                )
-            if failed:
-                break
-            _end_row(&d, next_row, n_columns - 1 if step == 1 else 0)
+        if n_channels == 3:
+            failed = _scan_cells(
+                &X[0, 0], &codes[0, 0], n_rows, n_columns, <_ThreeChannels*>NULL,
+                3, grid, &d, &rows[0, 0], words, n_codes, &everything[0],
+                &box[0], &low[0], &high[0], &v[0], scale, strength, strengths,
+                limits,
+            )
+        else:
+            failed = _scan_cells(
+                &X[0, 0], &codes[0, 0], n_rows, n_columns, <_AnyChannels*>NULL,
+                n_channels, grid, &d, &rows[0, 0], words, n_codes,
+                &everything[0], &box[0], &low[0], &high[0], &v[0], scale,
+                strength, strengths, limits,
+            )
     if failed:
         raise MemoryError("Not enough memory for the cells of dithering.")
