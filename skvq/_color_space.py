@@ -263,6 +263,13 @@ def oklab_summary(summary):
     return exact._replace(weight_exponent=summary.weight_exponent)
 
 
+# Fewest uint8 pixels converted or coded through their distinct colours: the
+# bitmap of every colour (2 MiB, cleared and read each time) costs about
+# 0.4 ms, what converting 10,000 pixels one by one costs; the two break even
+# near 65,536 pixels of a photo.
+_BY_COLOUR_PIXELS = 1 << 16
+
+
 def _distinct_colours(pixels):
     """The distinct colours of C-contiguous uint8 RGB pixels, ascending, and
     the bitmap and rank table that :func:`take_by_colour` reads to spread a
@@ -301,10 +308,10 @@ def encode_oklab(pixels, lab_codewords, dtype):
     "Nearest" is by the squared Euclidean distance between the float64
     Oklab value of the pixel (:func:`srgb_to_oklab`) and the float64 Oklab
     codewords, ranked exactly as :func:`skvq._encode.nearest_codeword`
-    ranks them, the first of equals. uint8 pixels are coded once per
-    distinct colour (found by the colour histogram's kernels) and the codes
-    spread to the pixels by the colours' ranks; others are converted and
-    coded one by one.
+    ranks them, the first of equals. uint8 pixels, when there are many, are
+    coded once per distinct colour (found by the colour histogram's kernels)
+    and the codes spread to the pixels by the colours' ranks; others are
+    converted and coded one by one.
 
     Parameters
     ----------
@@ -320,7 +327,7 @@ def encode_oklab(pixels, lab_codewords, dtype):
     """
     if pixels.dtype == bool:
         pixels = pixels.view(np.uint8)
-    if pixels.dtype != np.uint8 or pixels.shape[0] == 0:
+    if pixels.dtype != np.uint8 or pixels.shape[0] < _BY_COLOUR_PIXELS:
         return nearest_codeword(srgb_to_oklab(pixels), lab_codewords, dtype)
 
     def codes(colours):
@@ -335,7 +342,7 @@ def pixels_to_oklab(X):
     pixels = X.reshape(-1, 3)
     if pixels.dtype == bool:
         pixels = pixels.view(np.uint8)
-    if pixels.dtype == np.uint8 and pixels.shape[0]:
+    if pixels.dtype == np.uint8 and pixels.shape[0] >= _BY_COLOUR_PIXELS:
         # Converted once per distinct colour: the same values as converting
         # every pixel (the conversion is elementwise), fewer conversions.
         return _by_colour(srgb_to_oklab, pixels, np.float64, 3).reshape(X.shape)

@@ -881,12 +881,21 @@ cdef struct Grid:
 cdef class CellGrid:
     """Owner of a :c:type:`Grid`'s buffers: the cell tables, all -1 (no
     candidates found yet), and a pool that grows as cells are met;
-    ``__dealloc__`` frees them whatever happened on the way."""
+    ``__dealloc__`` frees them whatever happened on the way. It sets the
+    grid's channel and cell counts; the caller sets its geometry."""
 
     cdef Grid grid
 
-    def __cinit__(self, Py_ssize_t n_coarse, Py_ssize_t n_fine, Py_ssize_t capacity):
-        cdef Py_ssize_t t
+    def __cinit__(self, const intptr_t[::1] n_cells, Py_ssize_t capacity):
+        """``n_cells``: fine cells per channel (1 to 4 channels); ``capacity``:
+        the pool's first size, in int32 entries."""
+        cdef Py_ssize_t t, c, n_fine = 1, n_coarse = 1
+        self.grid.n_channels = n_cells.shape[0]
+        for c in range(n_cells.shape[0]):
+            self.grid.n_fine[c] = n_cells[c]
+            self.grid.n_coarse[c] = (n_cells[c] + _COARSE - 1) // _COARSE
+            n_fine *= self.grid.n_fine[c]
+            n_coarse *= self.grid.n_coarse[c]
         self.grid.pool_size = 0
         self.grid.pool_capacity = capacity
         self.grid.pool = <int32_t*>malloc(capacity * sizeof(int32_t))
@@ -1131,7 +1140,6 @@ def floyd_steinberg_cells(
     cdef Py_ssize_t n_channels = codebook.shape[1]
     cdef Py_ssize_t n_columns = X.shape[1] // n_channels
     cdef Py_ssize_t c
-    cdef Py_ssize_t n_fine_total = 1, n_coarse_total = 1
     cdef double magnitude
     cdef bint mapped = strength_map.shape[0] > 0
     cdef bint limited = error_limit.shape[0] > 0
@@ -1155,15 +1163,9 @@ def floyd_steinberg_cells(
         strengths = &strength_map[0, 0]
     if limited:
         limits = &error_limit[0]
-    for c in range(n_channels):
-        n_fine_total *= n_cells[c]
-        n_coarse_total *= (n_cells[c] + _COARSE - 1) // _COARSE
-    owner = CellGrid(n_coarse_total, n_fine_total, 4 * n_codes + 1024)
+    owner = CellGrid(n_cells, 4 * n_codes + 1024)
     grid = &owner.grid
-    grid.n_channels = n_channels
     for c in range(n_channels):
-        grid.n_fine[c] = n_cells[c]
-        grid.n_coarse[c] = (n_cells[c] + _COARSE - 1) // _COARSE
         grid.low[c] = box_low[c]
         grid.width[c] = (box_high[c] - box_low[c]) / n_cells[c]
         grid.inverse[c] = 1.0 / grid.width[c] if n_cells[c] > 1 else 0.0
