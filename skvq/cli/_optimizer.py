@@ -10,28 +10,60 @@ threads go on. It receives the bytes Pillow encoded and returns oxipng's;
 files are still named by the threads (:mod:`._write`), so an interruption
 leaves no half-written file.
 
-The worker ignores SIGINT and SIGTERM: the command handles them (the worker
-ends with the pool, or when its pipe closes if the command dies). Should the
-worker fail to start or die, oxipng runs in the calling thread instead, and
-an error of oxipng's own is raised there, as without the worker.
+The worker is a fresh interpreter that runs :func:`skvq._oxipng.optimize`
+from its source file in a loop over requests on its standard input (not
+:mod:`multiprocessing`, whose "spawn" start would import the caller's main
+module again, running a script that calls :func:`skvq.cli.main` without a
+``__main__`` guard a second time, and whose "fork" start copies whatever
+threads hold). It imports only the standard library and oxipng, ignores
+SIGINT and SIGTERM (the command handles them; the worker ends when its
+input closes, with the command or at its end), and writes nothing but its
+replies. Should it fail to start or die, oxipng runs in the calling thread
+instead; an error of oxipng's own is raised there, as without the worker.
 """
 
-import contextlib
-import signal
+import json
+import os
+import struct
+import subprocess
+import sys
 import threading
 
-from .._oxipng import optimize
+from .. import _oxipng
 
-
-def _ignore_signals():
-    for number in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(ValueError, OSError):
-            signal.signal(number, signal.SIG_IGN)
-
-
-def _ready():
-    """The worker's first task: import oxipng before the first file."""
-    import oxipng  # noqa: F401
+# The worker: requests are a header of two lengths (little-endian uint64),
+# the options as JSON, then the PNG bytes; replies a status byte (0: the
+# optimised bytes follow, 1: oxipng failed), a length and the bytes.
+_WORKER = """
+import sys
+del sys.path[0]  # the current directory, whose files must not shadow modules
+import json, signal, struct
+for name in ("SIGINT", "SIGTERM"):
+    if hasattr(signal, name):
+        signal.signal(getattr(signal, name), signal.SIG_IGN)
+namespace = {}
+with open(sys.argv[1], encoding="utf-8") as file:
+    exec(compile(file.read(), sys.argv[1], "exec"), namespace)
+optimize = namespace["optimize"]
+import oxipng
+read, write = sys.stdin.buffer.read, sys.stdout.buffer.write
+def exactly(n):
+    data = read(n)
+    if len(data) != n:
+        raise SystemExit(0)
+    return data
+while True:
+    n_options, n_data = struct.unpack("<QQ", exactly(16))
+    options = json.loads(exactly(n_options))
+    data = exactly(n_data)
+    try:
+        reply, status = optimize(data, options), 0
+    except Exception as exc:
+        reply, status = repr(exc).encode(), 1
+    write(struct.pack("<BQ", status, len(reply)))
+    write(reply)
+    sys.stdout.buffer.flush()
+"""
 
 
 class Optimizer:
@@ -40,54 +72,74 @@ class Optimizer:
     manager: the worker ends on exit."""
 
     def __init__(self, in_worker):
-        self._pool = None
         self._lock = threading.Lock()
-        if in_worker:
-            self._pool = self._start()
+        self._process = self._start() if in_worker else None
 
     @staticmethod
     def _start():
-        try:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
-
-            # "spawn": a fresh interpreter, safe whatever threads (OpenMP's
-            # included) this process has started, on every platform.
-            pool = ProcessPoolExecutor(
-                max_workers=1,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=_ignore_signals,
-            )
-            pool.submit(_ready)
-        except Exception:  # no processes here: optimise in the threads
+        source = getattr(_oxipng, "__file__", None)
+        if not sys.executable or not source or not os.path.isfile(source):
             return None
-        return pool
+        try:
+            return subprocess.Popen(
+                [sys.executable, "-c", _WORKER, source],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+            )
+        except (OSError, ValueError):  # no processes here: in the threads
+            return None
 
     def __call__(self, data, options):
-        from concurrent.futures.process import BrokenProcessPool
-
-        pool = self._pool
-        if pool is not None:
-            try:
-                return pool.submit(optimize, data, options).result()
-            except (BrokenProcessPool, RuntimeError, OSError):
-                # The worker is gone (or the pool shut): from now on in the
-                # threads.
-                self._stop()
-            except Exception:
-                # oxipng failed on this file: again here, which raises its
-                # own error as it would without the worker.
-                pass
-        return optimize(data, options)
-
-    def _stop(self):
         with self._lock:
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+            process = self._process
+            if process is not None:
+                try:
+                    status, reply = self._ask(process, data, options)
+                except (OSError, ValueError, struct.error, EOFError):
+                    # The worker is gone: from now on in the threads.
+                    self._stop_locked()
+                else:
+                    if status == 0:
+                        return reply
+                    # oxipng failed on this file: again below, which raises
+                    # its own error as it would without the worker.
+        return _oxipng.optimize(data, options)
+
+    @staticmethod
+    def _ask(process, data, options):
+        header = json.dumps(options).encode()
+        process.stdin.write(struct.pack("<QQ", len(header), len(data)))
+        process.stdin.write(header)
+        process.stdin.write(data)
+        process.stdin.flush()
+        head = process.stdout.read(9)
+        if len(head) != 9:
+            raise EOFError("the oxipng worker ended")
+        status, length = struct.unpack("<BQ", head)
+        reply = process.stdout.read(length)
+        if len(reply) != length:
+            raise EOFError("the oxipng worker ended")
+        return status, reply
+
+    def _stop_locked(self):
+        process, self._process = self._process, None
+        if process is None:
+            return
+        for stream in (process.stdin, process.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc_info):
-        self._stop()
+        with self._lock:
+            self._stop_locked()
