@@ -78,7 +78,12 @@ class Optimizer:
     @staticmethod
     def _start():
         source = getattr(_oxipng, "__file__", None)
-        if not sys.executable or not source or not os.path.isfile(source):
+        if (
+            not sys.executable
+            or getattr(sys, "frozen", False)  # the executable is the application
+            or not source
+            or not os.path.isfile(source)
+        ):
             return None
         try:
             return subprocess.Popen(

@@ -50,6 +50,15 @@ def test_without_processes_oxipng_runs_in_the_calling_thread(monkeypatch):
         assert optimizer(data, OPTIONS) == optimize(data, OPTIONS)
 
 
+def test_a_frozen_application_starts_no_worker(monkeypatch):
+    # There sys.executable is the application itself, not an interpreter.
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    data = _png()
+    with Optimizer(in_worker=True) as optimizer:
+        assert optimizer._process is None
+        assert optimizer(data, OPTIONS) == optimize(data, OPTIONS)
+
+
 def test_a_dead_worker_leaves_the_work_to_the_calling_thread():
     data = _png()
     with Optimizer(in_worker=True) as optimizer:
