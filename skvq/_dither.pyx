@@ -621,8 +621,9 @@ cdef struct Diffusion:
     # The error a row's scan passes on (see floyd_steinberg_vector), per
     # channel: the share carried to the next pixel, and the shares pending
     # for the next row below-behind and below the current pixel; and the
-    # Floyd-Steinberg weights at the current pixel's strength.
-    Py_ssize_t n_channels
+    # Floyd-Steinberg weights at the current pixel's strength. The helpers
+    # take the number of channels as an argument, a constant in the
+    # three-channel scan.
     double* carry
     double* behind
     double* below
@@ -636,7 +637,6 @@ cdef inline Diffusion _diffusion(double[:, ::1] pending, double strength):
     """The state of a scan of ``pending.shape[1]`` channels whose shares live
     in the rows of ``pending`` (3, n_channels), at ``strength``."""
     cdef Diffusion d
-    d.n_channels = pending.shape[1]
     d.carry = &pending[0, 0]
     d.behind = &pending[1, 0]
     d.below = &pending[2, 0]
