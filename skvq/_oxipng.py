@@ -1,4 +1,5 @@
-"""oxipng's optimisation of PNG bytes, with options as plain data.
+"""oxipng's optimisation of PNG bytes, with options as plain data: the one
+place skvq calls oxipng (palette PNG files, APNG animations).
 
 The options are a dict of plain values (row filters by name), so that they
 pickle: the command line can hand the work to a process of its own

@@ -342,19 +342,20 @@ class _Job:
                     "GIF is written as Pillow optimizes it"
                 )
             return data
+        from .._oxipng import optimize
         from .._png import _import_oxipng
 
-        oxipng = _import_oxipng(f"--optimize {level}")
+        _import_oxipng(f"--optimize {level}")
         # No reduction: oxipng's reductions are made on the default image
         # only, and every frame shares its palette and bit depth.
-        return oxipng.optimize_from_memory(
-            data,
-            level=level,
-            bit_depth_reduction=False,
-            color_type_reduction=False,
-            palette_reduction=False,
-            grayscale_reduction=False,
-        )
+        options = {
+            "level": level,
+            "bit_depth_reduction": False,
+            "color_type_reduction": False,
+            "palette_reduction": False,
+            "grayscale_reduction": False,
+        }
+        return optimize(data, options)
 
     def _measured(self, coded, totals):
         """The codes as the writer takes them, frame by frame, with the
