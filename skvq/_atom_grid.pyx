@@ -11,10 +11,33 @@ C-contiguous arrays of matching shapes, and a scale at which the points'
 coordinates are below 2**62.
 """
 
-from libc.math cimport floor, sqrt
-from libc.stdlib cimport free, malloc
+from libc.math cimport sqrt
+from libc.stdlib cimport calloc, free, malloc
 from libc.stdint cimport int64_t, uint32_t
 from libc.string cimport memset
+
+
+cdef inline Py_ssize_t _cell_key(
+    const int64_t* coordinates, const Py_ssize_t* extent, const Py_ssize_t n_channels,
+    int shift,
+) noexcept nogil:
+    """Index of the cell of a point's coordinates at ``shift``, the first
+    channel most significant."""
+    cdef Py_ssize_t c, key = 0
+    for c in range(n_channels):
+        key = key * extent[c] + (coordinates[c] >> shift)
+    return key
+
+
+cdef inline void _mark_cells(
+    const int64_t* coordinates, const Py_ssize_t* extent, Py_ssize_t n_points,
+    const Py_ssize_t n_channels, int shift, uint32_t* scratch,
+) noexcept nogil:
+    """Set ``scratch`` to 1 at the cell of every point (called with a
+    constant channel count, which the compiler unrolls)."""
+    cdef Py_ssize_t i
+    for i in range(n_points):
+        scratch[_cell_key(coordinates + i * n_channels, extent, n_channels, shift)] = 1
 
 
 def grid_cells(
@@ -42,54 +65,57 @@ def grid_cells(
     cdef Py_ssize_t n_points = points.shape[0], n_channels = points.shape[1]
     cdef Py_ssize_t max_size = scratch.shape[0]
     cdef Py_ssize_t i, c, key, size, n_cells
+    cdef uint32_t mark
     cdef int shift = 0
-    cdef int64_t largest
     cdef double possible
     cdef int64_t* coordinates = NULL
+    cdef int64_t* largest = NULL
     cdef Py_ssize_t* extent = NULL
     with nogil:
         coordinates = <int64_t*>malloc(max(n_points * n_channels, 1) * sizeof(int64_t))
-        extent = <Py_ssize_t*>malloc(n_channels * sizeof(Py_ssize_t))
-        if coordinates == NULL or extent == NULL:
+        largest = <int64_t*>calloc(max(n_channels, 1), sizeof(int64_t))
+        extent = <Py_ssize_t*>malloc(max(n_channels, 1) * sizeof(Py_ssize_t))
+        if coordinates == NULL or largest == NULL or extent == NULL:
             shift = -1
         else:
             for i in range(n_points):
                 for c in range(n_channels):
-                    coordinates[i * n_channels + c] = <int64_t>floor(
+                    # Truncation is the floor: points are at least ``low``.
+                    coordinates[i * n_channels + c] = <int64_t>(
                         (points[i, c] - low[c]) * scale
                     )
+                    largest[c] = max(largest[c], coordinates[i * n_channels + c])
         while shift >= 0:
             possible = 1.0
             for c in range(n_channels):
-                largest = 0
-                for i in range(n_points):
-                    largest = max(largest, coordinates[i * n_channels + c] >> shift)
-                extent[c] = largest + 1
+                extent[c] = (largest[c] >> shift) + 1
                 possible *= extent[c]
             if possible > max_size:
                 shift = -1
                 break
             size = <Py_ssize_t>possible
             memset(&scratch[0], 0, size * sizeof(uint32_t))
-            for i in range(n_points):
-                key = 0
-                for c in range(n_channels):
-                    key = key * extent[c] + (coordinates[i * n_channels + c] >> shift)
-                scratch[key] = 1
+            if n_channels == 3:
+                _mark_cells(coordinates, extent, n_points, 3, shift, &scratch[0])
+            else:
+                _mark_cells(coordinates, extent, n_points, n_channels, shift, &scratch[0])
+            # Each cell's number in place of its mark: the count of marks
+            # before it (written for empty cells too, never read there; no
+            # branch to mispredict at every cell).
             n_cells = 0
             for key in range(size):
-                if scratch[key]:
-                    scratch[key] = <uint32_t>n_cells
-                    n_cells += 1
+                mark = scratch[key]
+                scratch[key] = <uint32_t>n_cells
+                n_cells += mark
             if n_cells <= max_cells:
                 for i in range(n_points):
-                    key = 0
-                    for c in range(n_channels):
-                        key = key * extent[c] + (coordinates[i * n_channels + c] >> shift)
-                    cells[i] = scratch[key]
+                    cells[i] = scratch[
+                        _cell_key(coordinates + i * n_channels, extent, n_channels, shift)
+                    ]
                 break
             shift += 1
         free(coordinates)
+        free(largest)
         free(extent)
     return shift
 

@@ -11,6 +11,7 @@ import warnings
 
 import numpy as np
 
+from ._cell_means import weighted_cell_means
 from ._kmeans1d import optimal_partition_1d
 from ._summary import one_atom_per_codeword
 from .exceptions import FewerCodewordsWarning
@@ -67,7 +68,7 @@ def weighted_means(values, weight, labels, n_cells):
 
     Parameters
     ----------
-    values : ndarray of shape (n,)
+    values : ndarray of shape (n,) or (n, n_channels)
         Finite values.
     weight : ndarray of shape (n,)
         Finite non-negative weights.
@@ -77,7 +78,7 @@ def weighted_means(values, weight, labels, n_cells):
 
     Returns
     -------
-    mean : ndarray of shape (n_cells,)
+    mean : ndarray of shape (n_cells,) or (n_cells, n_channels)
 
     Notes
     -----
@@ -98,7 +99,9 @@ def weighted_means(values, weight, labels, n_cells):
     or less, beyond the rounding of the mean itself, for any finite values
     and weights. (A mean taken about the cell's first value has an error
     relative to the distance of that value from the mean, which for a far
-    value of tiny weight is the whole cell's magnitude.)
+    value of tiny weight is the whole cell's magnitude.) The loops are
+    :func:`skvq._cell_means.weighted_cell_means`, one pass over the values
+    for all their channels.
 
     Examples
     --------
@@ -108,37 +111,34 @@ def weighted_means(values, weight, labels, n_cells):
     ...                np.array([0, 0, 1]), 3)
     array([-1.e+16,  0.e+00,     nan])
     """
-    cell_weight = np.bincount(labels, weights=weight, minlength=n_cells)
-    mantissa, exponent = np.frexp(weight)
-    cell_mantissa, cell_exponent = np.frexp(cell_weight)
-    largest = float(np.max(np.abs(values), initial=0.0))
-    # Values are taken in units of 2**shift that bring the largest to about
-    # 2**1020: below the limit, so that no product or sum overflows, and
-    # above the subnormals, so that tiny values keep their precision (a
-    # cell of subnormal values would otherwise get a mean off by units of
-    # their spacing). The scaling is exact but for values 2**2000 times
-    # smaller than the largest, which no mean can resolve anyway.
-    shift = int(np.frexp(largest)[1]) - 1020 if largest > 0 else 0
-    has_weight = cell_weight > 0
-    # Cells without weight divide by their zero mantissa only in terms of
-    # zero weight, which are left out.
-    ratio = np.divide(
-        mantissa,
-        cell_mantissa[labels],
-        out=np.zeros_like(mantissa),
-        where=weight > 0,
+    values = np.asarray(values, dtype=np.float64)
+    columns = np.ascontiguousarray(values if values.ndim == 2 else values[:, None])
+    # Each channel is taken in units of 2**shift that bring its largest
+    # value to about 2**1020: below the limit, so that no product or sum
+    # overflows, and above the subnormals, so that tiny values keep their
+    # precision (a cell of subnormal values would otherwise get a mean off
+    # by units of their spacing). The scaling is exact but for values
+    # 2**2000 times smaller than the largest, which no mean can resolve
+    # anyway.
+    # (Column by column: many times faster than along axis 0.)
+    largest = np.array(
+        [max(-col.min(), col.max()) if col.size else 0.0 for col in columns.T]
     )
-    scaled = np.ldexp(values, -shift)
-    power = exponent - cell_exponent[labels]
-    term = np.ldexp(ratio * scaled, power)
-    first = np.bincount(labels, weights=term, minlength=n_cells)
-    # One correction: the same sum of the values' deviations from the first
-    # estimate, whose error is then relative to the cell's spread, not to
-    # its magnitude (values one ulp apart at 2**52 would otherwise get a
-    # mean a unit or two off).
-    deviation = np.ldexp(ratio * (scaled - first[labels]), power)
-    mean = first + np.bincount(labels, weights=deviation, minlength=n_cells)
-    return np.where(has_weight, np.ldexp(mean, shift), np.nan)
+    shift = np.where(largest > 0, np.frexp(largest)[1] - 1020, 0).astype(np.intc)
+    means = np.empty((n_cells, columns.shape[1]))
+    weighted_cell_means(
+        columns,
+        np.ascontiguousarray(weight, dtype=np.float64),
+        np.ascontiguousarray(labels, dtype=np.intp),
+        shift,
+        np.empty(n_cells),
+        np.empty(n_cells, dtype=np.intc),
+        np.empty(columns.shape[0]),
+        np.empty(columns.shape[0], dtype=np.intc),
+        np.empty_like(means),
+        means,
+    )
+    return means.reshape((n_cells, *values.shape[1:]))
 
 
 def cell_means(values, weight, cell, n_cells):

@@ -86,7 +86,7 @@ class PixelSummary(NamedTuple):
         """Weighted mean of each atom, shape (n_atoms, n_channels)."""
         if self.cell_exponent is None:
             return self.key
-        return np.ldexp(self.sum / self.weight[:, None], self.value_exponent)
+        return _times_power_of_two(self.sum / self.weight[:, None], self.value_exponent)
 
     @property
     def scatter(self):
@@ -332,9 +332,11 @@ def empty_summary(n_channels):
     )
 
 
-def _exact_summary(values, weight, low, high, max_atoms):
-    """Summary whose atoms are the given distinct values and their weights."""
-    value_exponent = _max_exponent(values)
+def _exact_summary(values, weight, low, high, max_atoms, value_exponent=None):
+    """Summary whose atoms are the given distinct values and their weights;
+    ``value_exponent``, that of the values if the caller knows it."""
+    if value_exponent is None:
+        value_exponent = _max_exponent(values)
     scaled = _times_power_of_two(values, -value_exponent)
     summary = PixelSummary(
         key=values,
@@ -522,9 +524,12 @@ def _colour_summary(pixels, weight, max_atoms):
     rank = np.empty(present.shape[0], dtype=np.uint32)
     count_colours(pixels, weight, present, rank, keys, counts, n_threads)
     if n_colours <= max_atoms:
+        # The largest value is the largest channel maximum (uint8 values
+        # are non-negative).
         return _exact_summary(
-            _unpacked_keys(keys, n_channels, 8), counts, low, high, max_atoms
-        )
+            _unpacked_keys(keys, n_channels, 8), counts, low, high, max_atoms,
+            _max_exponent(high),
+        )  # fmt: skip
     # Cells of side 2**8 hold every uint8 colour in one: the search ends.
     for cell_exponent in range(1, 9):
         n_bits = (8 - cell_exponent) * n_channels

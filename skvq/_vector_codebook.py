@@ -549,13 +549,7 @@ def vector_codebook(
     if reconstruction == "centroid":
         # From the atoms' means and weights, not their weighted sums, which
         # underflow for tiny weights of small values.
-        codebook = np.stack(
-            [
-                weighted_means(summary.mean[:, c], summary.weight, labels, n_cells)
-                for c in range(n_channels)
-            ],
-            axis=1,
-        )
+        codebook = weighted_means(summary.mean, summary.weight, labels, n_cells)
     elif reconstruction == "midpoint" and grid_midpoint is not None:
         codebook = grid_midpoint
     elif reconstruction == "midpoint":

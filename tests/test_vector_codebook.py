@@ -242,6 +242,27 @@ def test_variance_split_makes_the_best_first_cut():
     )
 
 
+@pytest.mark.parametrize("n_channels", [1, 2, 3, 5])
+@pytest.mark.parametrize("max_cells", [1, 7, 300])
+def test_grid_cells_are_the_finest_grid_within_max_cells(n_channels, max_cells):
+    rng = np.random.default_rng(n_channels)
+    # Clustered points with repeats, so that several grids are tried.
+    points = np.round(rng.normal(size=(3000, n_channels)) * 9) / 9
+    points[::3] = points[1::3]
+    cell, width = _grid_cells(points, max_cells)
+    low = points.min(axis=0)
+    _, reference = np.unique(
+        np.floor((points - low) / width), axis=0, return_inverse=True
+    )
+    assert_array_equal(cell, reference.reshape(-1))
+    assert cell.max() < max_cells
+    # The next finer grid has too many cells, unless this is the finest
+    # tried (about 64 cells along the widest channel).
+    finest = 2.0 ** (np.frexp(np.max(points.max(axis=0) - low))[1] - 6)
+    finer = np.unique(np.floor((points - low) / (width / 2)), axis=0)
+    assert finer.shape[0] > max_cells or width == finest
+
+
 def test_pooled_atoms_are_the_weighted_moments_of_their_cells():
     rng = np.random.default_rng(6)
     points = rng.uniform(size=(2000, 3))
