@@ -90,12 +90,14 @@ cdef enum:
     # At 4,096 atoms per thread, the 64-colour fit of a 12.6-megapixel photo
     # (about 8,000 coarse atoms, then 65,536) spent 17 ms in Lloyd on one
     # thread and 51 ms on two (medians of 5, the 2-core development machine
-    # under load). The coarse atoms stay on one thread; the fine stage (two
-    # regions of 1-3 ms on 32,768 atoms or more) takes two: the 64-colour
-    # fit + transform of flower.jpg (62,941 atoms) 30.7 -> 25.0 ms, of Grace
-    # Hopper's portrait 35.2 -> 27.8 ms (best of 45, alternating processes,
-    # quiet machine), where 32,768 atoms per thread kept them on one.
-    MIN_THREAD_ATOMS = 16384
+    # under load). The coarse atoms (at most 8,192 below 512 centres) stay
+    # on one thread; the fine stage, two regions of 1-3 ms on 16,384 atoms
+    # or more, takes two: the 64-colour fit + transform of flower.jpg
+    # (62,941 atoms) 30.7 -> 25.0 ms, of Grace Hopper's portrait 35.2 ->
+    # 27.8 ms, of china.jpg (25,564 atoms) 24.4 -> 21.2 ms (best of 45 or
+    # 25, alternating processes, quiet machine), where 32,768 atoms per
+    # thread kept them on one.
+    MIN_THREAD_ATOMS = 8192
 
 cdef double INF = float("inf")
 
