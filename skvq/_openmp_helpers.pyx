@@ -8,15 +8,22 @@ OpenMP runtime's own setting, ``omp_get_max_threads()``, which honours
 ``OMP_NUM_THREADS`` and the limits of :func:`threadpoolctl.threadpool_limits`,
 and caps it by the CPUs this process may run on (its affinity mask and its
 control group's quota), so that a container given two CPUs of a large host
-does not start a thread per host CPU. Nothing here sets the runtime's state.
+does not start a thread per host CPU; :func:`thread_limit` caps it further
+for the calls of one thread (the command line's jobs, which already share
+the cores). Nothing here sets the runtime's state.
 
 Built without OpenMP, the kernels run on the calling thread and this module
 reports one thread.
 """
 
+import contextlib
 import functools
 import math
 import os
+import threading
+
+# The cap of thread_limit, per calling thread.
+_local = threading.local()
 
 cdef extern from *:
     """
@@ -94,7 +101,8 @@ def effective_n_threads():
 
     ``omp_get_max_threads()`` (``OMP_NUM_THREADS``, or a
     :func:`threadpoolctl.threadpool_limits` in force) capped by
-    :func:`usable_cpu_count`; one without OpenMP.
+    :func:`usable_cpu_count` and by a :func:`thread_limit` of this thread;
+    one without OpenMP.
 
     Returns
     -------
@@ -111,4 +119,41 @@ def effective_n_threads():
     """
     if not skvq_openmp_enabled():
         return 1
-    return max(1, min(skvq_omp_max_threads(), usable_cpu_count()))
+    n_threads = min(skvq_omp_max_threads(), usable_cpu_count())
+    limit = getattr(_local, "limit", None)
+    if limit is not None:
+        n_threads = min(n_threads, limit)
+    return max(1, n_threads)
+
+
+@contextlib.contextmanager
+def thread_limit(n_threads):
+    """Within the block, the kernels called from this thread use at most
+    ``n_threads`` threads; other threads, and the OpenMP runtime, are left
+    as they are.
+
+    For callers that run several kernels at once on threads of their own
+    (the command line's ``--jobs``): a kernel there that also split its
+    work would wait at every parallel region's end for threads that other
+    jobs keep busy. Results do not depend on the thread count.
+
+    Parameters
+    ----------
+    n_threads : int
+        At least one. Nested limits take the smaller.
+
+    Examples
+    --------
+    >>> from skvq._openmp_helpers import effective_n_threads, thread_limit
+    >>> with thread_limit(1):
+    ...     effective_n_threads()
+    1
+    """
+    if n_threads < 1:
+        raise ValueError(f"n_threads must be at least 1, got {n_threads}.")
+    previous = getattr(_local, "limit", None)
+    _local.limit = n_threads if previous is None else min(previous, n_threads)
+    try:
+        yield
+    finally:
+        _local.limit = previous

@@ -29,7 +29,12 @@ from skvq._histogram import add_value_counts
 from skvq._kmeans1d_dp import partition_by_layers
 from skvq._lloyd import smoothed_lloyd
 from skvq._nearest_codeword import nearest_by_cells, nearest_by_projection
-from skvq._openmp_helpers import effective_n_threads, openmp_enabled, usable_cpu_count
+from skvq._openmp_helpers import (
+    effective_n_threads,
+    openmp_enabled,
+    thread_limit,
+    usable_cpu_count,
+)
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from skvq import ImageVectorQuantizer
@@ -79,6 +84,32 @@ def test_omp_num_threads_reaches_the_kernels_thread_count():
         check=True,
     )
     assert result.stdout.strip() == "1"
+
+
+def test_a_thread_limit_caps_only_its_own_thread_and_ends_with_its_block():
+    unlimited = effective_n_threads()
+    seen = {}
+    started, release = threading.Event(), threading.Event()
+
+    def other():
+        started.set()
+        release.wait(10)
+        seen["other"] = effective_n_threads()
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    started.wait(10)
+    with thread_limit(1):
+        assert effective_n_threads() == 1
+        with thread_limit(3):  # nested: the smaller stays
+            assert effective_n_threads() == 1
+        release.set()
+        thread.join()
+    assert seen["other"] == unlimited
+    assert effective_n_threads() == unlimited
+    with pytest.raises(ValueError, match="at least 1"):
+        with thread_limit(0):
+            pass
 
 
 def test_the_thread_count_is_capped_by_the_usable_cpus():

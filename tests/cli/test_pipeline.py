@@ -65,3 +65,16 @@ def test_cgroup_quota_is_read_from_cpu_max(tmp_path):
     (tmp_path / "cpu" / "cpu.cfs_quota_us").write_text("50000\n")
     (tmp_path / "cpu" / "cpu.cfs_period_us").write_text("100000\n")
     assert _cgroup_quota(str(tmp_path)) == 0.5
+
+
+@pytest.mark.parametrize("jobs", [1, 2, 3])
+def test_each_jobs_kernels_use_its_share_of_the_cores(jobs):
+    from skvq._openmp_helpers import effective_n_threads
+
+    unlimited = effective_n_threads()
+    share = max(1, available_cores() // jobs)
+    share = unlimited if jobs == 1 else min(unlimited, share)
+    outcomes = list(in_order(lambda _: effective_n_threads(), range(5), jobs=jobs))
+    assert [result for _, (result, _) in outcomes] == [share] * 5
+    # The calling thread keeps its own count.
+    assert effective_n_threads() == unlimited
