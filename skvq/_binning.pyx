@@ -20,7 +20,9 @@ on a loaded 2-core machine took 1.8x the time of one).
 
 All three run through one helper, ``_in_chunks``, which hands the chunks
 to the threads; each kernel is a function of one chunk (``_lookup_chunk``,
-``_count_chunk``, ``_search_chunk``).
+``_count_chunk``, ``_search_chunk``). The edge count and the search also
+count the values that are not finite (NaN or infinite), in the pass that
+codes them: the caller then needs no pass of its own to refuse them.
 
 The table lookup of uint8 values and codes, the one that competes with a
 copy of the bytes, is written in C below with vector instructions chosen
@@ -29,7 +31,7 @@ registers, 64 values per two permutes), else AVX2 (16-entry tables indexed
 by the low half of each byte, chosen among by the high half), else eight
 lookups per 64-bit word. Each gives exactly ``table[index]``.
 
-The kernels validate nothing: the caller (``skvq._encode``) passes
+Beyond that count, the kernels validate nothing: the caller (``skvq._encode``) passes
 C-contiguous arrays in native byte order, edges sorted ascending and of the
 values' own dtype, chosen so that comparing there is exact (see
 ``skvq._encode._edges_in_dtype``), and allocates ``codes``.
@@ -272,8 +274,8 @@ cdef struct _Edges:
     Py_ssize_t n_edges
 
 
-cdef void _in_chunks(
-    void (*chunk_codes)(
+cdef Py_ssize_t _in_chunks(
+    Py_ssize_t (*chunk_codes)(
         const any_value_t*, Py_ssize_t, const void*, code_t*
     ) noexcept nogil,
     const any_value_t *values,  # IN
@@ -286,32 +288,48 @@ cdef void _in_chunks(
     """``chunk_codes(&values[start], n, job, &codes[start])`` on every chunk
     of ``CHUNK`` values (the last shorter), the chunks shared among up to
     ``n_threads`` threads as they become free, each thread with at least
-    ``min_values_per_thread`` values."""
-    cdef Py_ssize_t chunk, start
+    ``min_values_per_thread`` values; returns the sum of what they return
+    (a count, exact in any order)."""
+    cdef Py_ssize_t chunk, start, total = 0
     if n_values == 0:
-        return
+        return 0
     for chunk in prange(
         (n_values + CHUNK - 1) // CHUNK, schedule="dynamic",
         num_threads=_threads_for(n_threads, n_values, min_values_per_thread),
     ):
         start = chunk * CHUNK
-        chunk_codes(
+        total += chunk_codes(
             &values[start], min(<Py_ssize_t>CHUNK, n_values - start), job,
             &codes[start],
         )
+    return total
 
 
-cdef void _lookup_chunk(
+cdef inline Py_ssize_t _not_finite(
+    const any_value_t *block, Py_ssize_t n_block
+) noexcept nogil:
+    """How many of the values are NaN or infinite (none for integers):
+    ``x - x`` is 0 for finite ``x`` and NaN otherwise, a branchless test
+    that the compiler vectorises."""
+    cdef Py_ssize_t i, count = 0
+    if any_value_t is float or any_value_t is double:
+        for i in range(n_block):
+            count += (block[i] - block[i]) != 0
+    return count
+
+
+cdef Py_ssize_t _lookup_chunk(
     const index_t *index,  # IN
     Py_ssize_t n_values,
     const void *table,  # IN: code_t[256] or code_t[65536]
     code_t *codes,  # OUT
 ) noexcept nogil:
+    """Returns 0 (integers are finite)."""
     cdef const code_t *codes_of = <const code_t*>table
     cdef Py_ssize_t i, n_quads = n_values - n_values % 4
     if index_t is uint8_t and code_t is uint8_t:
         skvq_lookup_u8(index, n_values, codes_of, codes)
-        return
+        return 0
     # Four independent lookups per iteration: about 15% faster than one
     # (measured on one core).
     for i in range(0, n_quads, 4):
@@ -321,6 +339,7 @@ cdef void _lookup_chunk(
         codes[i + 3] = codes_of[index[i + 3]]
     for i in range(n_quads, n_values):
         codes[i] = codes_of[index[i]]
+    return 0
 
 
 def lookup_codes(
@@ -419,16 +438,17 @@ cdef inline void _add_edge_counts(
                 counts[i] += block[i] >= e0
 
 
-cdef void _count_chunk(
+cdef Py_ssize_t _count_chunk(
     const compared_t *values,  # IN
     Py_ssize_t n_values,
     const void *job,  # IN: the _Edges, of compared_t
     code_t *codes,  # OUT
 ) noexcept nogil:
+    """Returns how many values are not finite."""
     cdef const _Edges *sorted_edges = <const _Edges*>job
     cdef const compared_t *edges = <const compared_t*>sorted_edges.edges
     cdef Py_ssize_t n_edges = sorted_edges.n_edges
-    cdef Py_ssize_t start = 0, i, n_block
+    cdef Py_ssize_t start = 0, i, n_block, n_not_finite = 0
     # The counters are as wide as the values, so that each comparison's mask
     # adds to them as one vector instruction: bytes for uint8, int32 for
     # 4-byte values, and float64 (exact up to 2**53) for float64, since SSE2,
@@ -453,7 +473,10 @@ cdef void _count_chunk(
             _add_edge_counts(&values[start], n_block, edges, n_edges, medium)
             for i in range(n_block):
                 codes[start + i] = <code_t> medium[i]
+        # While the block is in the L1 cache.
+        n_not_finite += _not_finite(&values[start], n_block)
         start += n_block
+    return n_not_finite
 
 
 def count_edges_at_or_below(
@@ -478,13 +501,20 @@ def count_edges_at_or_below(
         Written.
     n_threads : int, default=1
         OpenMP threads sharing the chunks of values.
+
+    Returns
+    -------
+    n_not_finite : int
+        Values that are NaN or infinite (their codes are undefined).
     """
     cdef _Edges job = _Edges(&edges[0], edges.shape[0])
+    cdef Py_ssize_t n_not_finite
     with nogil:
-        _in_chunks(
+        n_not_finite = _in_chunks(
             _count_chunk[compared_t, code_t], &values[0], values.shape[0], &job,
             &codes[0], n_threads, MIN_VALUES_PER_THREAD,
         )
+    return n_not_finite
 
 
 cdef inline Py_ssize_t _search(
@@ -501,17 +531,19 @@ cdef inline Py_ssize_t _search(
     return base + (edges[base] <= value)
 
 
-cdef void _search_chunk(
+cdef Py_ssize_t _search_chunk(
     const value_t *values,  # IN
     Py_ssize_t n_values,
     const void *job,  # IN: the _Edges, of value_t, at least one
     code_t *codes,  # OUT
 ) noexcept nogil:
+    """Returns how many values are not finite."""
     cdef const _Edges *sorted_edges = <const _Edges*>job
     cdef const value_t *edges = <const value_t*>sorted_edges.edges
     cdef Py_ssize_t i
     for i in range(n_values):
         codes[i] = <code_t>_search(values[i], edges, sorted_edges.n_edges)
+    return _not_finite(values, n_values)
 
 
 def search_edges(
@@ -534,13 +566,20 @@ def search_edges(
         Written.
     n_threads : int, default=1
         OpenMP threads sharing the chunks of values.
+
+    Returns
+    -------
+    n_not_finite : int
+        Values that are NaN or infinite (their codes are undefined).
     """
     cdef _Edges job = _Edges(&edges[0], edges.shape[0])
+    cdef Py_ssize_t n_not_finite
     if edges.shape[0] == 0:
         codes[:] = 0
-        return
+        return _not_finite(&values[0], values.shape[0]) if values.shape[0] else 0
     with nogil:
-        _in_chunks(
+        n_not_finite = _in_chunks(
             _search_chunk[value_t, code_t], &values[0], values.shape[0], &job,
             &codes[0], n_threads, MIN_VALUES_PER_THREAD,
         )
+    return n_not_finite

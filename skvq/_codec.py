@@ -23,7 +23,8 @@ def encode(X, codebook, bin_edges=None, oklab_codebook=None):
     ----------
     X : ndarray of shape (n_samples, n_pixels * n_channels)
         Finite real or boolean values, ``n_channels`` consecutive values per
-        pixel, within the float64 range.
+        pixel, within the float64 range (with ``bin_edges``, NaN and
+        infinity are refused here, with a ValueError).
     codebook : ndarray of shape (n_codes, n_channels)
         The codewords.
     bin_edges : ndarray of shape (n_codes + 1,), default=None

@@ -141,9 +141,11 @@ def encode_scalar(X, bin_edges, dtype):
     Parameters
     ----------
     X : ndarray
-        Real or boolean values of any byte order. A C- or Fortran-contiguous
-        ``X`` is read in place (codes of a Fortran-ordered one are computed
-        in its order, then copied to C order); others are copied first.
+        Real or boolean values of any byte order; a NaN or infinite value
+        raises a ValueError (found in the pass that codes the values). A
+        C- or Fortran-contiguous ``X`` is read in place (codes of a
+        Fortran-ordered one are computed in its order, then copied to C
+        order); others are copied first.
     bin_edges : ndarray of shape (n_bins + 1,)
         Ascending float64 edges.
     dtype : dtype
@@ -188,10 +190,23 @@ def encode_scalar(X, bin_edges, dtype):
     values = _comparable(values)
     edges = _edges_in_dtype(inner, values.dtype)
     if edges.size <= _MAX_COUNTED_EDGES.get(values.dtype, -1):
-        count_edges_at_or_below(values, edges, flat_codes, n_threads)
+        n_not_finite = count_edges_at_or_below(values, edges, flat_codes, n_threads)
     else:
-        search_edges(values, edges, flat_codes, n_threads)
+        n_not_finite = search_edges(values, edges, flat_codes, n_threads)
+    if n_not_finite:
+        check_finite(X)
     return np.ascontiguousarray(codes)
+
+
+def check_finite(X):
+    """Refuse NaN and infinite values of ``X``, as scikit-learn's
+    validation does, with its messages."""
+    if np.isnan(X).any():
+        raise ValueError("Input X contains NaN.")
+    if not np.isfinite(X).all():
+        raise ValueError(
+            f"Input X contains infinity or a value too large for {X.dtype!r}."
+        )
 
 
 # Pixels converted to float64 per block, for dtypes the kernels do not take.

@@ -24,6 +24,13 @@ def check_float64_range(X):
     become infinite."""
     if X.dtype.kind != "f" or X.dtype.itemsize <= 8:
         return X
+    # Left here by validate_data(ensure_all_finite=False).
+    if np.isnan(X).any():
+        raise ValueError("Input X contains NaN.")
+    if np.isinf(X).any():
+        raise ValueError(
+            f"Input X contains infinity or a value too large for {X.dtype!r}."
+        )
     with np.errstate(over="ignore"):
         X = X.astype(np.float64)
     if not np.isfinite(X).all():

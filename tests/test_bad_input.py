@@ -98,6 +98,14 @@ CATALOGUE = [
     ("+inf in partial_fit", {}, "partial_fit", POS_INF, {}, V, THEIRS),
     ("+inf in transform", {}, "transform", POS_INF, {}, V, THEIRS),
     ("-inf in transform", {}, "transform", NEG_INF, {}, V, THEIRS),
+    # Gray levels are checked by the coding kernels themselves, with
+    # scikit-learn's wording.
+    ("NaN float32 in transform", {}, "transform", NAN.astype(np.float32), {}, V,
+     "Input X contains NaN"),
+    ("+inf float16 in transform", {}, "transform", POS_INF.astype(np.float16), {},
+     V, r"Input X contains infinity or a value too large for dtype\('float16'\)"),
+    ("-inf longdouble in transform", {}, "transform",
+     NEG_INF.astype(np.longdouble), {}, V, "Input X contains infinity"),
     ("-inf in score", {}, "score", NEG_INF, {}, V, THEIRS),
     ("NaN code", {}, "inverse_transform", _with(CODES * 1.0, 0, np.nan), {}, V,
      "Codes must be finite integers; got NaN or infinity"),

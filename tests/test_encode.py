@@ -433,3 +433,24 @@ def test_colour_table_leaves_the_input_unchanged():
     before = pixels.copy()
     nearest_codeword(pixels, rng.uniform(0, 255, size=(64, 3)), np.uint8)
     assert_array_equal(pixels, before)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("n_inner", [3, 40])  # counted, and searched
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [(np.nan, "contains NaN"), (np.inf, "infinity"), (-np.inf, "infinity")],
+)
+def test_non_finite_values_are_refused_as_they_are_coded(dtype, n_inner, bad, message):
+    edges = np.linspace(0.0, 100.0, n_inner + 2)
+    # Large enough for several threads, the bad value in the last chunk.
+    X = np.linspace(0, 100, 1 << 20).astype(dtype).reshape(256, -1)
+    X[-1, -1] = bad
+    before = X.copy()
+    with pytest.raises(ValueError, match=message):
+        encode_scalar(X, edges, np.uint8)
+    assert_array_equal(X, before)
+    X[-1, -1] = 1.0
+    assert encode_scalar(X, edges, np.uint8)[-1, -1] == np.searchsorted(
+        edges[1:-1], 1.0, side="right"
+    )
