@@ -14,9 +14,8 @@ counted and pooled from the distinct colours, the same way.
 Marking and (unweighted) counting split the pixels into chunks of fixed
 size shared among ``n_threads`` OpenMP threads (``prange``), each with a
 bitmap, bounds and counts of its own, which are then merged: bits by OR,
-bounds by min and max, counts (whole numbers below 2**53 in float64) by
-addition, all exact in any order, so the results are the same for any
-thread count. Weighted counts are added in the pixels' order, on one thread
+bounds by min and max, counts (in int64) by addition, all exact in any
+order, so the results are the same for any thread count. Weighted counts are added in the pixels' order, on one thread
 (a sum of floats depends on its order); so are the cells, whose work is
 proportional to the distinct colours, not the pixels.
 
@@ -29,7 +28,7 @@ sizes the docstrings give, and passes ``weight`` of the pixels' length, or
 import numpy as np
 
 from cython.parallel cimport prange, threadid
-from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t
+from libc.stdint cimport int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 from libc.string cimport memset
 
 cdef enum:
@@ -228,13 +227,30 @@ cdef inline void _count(
     const uint32_t* rank,
     double* counts,
 ) noexcept nogil:
+    """Add each pixel's weight to the count of its colour."""
     cdef Py_ssize_t i
     cdef const uint8_t* pixel = pixels
     for i in range(n_pixels):
-        if weight == NULL:
-            counts[_rank(present, rank, _key(pixel, n_channels, 0))] += 1.0
-        elif weight[i] > 0:
+        if weight[i] > 0:
             counts[_rank(present, rank, _key(pixel, n_channels, 0))] += weight[i]
+        pixel += n_channels
+
+
+cdef inline void _count_pixels(
+    const uint8_t* pixels,
+    Py_ssize_t n_pixels,
+    const int n_channels,
+    const uint64_t* present,
+    const uint32_t* rank,
+    int64_t* counts,
+) noexcept nogil:
+    """Add one to the count of each pixel's colour: in integers, whose
+    addition takes a cycle where a float's takes four (a pixel of the
+    colour of the one before waits for its count to be stored)."""
+    cdef Py_ssize_t i
+    cdef const uint8_t* pixel = pixels
+    for i in range(n_pixels):
+        counts[_rank(present, rank, _key(pixel, n_channels, 0))] += 1
         pixel += n_channels
 
 
@@ -248,27 +264,28 @@ def count_colours(
     int n_threads=1,
 ):
     """The keys of the colours present, ascending, and the total weight of
-    the pixels of each, added in the pixels' order. Without weights, up to
-    ``n_threads`` OpenMP threads count, each into counts of its own."""
+    the pixels of each, added in the pixels' order. Without weights, the
+    pixels are counted in integers, by up to ``n_threads`` OpenMP threads,
+    each into counts of its own."""
     cdef Py_ssize_t n_pixels = pixels.shape[0], n_colours = counts.shape[0]
     cdef Py_ssize_t chunk, start, t, j
-    cdef const double* weights = NULL if weight is None else &weight[0]
+    cdef int64_t total
     # Counts of one thread per colour cost at most a quarter of the pixels.
     cdef int n_used = 1 if weight is not None or 4 * n_colours > n_pixels else (
         _threads_for(n_threads, n_pixels)
     )
-    cdef double[:, ::1] partial
+    cdef int64_t[:, ::1] partial
     with nogil:
         _rank_and_list(&present[0], present.shape[0], &rank[0], &keys[0])
-        memset(&counts[0], 0, n_colours * sizeof(double))
-    if n_used == 1:
+    if weight is not None:
         with nogil:
+            memset(&counts[0], 0, n_colours * sizeof(double))
             if pixels.shape[1] == 3:
-                _count(&pixels[0, 0], weights, n_pixels, 3, &present[0], &rank[0], &counts[0])
+                _count(&pixels[0, 0], &weight[0], n_pixels, 3, &present[0], &rank[0], &counts[0])
             else:
-                _count(&pixels[0, 0], weights, n_pixels, 2, &present[0], &rank[0], &counts[0])
+                _count(&pixels[0, 0], &weight[0], n_pixels, 2, &present[0], &rank[0], &counts[0])
         return
-    partial = np.zeros((n_used, n_colours))
+    partial = np.zeros((n_used, n_colours), dtype=np.int64)
     for chunk in prange(
         (n_pixels + CHUNK - 1) // CHUNK, schedule="dynamic", nogil=True,
         num_threads=n_used,
@@ -276,19 +293,21 @@ def count_colours(
         start = chunk * CHUNK
         t = threadid()
         if pixels.shape[1] == 3:
-            _count(
-                &pixels[start, 0], NULL, min(<Py_ssize_t>CHUNK, n_pixels - start), 3,
+            _count_pixels(
+                &pixels[start, 0], min(<Py_ssize_t>CHUNK, n_pixels - start), 3,
                 &present[0], &rank[0], &partial[t, 0],
             )
         else:
-            _count(
-                &pixels[start, 0], NULL, min(<Py_ssize_t>CHUNK, n_pixels - start), 2,
+            _count_pixels(
+                &pixels[start, 0], min(<Py_ssize_t>CHUNK, n_pixels - start), 2,
                 &present[0], &rank[0], &partial[t, 0],
             )
     with nogil:
-        for t in range(n_used):
-            for j in range(n_colours):
-                counts[j] += partial[t, j]
+        for j in range(n_colours):
+            total = 0
+            for t in range(n_used):
+                total += partial[t, j]
+            counts[j] = <double>total
 
 
 cdef inline uint64_t _cell_of_key(uint64_t key, const int n_channels, int cell_exponent) noexcept nogil:
