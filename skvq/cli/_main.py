@@ -276,7 +276,9 @@ class _Run:
             # process of its own (see ._optimizer).
             in_worker = jobs > 1 and args.optimize is not False
             with Optimizer(in_worker) as self.optimizer:
-                tasks = in_order(lambda path: self._quantize(path, shared), todo, jobs)
+                tasks = in_order(
+                    lambda path: self._quantize(path, shared), todo, jobs, _file_size
+                )
                 with contextlib.closing(tasks):
                     for path, (done, exc) in tasks:
                         report.advance()
@@ -625,6 +627,17 @@ def _rescaled(picture, shared):
     if shared.n_channels in (2, 4):
         return on_8_bit_scale(pixels, picture.scale), 1
     return pixels / float(picture.scale), 1
+
+
+def _file_size(path):
+    """Bytes of an input file, the pipeline's guess of its work (0 for
+    standard input or a file it cannot see, which then start last)."""
+    if path == STDIN:
+        return 0
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
 
 
 def _read_map(path):

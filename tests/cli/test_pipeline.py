@@ -78,3 +78,47 @@ def test_each_jobs_kernels_use_its_share_of_the_cores(jobs):
     assert [result for _, (result, _) in outcomes] == [share] * 5
     # The calling thread keeps its own count.
     assert effective_n_threads() == unlimited
+
+
+def test_with_costs_the_costliest_start_first_and_results_keep_input_order():
+    costs = [1, 5, 2, 9, 5, 0, 7]
+    started, running, most = [], [0], [0]
+    lock = threading.Lock()
+
+    def task(k):
+        with lock:
+            started.append(k)
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        time.sleep(0.01)
+        with lock:
+            running[0] -= 1
+        if k == 2:
+            raise ValueError("two")
+        return 10 * k
+
+    outcomes = list(in_order(task, range(7), jobs=2, cost=lambda k: costs[k]))
+    assert [item for item, _ in outcomes] == list(range(7))
+    assert [result for _, (result, _) in outcomes] == [0, 10, None, 30, 40, 50, 60]
+    assert str(outcomes[2][1][1]) == "two"
+    # Decreasing cost, ties (items 1 and 4) in input order; with two jobs a
+    # task may start a moment before the one submitted ahead of it.
+    by_cost = [3, 6, 1, 4, 2, 0, 5]
+    assert sorted(started, key=by_cost.index) == by_cost
+    assert all(abs(by_cost.index(k) - i) <= 1 for i, k in enumerate(started))
+    assert most[0] <= 2
+
+
+def test_with_costs_no_more_tasks_are_submitted_than_jobs_plus_one():
+    started = []
+
+    def task(k):
+        started.append(k)
+        time.sleep(0.02)
+        return k
+
+    tasks = in_order(task, range(20), jobs=2, cost=lambda k: -k)
+    next(tasks)
+    time.sleep(0.1)
+    assert len(started) <= 4
+    tasks.close()
