@@ -5,8 +5,8 @@ Each file is one task (read, fit, encode, measure, write) run by a pool of
 threads use the cores without the start-up of extra processes. The jobs
 share the cores, so the kernels of each use their share of them
 (:func:`skvq._openmp_helpers.thread_limit`) instead of every core: on the
-benchmark batch of 12 photos (``--jobs 2``, 2 cores), the median of 7 runs
-went from 1.65 s to 1.57 s, as with ``OMP_NUM_THREADS=1``. oxipng
+benchmark batch of 12 photos (``--jobs 2``, 2 cores), the median of 11
+runs went from 1.64 s to 1.61 s (with ``OMP_NUM_THREADS=1``: 1.60 s). oxipng
 (pyoxipng 9) holds it while it optimises a file, so the other threads wait
 meanwhile unless they are inside a kernel: that is one reason the command
 asks oxipng for no more work than pays (:mod:`skvq._png`). At
