@@ -218,6 +218,11 @@ def mark_colours(
     return n_words
 
 
+ctypedef fused count_t:
+    int64_t
+    double
+
+
 cdef inline void _count(
     const uint8_t* pixels,
     const double* weight,
@@ -225,32 +230,19 @@ cdef inline void _count(
     const int n_channels,
     const uint64_t* present,
     const uint32_t* rank,
-    double* counts,
+    count_t* counts,
 ) noexcept nogil:
-    """Add each pixel's weight to the count of its colour."""
+    """Add each pixel's weight to the count of its colour: one, in integers,
+    without weights (``weight`` NULL, ``counts`` int64), whose addition
+    takes a cycle where a float's takes four (a pixel of the colour of the
+    one before waits for its count to be stored)."""
     cdef Py_ssize_t i
     cdef const uint8_t* pixel = pixels
     for i in range(n_pixels):
-        if weight[i] > 0:
+        if count_t is int64_t:
+            counts[_rank(present, rank, _key(pixel, n_channels, 0))] += 1
+        elif weight[i] > 0:
             counts[_rank(present, rank, _key(pixel, n_channels, 0))] += weight[i]
-        pixel += n_channels
-
-
-cdef inline void _count_pixels(
-    const uint8_t* pixels,
-    Py_ssize_t n_pixels,
-    const int n_channels,
-    const uint64_t* present,
-    const uint32_t* rank,
-    int64_t* counts,
-) noexcept nogil:
-    """Add one to the count of each pixel's colour: in integers, whose
-    addition takes a cycle where a float's takes four (a pixel of the
-    colour of the one before waits for its count to be stored)."""
-    cdef Py_ssize_t i
-    cdef const uint8_t* pixel = pixels
-    for i in range(n_pixels):
-        counts[_rank(present, rank, _key(pixel, n_channels, 0))] += 1
         pixel += n_channels
 
 
@@ -293,13 +285,13 @@ def count_colours(
         start = chunk * CHUNK
         t = threadid()
         if pixels.shape[1] == 3:
-            _count_pixels(
-                &pixels[start, 0], min(<Py_ssize_t>CHUNK, n_pixels - start), 3,
+            _count(
+                &pixels[start, 0], NULL, min(<Py_ssize_t>CHUNK, n_pixels - start), 3,
                 &present[0], &rank[0], &partial[t, 0],
             )
         else:
-            _count_pixels(
-                &pixels[start, 0], min(<Py_ssize_t>CHUNK, n_pixels - start), 2,
+            _count(
+                &pixels[start, 0], NULL, min(<Py_ssize_t>CHUNK, n_pixels - start), 2,
                 &present[0], &rank[0], &partial[t, 0],
             )
     with nogil:
