@@ -43,6 +43,7 @@ def weighted_cell_means(
     const double[::1] weight,  # IN (n_values,)
     const Py_ssize_t[::1] labels,  # IN (n_values,)
     const int[::1] shift,  # IN (n_channels,)
+    double[::1] unit,  # scratch (n_channels,)
     double[::1] cell_weight,  # OUT (n_cells,)
     int[::1] cell_exponent,  # scratch (n_cells,)
     double[::1] ratio,  # scratch (n_values,)
@@ -58,9 +59,6 @@ def weighted_cell_means(
     cdef Py_ssize_t i, j, c
     cdef int exponent
     cdef double share, scaled
-    cdef double[64] unit
-    if n_channels > 64:
-        raise ValueError("at most 64 channels")
     with nogil:
         for c in range(n_channels):
             unit[c] = _power_of_two(-shift[c])

@@ -131,6 +131,7 @@ def weighted_means(values, weight, labels, n_cells):
         np.ascontiguousarray(weight, dtype=np.float64),
         np.ascontiguousarray(labels, dtype=np.intp),
         shift,
+        np.empty(columns.shape[1]),
         np.empty(n_cells),
         np.empty(n_cells, dtype=np.intc),
         np.empty(columns.shape[0]),

@@ -88,3 +88,13 @@ def test_weighted_means_of_no_values_are_nan():
     assert means.shape == (2, 3)
     assert np.isnan(means).all()
     assert np.isnan(weighted_means(np.empty(0), np.empty(0), np.empty(0, int), 1)).all()
+
+
+def test_weighted_means_of_many_channels_are_each_channels_means():
+    rng = np.random.default_rng(1)
+    values = rng.normal(size=(50, 70)) * 10.0 ** rng.integers(-200, 200, 70)
+    weight = rng.uniform(0, 3, 50)
+    labels = rng.integers(0, 4, 50)
+    means = weighted_means(values, weight, labels, 4)
+    for c in range(70):
+        assert_array_equal(means[:, c], weighted_means(values[:, c], weight, labels, 4))

@@ -313,3 +313,13 @@ def test_colour_fits_on_several_threads_give_the_serial_results(china):
         assert_array_equal(codebook_t, codebook)
         assert_array_equal(codes_t, codes)
     assert threadpoolctl.threadpool_info() == before
+
+
+def test_codewords_of_many_channels_are_the_means_of_their_pixels():
+    rng = np.random.default_rng(3)
+    X = rng.integers(0, 256, (40, 70 * 5)).astype(float)
+    quantizer = ImageVectorQuantizer(n_bins=4, n_channels=70, random_state=0).fit(X)
+    pixels = X.reshape(-1, 70)
+    codes = quantizer.transform(X).reshape(-1)
+    for code in np.unique(codes):
+        assert_allclose(quantizer.codebook_[code], pixels[codes == code].mean(axis=0))
