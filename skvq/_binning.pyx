@@ -31,10 +31,11 @@ registers, 64 values per two permutes), else AVX2 (16-entry tables indexed
 by the low half of each byte, chosen among by the high half), else eight
 lookups per 64-bit word. Each gives exactly ``table[index]``.
 
-Beyond that count, the kernels validate nothing: the caller (``skvq._encode``) passes
-C-contiguous arrays in native byte order, edges sorted ascending and of the
-values' own dtype, chosen so that comparing there is exact (see
-``skvq._encode._edges_in_dtype``), and allocates ``codes``.
+Beyond that count, the kernels validate nothing: the caller
+(``skvq._encode``) passes C-contiguous arrays in native byte order, edges
+sorted ascending and of the values' own dtype, chosen so that comparing
+there is exact (see ``skvq._encode._edges_in_dtype``), and allocates
+``codes``.
 """
 
 from cython.parallel cimport prange

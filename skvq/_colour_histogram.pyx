@@ -15,9 +15,10 @@ Marking and (unweighted) counting split the pixels into chunks of fixed
 size shared among ``n_threads`` OpenMP threads (``prange``), each with a
 bitmap, bounds and counts of its own, which are then merged: bits by OR,
 bounds by min and max, counts (in int64) by addition, all exact in any
-order, so the results are the same for any thread count. Weighted counts are added in the pixels' order, on one thread
-(a sum of floats depends on its order); so are the cells, whose work is
-proportional to the distinct colours, not the pixels.
+order, so the results are the same for any thread count. Weighted counts
+are added in the pixels' order, on one thread (a sum of floats depends on
+its order); so are the cells, whose work is proportional to the distinct
+colours, not the pixels.
 
 The kernels validate nothing: the caller (``skvq._summary``) passes
 C-contiguous arrays of two or three channels, allocates the outputs with the

@@ -22,6 +22,7 @@ from ._binning import (
 )
 from ._nearest_codeword import nearest_by_cells, nearest_by_projection
 from ._openmp_helpers import effective_n_threads
+from ._validation import check_finite
 
 # Up to this many inner edges, counting the edges at or below each value
 # (vectorised comparisons) is faster than a binary search per value, and
@@ -196,17 +197,6 @@ def encode_scalar(X, bin_edges, dtype):
     if n_not_finite:
         check_finite(X)
     return np.ascontiguousarray(codes)
-
-
-def check_finite(X):
-    """Refuse NaN and infinite values of ``X``, as scikit-learn's
-    validation does, with its messages."""
-    if np.isnan(X).any():
-        raise ValueError("Input X contains NaN.")
-    if not np.isfinite(X).all():
-        raise ValueError(
-            f"Input X contains infinity or a value too large for {X.dtype!r}."
-        )
 
 
 # Pixels converted to float64 per block, for dtypes the kernels do not take.

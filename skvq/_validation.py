@@ -18,6 +18,18 @@ def check_pixel_dtype(dtype):
         )
 
 
+def check_finite(X):
+    """Refuse NaN and infinite values of ``X``, as scikit-learn's
+    validation does, with its messages (for the paths that leave them to
+    skvq: ``validate_data(ensure_all_finite=False)``)."""
+    if np.isnan(X).any():
+        raise ValueError("Input X contains NaN.")
+    if not np.isfinite(X).all():
+        raise ValueError(
+            f"Input X contains infinity or a value too large for {X.dtype!r}."
+        )
+
+
 def check_float64_range(X):
     """``X`` with floats wider than float64 converted to float64, in which
     skvq computes; refuses values beyond its range, which would silently
@@ -25,12 +37,7 @@ def check_float64_range(X):
     if X.dtype.kind != "f" or X.dtype.itemsize <= 8:
         return X
     # Left here by validate_data(ensure_all_finite=False).
-    if np.isnan(X).any():
-        raise ValueError("Input X contains NaN.")
-    if np.isinf(X).any():
-        raise ValueError(
-            f"Input X contains infinity or a value too large for {X.dtype!r}."
-        )
+    check_finite(X)
     with np.errstate(over="ignore"):
         X = X.astype(np.float64)
     if not np.isfinite(X).all():
