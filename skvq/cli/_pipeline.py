@@ -132,16 +132,18 @@ def _costliest_first(task, items, jobs, cost):
     pool = ThreadPoolExecutor(max_workers=jobs)
     try:
         while taken < len(items):
+            # Outcomes first, so that tasks are submitted as the caller
+            # takes them (as in input order) rather than ahead of it.
+            while taken in finished:
+                yield items[taken], finished.pop(taken)
+                taken += 1
             while started < len(items) and len(running) <= jobs:
                 if stopping.is_set():
                     raise Stopped
                 k = order[started]
                 running[pool.submit(task, items[k])] = k
                 started += 1
-            while taken in finished:
-                yield items[taken], finished.pop(taken)
-                taken += 1
-            if taken < len(items) and taken not in finished:
+            if running:
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in done:
                     finished[running.pop(future)] = future.result()

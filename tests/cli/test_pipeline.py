@@ -4,8 +4,10 @@ import os
 import threading
 import time
 
+import numpy as np
 import pytest
 
+from skvq.cli import _pipeline as pipeline
 from skvq.cli._pipeline import _cgroup_quota, available_cores, in_order
 
 
@@ -109,15 +111,46 @@ def test_with_costs_the_costliest_start_first_and_results_keep_input_order():
     assert most[0] <= 2
 
 
-def test_with_costs_no_more_tasks_are_submitted_than_jobs_plus_one():
-    started = []
+def test_with_costs_no_more_tasks_are_submitted_than_jobs_plus_one(monkeypatch):
+    # Submitted and not finished, counted by the pool itself: outcomes
+    # finished out of input order wait for the caller, tasks do not.
+    unfinished, most = [0], [0]
+    lock = threading.Lock()
+
+    class CountingPool(pipeline.ThreadPoolExecutor):
+        def submit(self, *args):
+            with lock:
+                unfinished[0] += 1
+                most[0] = max(most[0], unfinished[0])
+            future = super().submit(*args)
+            future.add_done_callback(lambda _: _finished())
+            return future
+
+    def _finished():
+        with lock:
+            unfinished[0] -= 1
+
+    monkeypatch.setattr(pipeline, "ThreadPoolExecutor", CountingPool)
+    rng = np.random.default_rng(0)
+    costs = rng.permutation(20)
 
     def task(k):
+        time.sleep(0.001 * (k % 5))
+        return k
+
+    outcomes = list(in_order(task, range(20), jobs=2, cost=lambda k: costs[k]))
+    assert [result for _, (result, _) in outcomes] == list(range(20))
+    assert most[0] <= 3
+
+    # Taken as the caller asks: in input order, nothing ahead of it.
+    started = []
+
+    def slow(k):
         started.append(k)
         time.sleep(0.02)
         return k
 
-    tasks = in_order(task, range(20), jobs=2, cost=lambda k: -k)
+    tasks = in_order(slow, range(20), jobs=2, cost=lambda k: -k)
     next(tasks)
     time.sleep(0.1)
     assert len(started) <= 4
