@@ -32,7 +32,6 @@ import images
 import numpy as np
 import scipy.ndimage
 from skvq._binning import count_edges_at_or_below, lookup_codes, search_edges
-from skvq._colour_histogram import count_colours, mark_colours
 from skvq._histogram import add_value_counts
 from skvq._lloyd import smoothed_lloyd
 from skvq._nearest_codeword import nearest_by_cells, nearest_by_projection
@@ -41,6 +40,7 @@ from tables import Table, Target, ratio, seconds
 from threadpoolctl import threadpool_limits
 
 from skvq import ImageVectorQuantizer
+from skvq._colour_kernels import count_colours, mark_colours
 
 SPEEDUP_TARGET = 1.7
 COPY_TARGET = 1.3

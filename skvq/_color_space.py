@@ -34,7 +34,7 @@ Default RGB colour space - sRGB.
 
 import numpy as np
 
-from ._colour_histogram import list_colours, mark_colours, take_by_colour
+from ._colour_kernels import list_colours, mark_colours, take_by_colour
 from ._encode import nearest_codeword
 from ._openmp_helpers import effective_n_threads
 from ._summary import PixelSummary, _exact_summary, _max_exponent

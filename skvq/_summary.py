@@ -34,7 +34,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._colour_histogram import count_cells, count_colours, mark_colours, pool_colours
+from ._colour_kernels import count_cells, count_colours, mark_colours, pool_colours
 from ._histogram import add_value_counts, add_weighted_value_counts
 from ._openmp_helpers import effective_n_threads
 

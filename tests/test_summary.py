@@ -1,6 +1,6 @@
 """Summaries of pixels (skvq._summary): value histograms of gray levels
 (skvq._histogram through skvq._summary._value_counts) and the atoms of
-colours (skvq._colour_histogram through skvq._summary.summarize), against
+colours (skvq._colour_kernels through skvq._summary.summarize), against
 NumPy's unique or plain Python counts as the reference."""
 
 import numpy as np

@@ -19,12 +19,6 @@ import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
 from skvq._binning import count_edges_at_or_below, lookup_codes, search_edges
-from skvq._colour_histogram import (
-    count_colours,
-    list_colours,
-    mark_colours,
-    take_by_colour,
-)
 from skvq._histogram import add_value_counts
 from skvq._kmeans1d_dp import partition_by_layers
 from skvq._lloyd import smoothed_lloyd
@@ -38,6 +32,12 @@ from skvq._openmp_helpers import (
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from skvq import ImageVectorQuantizer
+from skvq._colour_kernels import (
+    count_colours,
+    list_colours,
+    mark_colours,
+    take_by_colour,
+)
 from skvq._kmeans1d import _run_table
 
 THREAD_COUNTS = [1, 2, 4]

@@ -694,7 +694,7 @@ class _RunningCounts:
         """Add the pending changes to the counts, by the colour histogram
         that :func:`skvq.summarize` uses (a bitmap of the colours present,
         then counts in key order): no sort, no merge."""
-        from .._colour_histogram import count_colours, mark_colours
+        from .._colour_kernels import count_colours, mark_colours
         from .._openmp_helpers import effective_n_threads
 
         if not self.pending:
