@@ -397,10 +397,59 @@ def smoothness_map(X, n_channels, step):
     return strength_map
 
 
-cdef inline double _second_difference(double before, double here, double after) noexcept nogil:
-    # (before - 2 here) may overflow to an infinity, never to both signs
-    # with the finite ``after``: no NaN.
-    return fabs((before - 2.0 * here) + after)
+cdef inline float _second_difference(pixel_t before, pixel_t here, pixel_t after) noexcept nogil:
+    """``|before - 2 here + after|`` rounded to float32 once (the rounding
+    keeps the order, so maxima of the rounded differences are the rounded
+    maxima). 8- and 16-bit values in int32, where it is exact, as in
+    float64, and vectorises four values at a time instead of two; others
+    in float64, where (before - 2 here) may overflow to an infinity, never
+    to both signs with the finite ``after``: no NaN."""
+    cdef int32_t small
+    if pixel_t is uint8_t or pixel_t is uint16_t:
+        small = (<int32_t> before - 2 * <int32_t> here) + <int32_t> after
+        return <float> (small if small >= 0 else -small)
+    else:
+        return <float> fabs((<double> before - 2.0 * <double> here) + <double> after)
+
+
+cdef void _row_activity(
+    const pixel_t* row,
+    const pixel_t* above,
+    const pixel_t* middle,
+    const pixel_t* below,
+    Py_ssize_t n_columns,
+    Py_ssize_t n_channels,
+    float* values,
+    float* activity,
+) noexcept nogil:
+    """The activity of the pixels of ``row``: per value, the second
+    difference along the row (border columns take their neighbour's) and
+    along the column (of rows ``above``, ``middle``, ``below``, NULL with
+    fewer than three rows), the larger of the two; per pixel, the largest
+    over its channels. Value by value, in contiguous loops that the
+    compiler vectorises (a value's neighbours along the row are
+    ``n_channels`` apart)."""
+    cdef Py_ssize_t k, j, c, n_values = n_columns * n_channels
+    cdef float largest
+    if n_columns >= 3:
+        for k in range(n_channels, n_values - n_channels):
+            values[k] = _second_difference(
+                row[k - n_channels], row[k], row[k + n_channels]
+            )
+        for c in range(n_channels):
+            values[c] = values[n_channels + c]
+            values[n_values - n_channels + c] = values[n_values - 2 * n_channels + c]
+    else:
+        for k in range(n_values):
+            values[k] = 0.0
+    if above != NULL:
+        for k in range(n_values):
+            values[k] = max(values[k], _second_difference(above[k], middle[k], below[k]))
+    for j in range(n_columns):
+        largest = values[j * n_channels]
+        for c in range(1, n_channels):
+            largest = max(largest, values[j * n_channels + c])
+        activity[j] = largest
 
 
 def fill_smoothness_map(
@@ -414,57 +463,52 @@ def fill_smoothness_map(
     passes over it: the activity of each pixel, its maximum over the 3 x 3
     neighbourhood (first along rows, then along columns), and the map."""
     cdef Py_ssize_t n_rows = X.shape[0], n_columns = strength_map.shape[1]
-    cdef Py_ssize_t i, j, c, ii, jj
-    cdef double activity, relative
-    cdef float[::1] previous = np.empty(n_columns, dtype=np.float32)
-    cdef float[::1] current = np.empty(n_columns, dtype=np.float32)
-    cdef float left, middle
+    cdef Py_ssize_t i, j, ii
+    cdef double relative
+    cdef float[::1] values = np.empty(max(n_columns * n_channels, 1), dtype=np.float32)
+    cdef float[::1] previous = np.empty(max(n_columns, 1), dtype=np.float32)
+    cdef float[::1] current = np.empty(max(n_columns, 1), dtype=np.float32)
+    cdef float* here
+    cdef const float* next_row
+    cdef float middle
+    if n_rows == 0 or n_columns == 0:
+        return
     with nogil:
         for i in range(n_rows):
-            # A border row or column takes the second differences of its
-            # neighbour (none with fewer than three rows or columns).
+            # A border row takes the second differences of its neighbour.
             ii = min(max(i, 1), n_rows - 2)
-            for j in range(n_columns):
-                jj = min(max(j, 1), n_columns - 2)
-                activity = 0.0
-                for c in range(n_channels):
-                    if n_columns >= 3:
-                        activity = max(activity, _second_difference(
-                            X[i, (jj - 1) * n_channels + c],
-                            X[i, jj * n_channels + c],
-                            X[i, (jj + 1) * n_channels + c],
-                        ))
-                    if n_rows >= 3:
-                        activity = max(activity, _second_difference(
-                            X[ii - 1, j * n_channels + c],
-                            X[ii, j * n_channels + c],
-                            X[ii + 1, j * n_channels + c],
-                        ))
-                strength_map[i, j] = <float> activity
-        # Maximum over each pixel and its neighbours along the row.
+            _row_activity(
+                &X[i, 0],
+                &X[ii - 1, 0] if n_rows >= 3 else NULL,
+                &X[ii, 0] if n_rows >= 3 else NULL,
+                &X[ii + 1, 0] if n_rows >= 3 else NULL,
+                n_columns, n_channels, &values[0], &strength_map[i, 0],
+            )
+        # Maximum over each pixel and its neighbours along the row, from a
+        # copy of the row (a loop without a carried value vectorises).
         for i in range(n_rows):
-            left = strength_map[i, 0]
+            here = &strength_map[i, 0]
             for j in range(n_columns):
-                middle = strength_map[i, j]
-                if j + 1 < n_columns:
-                    strength_map[i, j] = max(
-                        max(left, middle), strength_map[i, j + 1]
-                    )
-                else:
-                    strength_map[i, j] = max(left, middle)
-                left = middle
-        # Then along the column, keeping the row above as it was.
+                current[j] = here[j]
+            for j in range(1, n_columns - 1):
+                here[j] = max(max(current[j - 1], current[j]), current[j + 1])
+            if n_columns >= 2:
+                here[0] = max(current[0], current[1])
+                here[n_columns - 1] = max(current[n_columns - 2], current[n_columns - 1])
+        # Then along the column, keeping the row above as it was; the last
+        # row has no row below (its own stands in, which changes no maximum).
         for j in range(n_columns):
             previous[j] = strength_map[0, j]
         for i in range(n_rows):
+            here = &strength_map[i, 0]
+            next_row = &strength_map[i + 1, 0] if i + 1 < n_rows else here
             for j in range(n_columns):
-                current[j] = strength_map[i, j]
-                middle = max(previous[j], current[j])
-                if i + 1 < n_rows:
-                    middle = max(middle, strength_map[i + 1, j])
+                current[j] = here[j]
+            for j in range(n_columns):
+                middle = max(max(previous[j], current[j]), next_row[j])
                 previous[j] = current[j]
                 relative = middle * scale
-                strength_map[i, j] = <float> (
+                here[j] = <float> (
                     texture + (1.0 - texture) / (1.0 + relative * relative)
                 )
 
