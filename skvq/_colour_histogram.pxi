@@ -294,15 +294,38 @@ cdef inline uint64_t _cell_of_key(uint64_t key, const int n_channels, int cell_e
     return cell
 
 
-cdef inline Py_ssize_t _count_cells(
+cdef inline void _mark_cells(
     const uint32_t* keys, Py_ssize_t n_keys, const int n_channels, int cell_exponent,
-    uint64_t* cells, Py_ssize_t n_words,
+    uint64_t* cells,
 ) noexcept nogil:
     cdef Py_ssize_t i
-    memset(cells, 0, n_words * sizeof(uint64_t))
     for i in range(n_keys):
         _set(cells, _cell_of_key(keys[i], n_channels, cell_exponent))
-    return _count_bits(cells, n_words)
+
+
+cdef int _slices(
+    const uint32_t* keys, Py_ssize_t n_keys, int n_channels, int cell_exponent,
+    int n_threads, Py_ssize_t* bounds,
+) noexcept nogil:
+    """Cut the ascending ``keys`` into at most ``n_threads`` runs of about
+    equal length, ``keys[bounds[t]:bounds[t + 1]]``, only where the first
+    channel's cell changes: the runs' cells are then disjoint, and so are
+    the words of their bitmap when a first-channel slice of cells spans
+    whole words (at least 64 cells). Returns the number of runs: one where
+    the keys are too few for threads to pay, or the slices too narrow."""
+    cdef int shift = 8 * (n_channels - 1) + cell_exponent
+    cdef int t, n_runs = <int>max(1, min(<Py_ssize_t>n_threads, n_keys >> 16))
+    cdef Py_ssize_t i
+    if (8 - cell_exponent) * (n_channels - 1) < 6:
+        n_runs = 1
+    bounds[0] = 0
+    for t in range(1, n_runs):
+        i = max(n_keys * t // n_runs, bounds[t - 1])
+        while 0 < i < n_keys and (keys[i] >> shift) == (keys[i - 1] >> shift):
+            i += 1
+        bounds[t] = i
+    bounds[n_runs] = n_keys
+    return n_runs
 
 
 def count_cells(
@@ -310,16 +333,26 @@ def count_cells(
     int n_channels,
     int cell_exponent,
     uint64_t[::1] cells,  # OUT, 2**((8 - cell_exponent) * n_channels) bits
+    int n_threads=1,
 ):
     """Mark in ``cells`` the cells at ``cell_exponent`` (``1 <= cell_exponent <= 8``) of the
-    colours keyed ``keys``, and return their number."""
-    cdef Py_ssize_t n_cells
+    colours keyed ``keys``, and return their number. Up to ``n_threads``
+    OpenMP threads mark runs of keys whose cells lie in words of their own
+    (see ``_slices``): the same bits for any thread count."""
+    cdef Py_ssize_t n_keys = keys.shape[0], t
+    cdef Py_ssize_t[::1] bounds = np.empty(max(n_threads, 1) + 1, dtype=np.intp)
+    cdef int n_runs
     with nogil:
+        memset(&cells[0], 0, cells.shape[0] * sizeof(uint64_t))
+        n_runs = _slices(&keys[0], n_keys, n_channels, cell_exponent, n_threads, &bounds[0])
+    for t in prange(n_runs, schedule="static", nogil=True, num_threads=n_runs):
         if n_channels == 3:
-            n_cells = _count_cells(&keys[0], keys.shape[0], 3, cell_exponent, &cells[0], cells.shape[0])
+            _mark_cells(&keys[bounds[t]], bounds[t + 1] - bounds[t], 3, cell_exponent, &cells[0])
         else:
-            n_cells = _count_cells(&keys[0], keys.shape[0], 2, cell_exponent, &cells[0], cells.shape[0])
-    return n_cells
+            _mark_cells(&keys[bounds[t]], bounds[t + 1] - bounds[t], 2, cell_exponent, &cells[0])
+    with nogil:
+        t = _count_bits(&cells[0], cells.shape[0])
+    return t
 
 
 cdef inline void _pool(
@@ -360,21 +393,32 @@ def pool_colours(
     double[::1] total_weight,  # OUT, (n_cells,)
     double[:, ::1] sums,  # OUT, (n_cells, n_channels)
     double[::1] sumsq,  # OUT, (n_cells,)
+    int n_threads=1,
 ):
     """Keys of the cells at ``cell_exponent``, ascending, and per cell the total
     weight of its colours, their weighted sum and their weighted sum of
-    squared norms (in pixel values), added in the order of the colours."""
+    squared norms (in pixel values), added in the order of the colours. Up
+    to ``n_threads`` OpenMP threads pool runs of colours whose cells are
+    disjoint (see ``_slices``), each cell's colours still added in their
+    order: the same sums for any thread count."""
+    cdef Py_ssize_t n_keys = keys.shape[0], t
+    cdef Py_ssize_t[::1] bounds = np.empty(max(n_threads, 1) + 1, dtype=np.intp)
+    cdef int n_runs
     with nogil:
         _rank_and_list(&cells[0], cells.shape[0], &rank[0], &cell_keys[0])
         memset(&total_weight[0], 0, total_weight.shape[0] * sizeof(double))
         memset(&sums[0, 0], 0, sums.shape[0] * n_channels * sizeof(double))
         memset(&sumsq[0], 0, sumsq.shape[0] * sizeof(double))
+        n_runs = _slices(&keys[0], n_keys, n_channels, cell_exponent, n_threads, &bounds[0])
+    for t in prange(n_runs, schedule="static", nogil=True, num_threads=n_runs):
         if n_channels == 3:
-            _pool(&keys[0], &counts[0], keys.shape[0], 3, cell_exponent, &cells[0], &rank[0],
-                  &total_weight[0], &sums[0, 0], &sumsq[0])
+            _pool(&keys[bounds[t]], &counts[bounds[t]], bounds[t + 1] - bounds[t], 3,
+                  cell_exponent, &cells[0], &rank[0], &total_weight[0], &sums[0, 0],
+                  &sumsq[0])
         else:
-            _pool(&keys[0], &counts[0], keys.shape[0], 2, cell_exponent, &cells[0], &rank[0],
-                  &total_weight[0], &sums[0, 0], &sumsq[0])
+            _pool(&keys[bounds[t]], &counts[bounds[t]], bounds[t + 1] - bounds[t], 2,
+                  cell_exponent, &cells[0], &rank[0], &total_weight[0], &sums[0, 0],
+                  &sumsq[0])
 
 
 def list_colours(

@@ -17,8 +17,10 @@ bitmap, bounds and counts of its own, which are then merged: bits by OR,
 bounds by min and max, counts (in int64) by addition, all exact in any
 order, so the results are the same for any thread count. Weighted counts
 are added in the pixels' order, on one thread (a sum of floats depends on
-its order); so are the cells, whose work is proportional to the distinct
-colours, not the pixels.
+its order). Cells are marked and pooled by threads taking runs of the
+sorted colours that share no cell (cut where the first channel's cell
+changes), each cell's colours added in their order: the same for any
+thread count too.
 
 The kernels validate nothing: the caller (``skvq._summary``) passes
 C-contiguous arrays of two or three channels, allocates the outputs with the

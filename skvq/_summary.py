@@ -534,7 +534,7 @@ def _colour_summary(pixels, weight, max_atoms):
     for cell_exponent in range(1, 9):
         n_bits = (8 - cell_exponent) * n_channels
         cells = np.empty(1 << max(n_bits - 6, 0), dtype=np.uint64)
-        n_cells = count_cells(keys, n_channels, cell_exponent, cells)
+        n_cells = count_cells(keys, n_channels, cell_exponent, cells, n_threads)
         if n_cells <= max_atoms:
             break
     cell_keys = np.empty(n_cells, dtype=np.uint32)
@@ -543,7 +543,7 @@ def _colour_summary(pixels, weight, max_atoms):
     sumsq = np.empty(n_cells)
     pool_colours(
         keys, counts, n_channels, cell_exponent, cells, rank[: cells.shape[0]],
-        cell_keys, total_weight, sums, sumsq,
+        cell_keys, total_weight, sums, sumsq, n_threads,
     )  # fmt: skip
     value_exponent = _max_exponent(high)
     return PixelSummary(

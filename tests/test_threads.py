@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
-from numpy.testing import assert_array_equal
+from numpy.testing import assert_allclose, assert_array_equal
 from skvq._binning import count_edges_at_or_below, lookup_codes, search_edges
 from skvq._histogram import add_value_counts
 from skvq._kmeans1d_dp import partition_by_layers
@@ -33,9 +33,11 @@ from threadpoolctl import threadpool_info, threadpool_limits
 
 from skvq import ImageVectorQuantizer
 from skvq._colour_kernels import (
+    count_cells,
     count_colours,
     list_colours,
     mark_colours,
+    pool_colours,
     take_by_colour,
 )
 from skvq._kmeans1d import _run_table
@@ -205,6 +207,50 @@ def test_colour_counts(n_channels, n_levels, weighted):
     assert_array_equal(keys, distinct)
     if not weighted:
         assert_array_equal(counts, np.bincount(inverse.reshape(-1)))
+
+
+@pytest.mark.parametrize("n_channels", [2, 3])
+@pytest.mark.parametrize("cell_exponent", [1, 2, 5, 6, 8])
+def test_colour_cells(n_channels, cell_exponent):
+    # Cells of over 2**16 distinct colours, marked and pooled by runs of
+    # colours that share no cell; float counts, whose sums depend on their
+    # order. Against NumPy: the cells of the colours, and their totals.
+    rng = np.random.default_rng(5 + cell_exponent)
+    n_colours = 200_000 if n_channels == 3 else 60_000
+    keys = np.unique(rng.integers(0, 1 << (8 * n_channels), n_colours)).astype(
+        np.uint32
+    )
+    counts = rng.random(keys.shape[0]) * 1e3
+
+    def run(n_threads):
+        n_bits = (8 - cell_exponent) * n_channels
+        cells = np.empty(1 << max(n_bits - 6, 0), np.uint64)
+        n_cells = count_cells(keys, n_channels, cell_exponent, cells, n_threads)
+        cell_keys = np.empty(n_cells, np.uint32)
+        total, sums = np.empty(n_cells), np.empty((n_cells, n_channels))
+        sumsq = np.empty(n_cells)
+        rank = np.empty(cells.shape[0], np.uint32)
+        pool_colours(
+            keys, counts, n_channels, cell_exponent, cells, rank, cell_keys,
+            total, sums, sumsq, n_threads,
+        )  # fmt: skip
+        return [cells, cell_keys, total, sums, sumsq]
+
+    _, cell_keys, total, sums, _ = _same_for_every_thread_count(run)
+    values = np.stack(
+        [(keys >> (8 * (n_channels - 1 - c))) & 255 for c in range(n_channels)], 1
+    )
+    cells = values >> cell_exponent
+    packed = cells[:, 0].astype(np.int64)
+    for c in range(1, n_channels):
+        packed = (packed << (8 - cell_exponent)) | cells[:, c]
+    expected_keys, inverse = np.unique(packed, return_inverse=True)
+    assert_array_equal(cell_keys, expected_keys)
+    assert_allclose(total, np.bincount(inverse, weights=counts), rtol=1e-12)
+    for c in range(n_channels):
+        assert_allclose(
+            sums[:, c], np.bincount(inverse, weights=counts * values[:, c]), rtol=1e-12
+        )
 
 
 @pytest.mark.parametrize("n_channels", [2, 3])
