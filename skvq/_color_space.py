@@ -281,7 +281,7 @@ def _distinct_colours(pixels):
     n_colours = mark_colours(pixels, None, present, low, high, n_threads)
     rank = np.empty(present.shape[0], dtype=np.uint32)
     keys = np.empty(n_colours, dtype=np.uint32)
-    list_colours(present, rank, keys)
+    list_colours(present, rank, keys, n_threads)
     colours = np.empty((n_colours, 3), dtype=np.uint8)
     for c in range(3):
         colours[:, c] = keys >> (8 * (2 - c))

@@ -74,20 +74,54 @@ cdef Py_ssize_t _count_bits(const uint64_t* bitmap, Py_ssize_t n_words) noexcept
     return n
 
 
-cdef void _rank_and_list(
-    const uint64_t* bitmap, Py_ssize_t n_words, uint32_t* rank, uint32_t* keys
+cdef void _rank_and_list_words(
+    const uint64_t* bitmap, Py_ssize_t first, Py_ssize_t stop, Py_ssize_t n,
+    uint32_t* rank, uint32_t* keys,
 ) noexcept nogil:
-    """``rank[w]``: number of bits set in the words before ``w``; ``keys``:
-    the keys set, ascending."""
-    cdef Py_ssize_t w, n = 0
+    """:func:`_rank_and_list` of words ``[first, stop)``, ``n`` bits being
+    set before them."""
+    cdef Py_ssize_t w
     cdef uint64_t word
-    for w in range(n_words):
+    for w in range(first, stop):
         rank[w] = <uint32_t>n
         word = bitmap[w]
         while word:
             keys[n] = <uint32_t>(64 * w + _lowest_bit(word))
             n += 1
             word &= word - 1
+
+
+cdef enum:
+    # Fewest bitmap words per thread of _rank_and_list (512 KiB).
+    RANK_WORDS = 1 << 16
+
+
+cdef void _rank_and_list(
+    const uint64_t* bitmap, Py_ssize_t n_words, uint32_t* rank, uint32_t* keys,
+    int n_threads=1,
+) noexcept nogil:
+    """``rank[w]``: number of bits set in the words before ``w``; ``keys``:
+    the keys set, ascending. Up to ``n_threads`` OpenMP threads take equal
+    runs of words, once to count their bits, once to rank and list them
+    from the counts before (exact, as any integer count)."""
+    cdef int t, n_used = <int>max(1, min(<Py_ssize_t>n_threads, n_words // RANK_WORDS))
+    cdef Py_ssize_t first, stop, total = 0
+    cdef Py_ssize_t before[64]
+    if n_used == 1:
+        _rank_and_list_words(bitmap, 0, n_words, 0, rank, keys)
+        return
+    n_used = min(n_used, 64)
+    for t in prange(n_used, schedule="static", num_threads=n_used):
+        first = n_words * t // n_used
+        before[t] = _count_bits(bitmap + first, n_words * (t + 1) // n_used - first)
+    for t in range(n_used):
+        first = before[t]
+        before[t] = total
+        total += first
+    for t in prange(n_used, schedule="static", num_threads=n_used):
+        first = n_words * t // n_used
+        stop = n_words * (t + 1) // n_used
+        _rank_and_list_words(bitmap, first, stop, before[t], rank, keys)
 
 
 cdef inline void _mark(
@@ -251,7 +285,7 @@ def count_colours(
     )
     cdef int64_t[:, ::1] partial
     with nogil:
-        _rank_and_list(&present[0], present.shape[0], &rank[0], &keys[0])
+        _rank_and_list(&present[0], present.shape[0], &rank[0], &keys[0], n_threads)
     if weight is not None:
         with nogil:
             memset(&counts[0], 0, n_colours * sizeof(double))
@@ -277,12 +311,11 @@ def count_colours(
                 &pixels[start, 0], NULL, min(<Py_ssize_t>CHUNK, n_pixels - start), 2,
                 &present[0], &rank[0], &partial[t, 0],
             )
-    with nogil:
-        for j in range(n_colours):
-            total = 0
-            for t in range(n_used):
-                total += partial[t, j]
-            counts[j] = <double>total
+    for j in prange(n_colours, schedule="static", nogil=True, num_threads=n_used):
+        total = 0
+        for t in range(n_used):
+            total = total + partial[t, j]
+        counts[j] = <double>total
 
 
 cdef inline uint64_t _cell_of_key(uint64_t key, const int n_channels, int cell_exponent) noexcept nogil:
@@ -425,12 +458,13 @@ def list_colours(
     const uint64_t[::1] present,  # IN, from mark_colours
     uint32_t[::1] rank,  # OUT, (present.shape[0],)
     uint32_t[::1] keys,  # OUT, (n_colours,)
+    int n_threads=1,
 ):
     """The keys of the colours present, ascending, and the rank table that
     :func:`take_by_colour` reads: what :func:`count_colours` gives, without
-    its pass over the pixels."""
+    its pass over the pixels, by up to ``n_threads`` OpenMP threads."""
     with nogil:
-        _rank_and_list(&present[0], present.shape[0], &rank[0], &keys[0])
+        _rank_and_list(&present[0], present.shape[0], &rank[0], &keys[0], n_threads)
 
 
 ctypedef fused row_t:

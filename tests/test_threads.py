@@ -195,9 +195,17 @@ def test_colour_counts(n_channels, n_levels, weighted):
         counts = np.empty(n_colours)
         rank = np.empty(present.shape[0], np.uint32)
         count_colours(pixels, weight, present, rank, keys, counts, n_threads)
-        return [present, low, high, keys, counts]
+        listed_rank, listed = np.empty_like(rank), np.empty_like(keys)
+        list_colours(present, listed_rank, listed, n_threads)
+        return [present, low, high, keys, counts, rank, listed_rank, listed]
 
-    _, low, high, keys, counts = _same_for_every_thread_count(run)
+    _, low, high, keys, counts, rank, listed_rank, listed = (
+        _same_for_every_thread_count(run)
+    )
+    assert_array_equal(listed, keys)
+    assert_array_equal(listed_rank, rank)
+    # The rank of a bitmap word: the colours set in the words before it.
+    assert_array_equal(rank, np.searchsorted(keys, np.arange(rank.size) * 64))
     assert_array_equal(low, pixels.min(axis=0))
     assert_array_equal(high, pixels.max(axis=0))
     packed = pixels[:, 0].astype(np.uint32)
