@@ -34,9 +34,7 @@ Default RGB colour space - sRGB.
 
 import numpy as np
 
-from ._colour_kernels import list_colours, mark_colours, take_by_colour
-from ._encode import nearest_codeword
-from ._openmp_helpers import effective_n_threads
+from ._encode import BY_COLOUR_PIXELS, by_colour, nearest_codeword
 from ._summary import PixelSummary, _exact_summary, _max_exponent
 
 COLOR_SPACES = ("rgb", "oklab")
@@ -263,45 +261,6 @@ def oklab_summary(summary):
     return exact._replace(weight_exponent=summary.weight_exponent)
 
 
-# Fewest uint8 pixels converted or coded through their distinct colours: the
-# bitmap of every colour (2 MiB, cleared and read each time) costs about
-# 0.4 ms, what converting 10,000 pixels one by one costs; the two break even
-# near 65,536 pixels of a photo.
-_BY_COLOUR_PIXELS = 1 << 16
-
-
-def _distinct_colours(pixels):
-    """The distinct colours of C-contiguous uint8 RGB pixels, ascending, and
-    the bitmap and rank table that :func:`take_by_colour` reads to spread a
-    function of the colours back to the pixels."""
-    n_threads = effective_n_threads()
-    present = np.empty(1 << 18, dtype=np.uint64)
-    low = np.empty(3, dtype=np.uint8)
-    high = np.empty(3, dtype=np.uint8)
-    n_colours = mark_colours(pixels, None, present, low, high, n_threads)
-    rank = np.empty(present.shape[0], dtype=np.uint32)
-    keys = np.empty(n_colours, dtype=np.uint32)
-    list_colours(present, rank, keys, n_threads)
-    colours = np.empty((n_colours, 3), dtype=np.uint8)
-    for c in range(3):
-        colours[:, c] = keys >> (8 * (2 - c))
-    return colours, present, rank
-
-
-def _by_colour(function, pixels, dtype, n_values):
-    """``function`` of every distinct colour of uint8 RGB pixels (rows of
-    ``n_values`` values of ``dtype``), evaluated once per colour and
-    spread to the pixels: shape ``(n_pixels, n_values)``."""
-    pixels = np.ascontiguousarray(pixels)
-    colours, present, rank = _distinct_colours(pixels)
-    rows = np.ascontiguousarray(np.asarray(function(colours), dtype=dtype))
-    out = np.empty((pixels.shape[0], n_values), dtype=dtype)
-    take_by_colour(
-        pixels, present, rank, rows.reshape(-1, n_values), out, effective_n_threads()
-    )
-    return out
-
-
 def encode_oklab(pixels, lab_codewords, dtype):
     """Index of the codeword nearest in Oklab of every sRGB pixel.
 
@@ -327,13 +286,13 @@ def encode_oklab(pixels, lab_codewords, dtype):
     """
     if pixels.dtype == bool:
         pixels = pixels.view(np.uint8)
-    if pixels.dtype != np.uint8 or pixels.shape[0] < _BY_COLOUR_PIXELS:
+    if pixels.dtype != np.uint8 or pixels.shape[0] < BY_COLOUR_PIXELS:
         return nearest_codeword(srgb_to_oklab(pixels), lab_codewords, dtype)
 
     def codes(colours):
         return nearest_codeword(srgb_to_oklab(colours), lab_codewords, dtype)
 
-    return _by_colour(codes, pixels, dtype, 1)[:, 0]
+    return by_colour(codes, pixels, dtype, 1)[:, 0]
 
 
 def pixels_to_oklab(X):
@@ -342,9 +301,9 @@ def pixels_to_oklab(X):
     pixels = X.reshape(-1, 3)
     if pixels.dtype == bool:
         pixels = pixels.view(np.uint8)
-    if pixels.dtype == np.uint8 and pixels.shape[0] >= _BY_COLOUR_PIXELS:
+    if pixels.dtype == np.uint8 and pixels.shape[0] >= BY_COLOUR_PIXELS:
         # Converted once per distinct colour: the same values as converting
         # every pixel (the conversion is elementwise), fewer conversions.
-        return _by_colour(srgb_to_oklab, pixels, np.float64, 3).reshape(X.shape)
+        return by_colour(srgb_to_oklab, pixels, np.float64, 3).reshape(X.shape)
     lab = srgb_to_oklab(X.reshape(X.shape[0], -1, 3))
     return np.ascontiguousarray(lab.reshape(X.shape))

@@ -349,6 +349,34 @@ def test_codes_of_every_colour_are_the_nearest_codewords(n_codes):
     assert_array_equal(codes, _nearest_by_differences(pixels, codebook))
 
 
+@pytest.mark.parametrize("n_channels", [2, 3])
+@pytest.mark.parametrize(
+    "n_pixels, n_codes",
+    [
+        (70_000, 128),  # once per distinct colour from 128 codewords
+        (70_000, 300),
+        (1 << 21, 64),  # and from 64 on large images
+        (70_000, 64),  # pixel by pixel
+    ],
+)
+def test_codes_through_distinct_colours_are_the_nearest_codewords(
+    n_channels, n_pixels, n_codes
+):
+    # Many pixels of few colours are coded once per distinct colour and the
+    # codes spread by the colours' ranks; half-integer codewords make ties.
+    # Reference: the nearest codeword of each distinct colour (np.unique).
+    rng = np.random.default_rng(n_channels + n_codes)
+    palette = rng.integers(0, 256, size=(5000, n_channels)).astype(np.uint8)
+    pixels = palette[rng.integers(0, palette.shape[0], n_pixels)]
+    codebook = rng.integers(0, 511, size=(n_codes, n_channels)) / 2
+    out_dtype = np.uint8 if n_codes <= 256 else np.uint16
+    codes = nearest_codeword(pixels, codebook, out_dtype)
+    distinct, inverse = np.unique(pixels, axis=0, return_inverse=True)
+    expected = _nearest_by_differences(distinct, codebook)[inverse.reshape(-1)]
+    assert codes.dtype == out_dtype
+    assert_array_equal(codes, expected)
+
+
 @pytest.mark.parametrize(
     "pixels, codebook",
     [
