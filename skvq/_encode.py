@@ -52,11 +52,12 @@ BY_COLOUR_PIXELS = 1 << 16
 # Codewords from which uint8 pixels of two or three channels are coded once
 # per distinct colour: coding a pixel costs more with more codewords, and
 # spreading codes from colours the same whatever their number. On a photo of
-# 0.26 to 12.6 megapixels (one thread; two give the same picture), 3.9 to
-# 21.5 ns a pixel for 16 to 256 codewords, against about 5 ns a pixel plus
-# the colours' own coding: faster from 128 codewords, and from 64 on 2**21
-# pixels or more. Images of more distinct colours than a quarter of their
-# pixels are coded pixel by pixel.
+# 0.26 to 12.6 megapixels, one thread: 3.9 to 21.5 ns a pixel for 16 to 256
+# codewords, against about 5 ns a pixel plus the colours' own coding, so
+# faster from 128 codewords, and from 64 on 2**21 pixels or more (on two
+# threads the thresholds hold too: 128 codewords on 0.26 megapixels tie).
+# Images of more distinct colours than a quarter of their pixels are coded
+# pixel by pixel.
 _BY_COLOUR_CODES = 128
 _BY_COLOUR_CODES_LARGE = 64
 _LARGE_IMAGE_PIXELS = 1 << 21
