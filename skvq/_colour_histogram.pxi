@@ -42,6 +42,14 @@ cdef extern from *:
     int _lowest_bit "skvq_lowest_bit64"(uint64_t word) noexcept nogil
 
 
+cdef inline int _highest_bit(uint64_t word) noexcept nogil:
+    """Index of the highest set bit of ``word`` (not 0)."""
+    cdef int n = 63
+    while not (word >> n) & 1:
+        n -= 1
+    return n
+
+
 # The loops below take the number of channels as an argument of inline
 # functions called with a constant (2 or 3), so that the compiler unrolls the
 # loops over channels: half the instructions of a loop over a variable count.
@@ -130,28 +138,69 @@ cdef inline void _mark(
     Py_ssize_t n_pixels,
     const int n_channels,
     uint64_t* present,
-    uint8_t* low,
-    uint8_t* high,
 ) noexcept nogil:
-    """Set the bits of the pixels' colours in ``present`` and widen the
-    bounds ``low`` and ``high`` to include them."""
+    """Set the bits of the pixels' colours in ``present``."""
     cdef Py_ssize_t i
-    cdef int c
-    cdef uint8_t lowest[3]
-    cdef uint8_t highest[3]
-    cdef const uint8_t* pixel
-    for c in range(n_channels):
-        lowest[c], highest[c] = low[c], high[c]
     for i in range(n_pixels):
         if weight != NULL and not weight[i] > 0:
             continue
-        pixel = pixels + i * n_channels
+        _set(present, _key(pixels + i * n_channels, n_channels, 0))
+
+
+cdef void _bounds(
+    const uint64_t* bitmap, Py_ssize_t n_words, const int n_channels,
+    uint8_t* low, uint8_t* high,
+) noexcept nogil:
+    """Per channel, the least and greatest value of the colours set in
+    ``bitmap`` (255 and 0 when there are none), read from the bitmap in one
+    pass instead of from every pixel. Four words hold the 256 values of the
+    last channel for one value of the others (``w >> 2``): that channel's
+    values are the bits of the four words' ORs by ``w % 4``; the first
+    channel's bounds are those of the first and last groups of four words
+    that are not empty, and the middle one (of three) is marked per group."""
+    cdef uint64_t last[4]
+    cdef uint64_t middle[4]
+    cdef uint64_t group
+    cdef Py_ssize_t p, first = -1, final = -1
+    cdef int k, c
+    for k in range(4):
+        last[k] = 0
+        middle[k] = 0
+    for p in range(n_words >> 2):
+        group = 0
+        for k in range(4):
+            last[k] |= bitmap[4 * p + k]
+            group |= bitmap[4 * p + k]
+        if group:
+            if first < 0:
+                first = p
+            final = p
+            if n_channels == 3:
+                middle[(p & 255) >> 6] |= (<uint64_t>1) << (p & 63)
+    if first < 0:
         for c in range(n_channels):
-            lowest[c] = min(lowest[c], pixel[c])
-            highest[c] = max(highest[c], pixel[c])
-        _set(present, _key(pixel, n_channels, 0))
-    for c in range(n_channels):
-        low[c], high[c] = lowest[c], highest[c]
+            low[c], high[c] = 255, 0
+        return
+    for k in range(4):
+        if last[k]:
+            low[n_channels - 1] = <uint8_t>(64 * k + _lowest_bit(last[k]))
+            break
+    for k in range(3, -1, -1):
+        if last[k]:
+            high[n_channels - 1] = <uint8_t>(64 * k + _highest_bit(last[k]))
+            break
+    if n_channels == 2:
+        low[0], high[0] = <uint8_t>first, <uint8_t>final
+        return
+    low[0], high[0] = <uint8_t>(first >> 8), <uint8_t>(final >> 8)
+    for k in range(4):
+        if middle[k]:
+            low[1] = <uint8_t>(64 * k + _lowest_bit(middle[k]))
+            break
+    for k in range(3, -1, -1):
+        if middle[k]:
+            high[1] = <uint8_t>(64 * k + _highest_bit(middle[k]))
+            break
 
 
 cdef inline int _threads_for(int n_threads, Py_ssize_t n_pixels) noexcept nogil:
@@ -172,9 +221,9 @@ def mark_colours(
 
     Bit ``key % 64`` of ``present[key // 64]`` is set for every colour key
     present; ``low`` and ``high`` receive the per-channel minimum and
-    maximum of those pixels (255 and 0 when there are none). Up to
-    ``n_threads`` OpenMP threads share the pixels, each with a bitmap of
-    its own beyond the first.
+    maximum of those pixels (255 and 0 when there are none), read from the
+    bitmap. Up to ``n_threads`` OpenMP threads share the pixels, each with
+    a bitmap of its own, ORed at the end.
 
     Returns
     -------
@@ -183,26 +232,21 @@ def mark_colours(
     """
     cdef Py_ssize_t n_pixels = pixels.shape[0], n_words = present.shape[0]
     cdef Py_ssize_t n_channels = pixels.shape[1]
-    cdef Py_ssize_t chunk, start, w, t, c
+    cdef Py_ssize_t chunk, start, w, t
     cdef int n_used = _threads_for(n_threads, n_pixels)
     cdef const double* weights = NULL if weight is None else &weight[0]
     cdef uint64_t[:, ::1] bitmaps
-    cdef uint8_t[:, ::1] lows
-    cdef uint8_t[:, ::1] highs
     if n_used == 1:
-        for c in range(n_channels):
-            low[c], high[c] = 255, 0
         with nogil:
             memset(&present[0], 0, n_words * sizeof(uint64_t))
             if n_pixels and n_channels == 3:
-                _mark(&pixels[0, 0], weights, n_pixels, 3, &present[0], &low[0], &high[0])
+                _mark(&pixels[0, 0], weights, n_pixels, 3, &present[0])
             elif n_pixels:
-                _mark(&pixels[0, 0], weights, n_pixels, 2, &present[0], &low[0], &high[0])
+                _mark(&pixels[0, 0], weights, n_pixels, 2, &present[0])
+            _bounds(&present[0], n_words, <int>n_channels, &low[0], &high[0])
             n_words = _count_bits(&present[0], n_words)
         return n_words
     bitmaps = np.zeros((n_used, n_words), dtype=np.uint64)
-    lows = np.full((n_used, n_channels), 255, dtype=np.uint8)
-    highs = np.zeros((n_used, n_channels), dtype=np.uint8)
     for chunk in prange(
         (n_pixels + CHUNK - 1) // CHUNK, schedule="dynamic", nogil=True,
         num_threads=n_used,
@@ -213,24 +257,18 @@ def mark_colours(
             _mark(
                 &pixels[start, 0], weights + start if weights != NULL else NULL,
                 min(<Py_ssize_t>CHUNK, n_pixels - start), 3, &bitmaps[t, 0],
-                &lows[t, 0], &highs[t, 0],
             )
         else:
             _mark(
                 &pixels[start, 0], weights + start if weights != NULL else NULL,
                 min(<Py_ssize_t>CHUNK, n_pixels - start), 2, &bitmaps[t, 0],
-                &lows[t, 0], &highs[t, 0],
             )
     with nogil:
         for w in range(n_words):
             present[w] = bitmaps[0, w]
             for t in range(1, n_used):
                 present[w] |= bitmaps[t, w]
-        for c in range(n_channels):
-            low[c], high[c] = lows[0, c], highs[0, c]
-            for t in range(1, n_used):
-                low[c] = min(low[c], lows[t, c])
-                high[c] = max(high[c], highs[t, c])
+        _bounds(&present[0], n_words, <int>n_channels, &low[0], &high[0])
         n_words = _count_bits(&present[0], n_words)
     return n_words
 

@@ -13,9 +13,10 @@ counted and pooled from the distinct colours, the same way.
 
 Marking and (unweighted) counting split the pixels into chunks of fixed
 size shared among ``n_threads`` OpenMP threads (``prange``), each with a
-bitmap, bounds and counts of its own, which are then merged: bits by OR,
-bounds by min and max, counts (in int64) by addition, all exact in any
-order, so the results are the same for any thread count. Weighted counts
+bitmap or counts of its own, which are then merged: bits by OR (the
+channels' bounds are then read from the merged bitmap), counts (in int64)
+by addition, all exact in any order, so the results are the same for any
+thread count. Weighted counts
 are added in the pixels' order, on one thread (a sum of floats depends on
 its order). Cells are marked and pooled by threads taking runs of the
 sorted colours that share no cell (cut where the first channel's cell

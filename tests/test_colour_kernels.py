@@ -105,3 +105,33 @@ def test_the_choice_follows_the_processor_and_the_build():
     )
     assert out[3] == expected
     assert loaded == (expected == "skvq._colour_histogram_popcnt")
+
+
+@pytest.mark.parametrize("n_channels", [2, 3])
+def test_bounds_are_those_of_the_pixels_of_positive_weight(n_channels):
+    # The bounds are read from the bitmap of colours: per channel, the least
+    # and greatest value of the pixels marked, whatever the others hold.
+    rng = np.random.default_rng(n_channels)
+    modules = [_colour_histogram, _colour_kernels]
+    for case in range(300):
+        n_pixels = int(rng.integers(1, 40))
+        low_end = rng.integers(0, 256, n_channels)
+        high_end = np.maximum(low_end, rng.integers(0, 256, n_channels))
+        pixels = rng.integers(low_end, high_end + 1, (n_pixels, n_channels))
+        pixels = np.ascontiguousarray(pixels.astype(np.uint8))
+        weight = None
+        if case % 3 == 0:
+            weight = rng.integers(0, 2, n_pixels).astype(np.float64)
+        kept = pixels if weight is None else pixels[weight > 0]
+        for module in modules:
+            present = np.empty(1 << (8 * n_channels - 6), np.uint64)
+            low = np.empty(n_channels, np.uint8)
+            high = np.empty(n_channels, np.uint8)
+            n_colours = module.mark_colours(pixels, weight, present, low, high)
+            assert n_colours == np.unique(kept, axis=0).shape[0]
+            if kept.shape[0]:
+                assert_array_equal(low, kept.min(axis=0))
+                assert_array_equal(high, kept.max(axis=0))
+            else:
+                assert_array_equal(low, 255)
+                assert_array_equal(high, 0)
