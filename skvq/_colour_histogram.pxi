@@ -547,7 +547,7 @@ def take_by_colour(
     if n_pixels == 0:
         return
     for chunk in prange(
-        (n_pixels + CHUNK - 1) // CHUNK, schedule="static", nogil=True,
+        (n_pixels + CHUNK - 1) // CHUNK, schedule="dynamic", nogil=True,
         num_threads=n_used,
     ):
         start = chunk * CHUNK
