@@ -206,11 +206,14 @@ def _nearest_other_limit(codebook):
     n_codes = codebook.shape[0]
     if n_codes > _BRUTE_FORCE_CODES:
         return _vector_error_limit(codebook, _neighbour_lists(codebook)[0])
-    # Differences squared, as _nearest_neighbours sums them.
-    squared = np.square(codebook[:, None, :] - codebook[None, :, :]).sum(axis=2)
-    copies = np.count_nonzero(squared == 0, axis=1)
-    squared[squared == 0] = np.inf
-    nearest = np.sqrt(squared.min(axis=1, initial=np.inf))
+    if codebook.shape[1] > _SUMMED_CHANNELS:
+        squared = _squared_distances(codebook)
+        copies = np.count_nonzero(squared == 0, axis=1)
+        squared[squared == 0] = np.inf
+        nearest = squared.min(axis=1, initial=np.inf)
+    else:
+        nearest, copies = _nearest_other(codebook)
+    nearest = np.sqrt(nearest)
     nearest[copies >= min(_N_NEIGHBOURS, n_codes)] = np.inf
     return ERROR_LIMIT * nearest
 
@@ -305,9 +308,57 @@ def _neighbour_lists(codebook):
 
 
 # Codebooks up to this size find their neighbour lists by brute force in
-# NumPy (a palette of 256 colours: 0.3 ms); larger ones through SciPy's
+# NumPy (256 codewords: about 3 ms, most of it sorting); larger ones through SciPy's
 # KDTree, imported only then, so that dithering to palettes imports no SciPy.
 _BRUTE_FORCE_CODES = 1024
+
+
+def _squared_distances(codebook):
+    """Squared distances between all rows of a (small) codebook: differences
+    squared, never ``|a|^2 - 2ab + |b|^2``, which cancels. NumPy sums fewer
+    than ``_SUMMED_CHANNELS + 1`` terms in order, as
+    ``skvq._distances.squared_distance`` does; a loop over so few channels
+    costs less than one reduction over the last axis of an (n, n,
+    n_channels) array."""
+    n_codes, n_channels = codebook.shape
+    if n_channels > _SUMMED_CHANNELS:
+        return np.square(codebook[:, None, :] - codebook[None, :, :]).sum(axis=2)
+    squared = np.zeros((n_codes, n_codes))
+    for c in range(n_channels):
+        # In place: new arrays of this size cost page faults.
+        difference = np.subtract.outer(codebook[:, c], codebook[:, c])
+        squared += np.multiply(difference, difference, out=difference)
+    return squared
+
+
+# NumPy adds up to 7 terms in order, more by pairwise summation.
+_SUMMED_CHANNELS = 7
+
+
+def _nearest_other(codebook_array):
+    """Per row of a float64 codebook, the least positive squared distance
+    to another row (``inf`` if none) and the number of rows at squared
+    distance 0, itself included: what :func:`_squared_distances` gives,
+    without its (n, n) arrays."""
+    cdef const double[:, ::1] codebook = np.ascontiguousarray(codebook_array)
+    cdef Py_ssize_t n_codes = codebook.shape[0], n_channels = codebook.shape[1]
+    cdef Py_ssize_t i, j
+    cdef double squared
+    nearest_array = np.full(n_codes, np.inf)
+    copies_array = np.zeros(n_codes, dtype=np.intp)
+    cdef double[::1] nearest = nearest_array
+    cdef intptr_t[::1] copies = copies_array
+    with nogil:
+        for i in range(n_codes):
+            for j in range(n_codes):
+                squared = squared_distance(
+                    &codebook[i, 0], &codebook[j, 0], n_channels
+                )
+                if squared == 0.0:
+                    copies[i] += 1
+                elif squared < nearest[i]:
+                    nearest[i] = squared
+    return nearest_array, copies_array
 
 
 def _nearest_neighbours(codebook, k):
@@ -319,8 +370,7 @@ def _nearest_neighbours(codebook, k):
 
         distance, neighbours = KDTree(codebook).query(codebook, k=k)
         return distance.reshape(n_codes, k), neighbours.reshape(n_codes, k)
-    # Differences squared, never |a|^2 - 2ab + |b|^2, which cancels.
-    squared = np.square(codebook[:, None, :] - codebook[None, :, :]).sum(axis=2)
+    squared = _squared_distances(codebook)
     neighbours = np.argsort(squared, axis=1, kind="stable")[:, :k]
     distance = np.sqrt(np.take_along_axis(squared, neighbours, axis=1))
     return distance, neighbours
@@ -346,8 +396,14 @@ def palette_step(codebook):
     distinct = np.unique(np.asarray(codebook, dtype=np.float64), axis=0)
     if distinct.shape[0] < 2:
         return np.inf
-    distance, _ = _nearest_neighbours(distinct, 2)
-    return float(np.median(distance[:, 1]))
+    if distinct.shape[0] > _BRUTE_FORCE_CODES or distinct.shape[1] > _SUMMED_CHANNELS:
+        distance, _ = _nearest_neighbours(distinct, 2)
+        return float(np.median(distance[:, 1]))
+    nearest, copies = _nearest_other(distinct)
+    # Distinct rows at squared distance 0 (their difference underflows) are
+    # each other's nearest.
+    nearest[copies > 1] = 0.0
+    return float(np.median(np.sqrt(nearest)))
 
 
 def smoothness_map(X, n_channels, step):

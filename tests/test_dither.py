@@ -3,6 +3,7 @@ core's dither and ImageVectorQuantizer.dither."""
 
 import numpy as np
 import pytest
+import scipy.spatial
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -524,6 +525,22 @@ def test_palette_step_is_the_median_gap_to_the_nearest_codeword():
     # Distinct codewords 0, 10, 13, 40: nearest gaps 10, 3, 3, 27.
     assert palette_step(codebook) == 6.5
     assert palette_step(np.array([[5.0, 5.0], [5.0, 5.0]])) == np.inf
+
+
+@pytest.mark.parametrize("n_channels", [1, 3, 9])
+def test_palette_step_against_all_pairwise_distances(n_channels):
+    # Copies, a pair whose squared difference underflows to 0, and more than
+    # 256 colours; the reference takes every pair by SciPy.
+    rng = np.random.default_rng(n_channels)
+    codebook = rng.integers(0, 256, size=(300, n_channels)).astype(np.float64)
+    codebook[10] = codebook[20]
+    codebook[30:32] = 0.0
+    codebook[31, 0] = 1e-170
+    distinct = np.unique(codebook, axis=0)
+    distance = scipy.spatial.distance.cdist(distinct, distinct)
+    np.fill_diagonal(distance, np.inf)
+    expected = np.median(distance.min(axis=1))
+    assert palette_step(codebook) == pytest.approx(expected, rel=1e-12)
 
 
 @pytest.mark.parametrize("adaptive", [True, False])
