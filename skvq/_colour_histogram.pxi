@@ -15,9 +15,9 @@ cdef enum:
 
 cdef extern from *:
     """
-    /* Bits set in a word, and the index of its lowest set bit (word != 0):
-       portable C that compilers turn into single instructions where the
-       target has them. */
+    /* Bits set in a word, and the indices of its lowest and highest set
+       bits (word != 0): portable C that compilers turn into single
+       instructions where the target has them. */
     static inline int skvq_popcount64(uint64_t x) {
     #if defined(__POPCNT__) || (defined(__GNUC__) && defined(__aarch64__))
         /* One instruction: POPCNT where the build targets it (the _popcnt
@@ -37,17 +37,19 @@ cdef extern from *:
         return skvq_popcount64((x & (0 - x)) - 1);
     #endif
     }
+    static inline int skvq_highest_bit64(uint64_t x) {
+    #if defined(__GNUC__) || defined(__clang__)
+        return 63 - __builtin_clzll(x);
+    #else
+        int n = 63;
+        while (!((x >> n) & 1)) n--;
+        return n;
+    #endif
+    }
     """
     int _popcount "skvq_popcount64"(uint64_t word) noexcept nogil
     int _lowest_bit "skvq_lowest_bit64"(uint64_t word) noexcept nogil
-
-
-cdef inline int _highest_bit(uint64_t word) noexcept nogil:
-    """Index of the highest set bit of ``word`` (not 0)."""
-    cdef int n = 63
-    while not (word >> n) & 1:
-        n -= 1
-    return n
+    int _highest_bit "skvq_highest_bit64"(uint64_t word) noexcept nogil
 
 
 # The loops below take the number of channels as an argument of inline

@@ -7,18 +7,17 @@ read in key order: counting needs no sort, and costs two passes over the
 pixels plus one over the bitmap. A colour's rank among those present (the
 index of its count) is the number of bits set before its own.
 
-The cell of a colour with cell exponent ``e`` is ``floor(v / 2**e)`` per channel
-(``v >> e``), keyed the same way with ``8 - e`` bits per channel; cells are
-counted and pooled from the distinct colours, the same way.
+The cell of a colour with cell exponent ``e`` is ``floor(v / 2**e)`` per
+channel (``v >> e``), keyed the same way with ``8 - e`` bits per channel;
+cells are counted and pooled from the distinct colours, the same way.
 
 Marking and (unweighted) counting split the pixels into chunks of fixed
 size shared among ``n_threads`` OpenMP threads (``prange``), each with a
 bitmap or counts of its own, which are then merged: bits by OR (the
 channels' bounds are then read from the merged bitmap), counts (in int64)
 by addition, all exact in any order, so the results are the same for any
-thread count. Weighted counts
-are added in the pixels' order, on one thread (a sum of floats depends on
-its order). Cells are marked and pooled by threads taking runs of the
+thread count. Weighted counts are added in the pixels' order, on one thread
+(a sum of floats depends on its order). Cells are marked and pooled by threads taking runs of the
 sorted colours that share no cell (cut where the first channel's cell
 changes), each cell's colours added in their order: the same for any
 thread count too.
