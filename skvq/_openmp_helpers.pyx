@@ -50,31 +50,39 @@ def openmp_enabled():
     return bool(skvq_openmp_enabled())
 
 
-@functools.cache
-def _cgroup_cpu_limit():
-    """CPUs allowed by the cgroup v2 (or v1) quota of this process, or None.
-
-    Read once per process: kernels are called often, on small images too,
-    and a container's quota does not change while it runs.
-    """
+def _cgroup_quota(root="/sys/fs/cgroup"):
+    """CPUs of the quota of this process's control group under ``root``
+    (``cpu.max`` of cgroup v2, else ``cpu.cfs_quota_us`` over
+    ``cpu.cfs_period_us`` of v1), a float, or None without a quota."""
     try:
-        with open("/sys/fs/cgroup/cpu.max") as file:
+        with open(os.path.join(root, "cpu.max")) as file:
             quota, period = file.read().split()[:2]
-        if quota != "max":
-            return math.ceil(int(quota) / int(period))
+        if quota != "max" and int(period) > 0:
+            return int(quota) / int(period)
         return None
     except (OSError, ValueError):
         pass
     try:
-        with open("/sys/fs/cgroup/cpu/cpu.cfs_quota_us") as file:
+        with open(os.path.join(root, "cpu", "cpu.cfs_quota_us")) as file:
             quota = int(file.read())
-        with open("/sys/fs/cgroup/cpu/cpu.cfs_period_us") as file:
+        with open(os.path.join(root, "cpu", "cpu.cfs_period_us")) as file:
             period = int(file.read())
         if quota > 0 and period > 0:
-            return math.ceil(quota / period)
+            return quota / period
     except (OSError, ValueError):
         pass
     return None
+
+
+@functools.cache
+def _cgroup_cpu_limit():
+    """Whole CPUs of the cgroup quota (rounded up), or None.
+
+    Read once per process: kernels are called often, on small images too,
+    and a container's quota does not change while it runs.
+    """
+    quota = _cgroup_quota()
+    return None if quota is None else max(1, math.ceil(quota))
 
 
 def usable_cpu_count():

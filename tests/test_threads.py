@@ -24,6 +24,7 @@ from skvq._kmeans1d_dp import partition_by_layers
 from skvq._lloyd import smoothed_lloyd
 from skvq._nearest_codeword import nearest_by_cells, nearest_by_projection
 from skvq._openmp_helpers import (
+    _cgroup_quota,
     effective_n_threads,
     openmp_enabled,
     thread_limit,
@@ -118,6 +119,23 @@ def test_the_thread_count_is_capped_by_the_usable_cpus():
     assert 1 <= effective_n_threads() <= usable_cpu_count()
     if hasattr(os, "sched_getaffinity"):
         assert usable_cpu_count() <= len(os.sched_getaffinity(0))
+
+
+def test_cgroup_quota_is_read_from_cpu_max_or_cgroup_v1(tmp_path):
+    assert _cgroup_quota(str(tmp_path)) is None
+    (tmp_path / "cpu.max").write_text("150000 100000\n")
+    assert _cgroup_quota(str(tmp_path)) == 1.5
+    (tmp_path / "cpu.max").write_text("max 100000\n")
+    assert _cgroup_quota(str(tmp_path)) is None
+    (tmp_path / "cpu.max").write_text("150000 0\n")
+    assert _cgroup_quota(str(tmp_path)) is None
+    (tmp_path / "cpu.max").unlink()
+    (tmp_path / "cpu").mkdir()
+    (tmp_path / "cpu" / "cpu.cfs_quota_us").write_text("50000\n")
+    (tmp_path / "cpu" / "cpu.cfs_period_us").write_text("100000\n")
+    assert _cgroup_quota(str(tmp_path)) == 0.5
+    (tmp_path / "cpu" / "cpu.cfs_quota_us").write_text("-1\n")
+    assert _cgroup_quota(str(tmp_path)) is None
 
 
 # --- Every kernel: the same bits on 1, 2 and 4 threads ------------------------

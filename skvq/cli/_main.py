@@ -212,11 +212,11 @@ class _Run:
     """One run of ``skvq quantize``: the files, their palettes, the report."""
 
     def __init__(self, args, report):
-        from ._pipeline import available_cores
+        from .._openmp_helpers import usable_cpu_count
 
         self.args = args
         self.report = report
-        self.jobs = args.jobs or available_cores()
+        self.jobs = args.jobs or usable_cpu_count()
         self.failed = set()
         self.skipped = self.refused = False
         self.map_entries = None

@@ -26,46 +26,11 @@ list local to the thread.
 
 import collections
 import contextlib
-import os
 import threading
 import warnings
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 _local = threading.local()
-
-
-def available_cores():
-    """The cores this process may use: its CPU affinity, and the quota of
-    its cgroup (``cpu.max`` of cgroup v2, ``cpu.cfs_quota_us`` of v1),
-    rounded up; at least 1."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        cores = os.cpu_count() or 1
-    quota = _cgroup_quota()
-    if quota is not None:
-        cores = min(cores, max(1, -(-quota // 1)))
-    return max(1, int(cores))
-
-
-def _cgroup_quota(root="/sys/fs/cgroup"):
-    """CPUs of the cgroup's quota (a float), or None without a quota."""
-    try:
-        with open(os.path.join(root, "cpu.max")) as file:
-            quota, period = file.read().split()[:2]
-        if quota != "max":
-            return int(quota) / int(period)
-        return None
-    except (OSError, ValueError):
-        pass
-    try:
-        with open(os.path.join(root, "cpu", "cpu.cfs_quota_us")) as file:
-            quota = int(file.read())
-        with open(os.path.join(root, "cpu", "cpu.cfs_period_us")) as file:
-            period = int(file.read())
-        return quota / period if quota > 0 else None
-    except (OSError, ValueError):
-        return None
 
 
 def in_order(function, items, jobs, cost=None):
@@ -90,10 +55,10 @@ def in_order(function, items, jobs, cost=None):
                 raise Stopped
             yield item, _outcome(function, item)
         return
-    from .._openmp_helpers import thread_limit
+    from .._openmp_helpers import thread_limit, usable_cpu_count
 
     # Each job's kernels on its share of the cores.
-    n_threads = max(1, available_cores() // jobs)
+    n_threads = max(1, usable_cpu_count() // jobs)
 
     def task(item):
         with thread_limit(n_threads):

@@ -1,14 +1,14 @@
 """Files in parallel (skvq.cli._pipeline)."""
 
-import os
 import threading
 import time
 
 import numpy as np
 import pytest
+from skvq._openmp_helpers import usable_cpu_count
 
 from skvq.cli import _pipeline as pipeline
-from skvq.cli._pipeline import _cgroup_quota, available_cores, in_order
+from skvq.cli._pipeline import in_order
 
 
 def test_results_come_in_input_order_and_at_most_jobs_run_at_once():
@@ -51,30 +51,12 @@ def test_no_more_tasks_are_submitted_than_jobs_plus_one():
     tasks.close()
 
 
-@pytest.mark.skipif(not hasattr(os, "sched_getaffinity"), reason="Linux")
-def test_available_cores_honours_the_affinity():
-    assert available_cores() <= len(os.sched_getaffinity(0))
-    assert available_cores() >= 1
-
-
-def test_cgroup_quota_is_read_from_cpu_max(tmp_path):
-    (tmp_path / "cpu.max").write_text("150000 100000\n")
-    assert _cgroup_quota(str(tmp_path)) == 1.5
-    (tmp_path / "cpu.max").write_text("max 100000\n")
-    assert _cgroup_quota(str(tmp_path)) is None
-    (tmp_path / "cpu.max").unlink()
-    (tmp_path / "cpu").mkdir()
-    (tmp_path / "cpu" / "cpu.cfs_quota_us").write_text("50000\n")
-    (tmp_path / "cpu" / "cpu.cfs_period_us").write_text("100000\n")
-    assert _cgroup_quota(str(tmp_path)) == 0.5
-
-
 @pytest.mark.parametrize("jobs", [1, 2, 3])
 def test_each_jobs_kernels_use_its_share_of_the_cores(jobs):
     from skvq._openmp_helpers import effective_n_threads
 
     unlimited = effective_n_threads()
-    share = max(1, available_cores() // jobs)
+    share = max(1, usable_cpu_count() // jobs)
     share = unlimited if jobs == 1 else min(unlimited, share)
     outcomes = list(in_order(lambda _: effective_n_threads(), range(5), jobs=jobs))
     assert [result for _, (result, _) in outcomes] == [share] * 5
