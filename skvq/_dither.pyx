@@ -315,23 +315,14 @@ _BRUTE_FORCE_CODES = 1024
 
 def _squared_distances(codebook):
     """Squared distances between all rows of a (small) codebook: differences
-    squared, never ``|a|^2 - 2ab + |b|^2``, which cancels. NumPy sums fewer
-    than ``_SUMMED_CHANNELS + 1`` terms in order, as
-    ``skvq._distances.squared_distance`` does; a loop over so few channels
-    costs less than one reduction over the last axis of an (n, n,
-    n_channels) array."""
-    n_codes, n_channels = codebook.shape
-    if n_channels > _SUMMED_CHANNELS:
-        return np.square(codebook[:, None, :] - codebook[None, :, :]).sum(axis=2)
-    squared = np.zeros((n_codes, n_codes))
-    for c in range(n_channels):
-        # In place: new arrays of this size cost page faults.
-        difference = np.subtract.outer(codebook[:, c], codebook[:, c])
-        squared += np.multiply(difference, difference, out=difference)
-    return squared
+    squared, never ``|a|^2 - 2ab + |b|^2``, which cancels."""
+    return np.square(codebook[:, None, :] - codebook[None, :, :]).sum(axis=2)
 
 
-# NumPy adds up to 7 terms in order, more by pairwise summation.
+# Channels up to which NumPy's sum over the last axis of
+# _squared_distances adds its terms in order, as
+# ``skvq._distances.squared_distance`` does (more by pairwise summation), so
+# that _nearest_other gives the same distances.
 _SUMMED_CHANNELS = 7
 
 
