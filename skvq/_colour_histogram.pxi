@@ -149,6 +149,20 @@ cdef inline void _mark(
         _set(present, _key(pixels + i * n_channels, n_channels, 0))
 
 
+cdef inline void _set_bounds(const uint64_t* values, uint8_t* low, uint8_t* high) noexcept nogil:
+    """The least and greatest of the values 0..255 set in the four words
+    ``values`` (not all 0)."""
+    cdef int k
+    for k in range(4):
+        if values[k]:
+            low[0] = <uint8_t>(64 * k + _lowest_bit(values[k]))
+            break
+    for k in range(3, -1, -1):
+        if values[k]:
+            high[0] = <uint8_t>(64 * k + _highest_bit(values[k]))
+            break
+
+
 cdef void _bounds(
     const uint64_t* bitmap, Py_ssize_t n_words, const int n_channels,
     uint8_t* low, uint8_t* high,
@@ -183,26 +197,12 @@ cdef void _bounds(
         for c in range(n_channels):
             low[c], high[c] = 255, 0
         return
-    for k in range(4):
-        if last[k]:
-            low[n_channels - 1] = <uint8_t>(64 * k + _lowest_bit(last[k]))
-            break
-    for k in range(3, -1, -1):
-        if last[k]:
-            high[n_channels - 1] = <uint8_t>(64 * k + _highest_bit(last[k]))
-            break
+    _set_bounds(last, &low[n_channels - 1], &high[n_channels - 1])
     if n_channels == 2:
         low[0], high[0] = <uint8_t>first, <uint8_t>final
         return
     low[0], high[0] = <uint8_t>(first >> 8), <uint8_t>(final >> 8)
-    for k in range(4):
-        if middle[k]:
-            low[1] = <uint8_t>(64 * k + _lowest_bit(middle[k]))
-            break
-    for k in range(3, -1, -1):
-        if middle[k]:
-            high[1] = <uint8_t>(64 * k + _highest_bit(middle[k]))
-            break
+    _set_bounds(middle, &low[1], &high[1])
 
 
 cdef inline int _threads_for(int n_threads, Py_ssize_t n_pixels) noexcept nogil:
